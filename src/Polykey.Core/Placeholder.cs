@@ -1,0 +1,2 @@
+namespace Polykey.Core;
+public static class Placeholder { }

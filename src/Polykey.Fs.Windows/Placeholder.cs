@@ -1,0 +1,2 @@
+namespace Polykey.Fs.Windows;
+internal static class Placeholder { }

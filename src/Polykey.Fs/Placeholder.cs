@@ -1,0 +1,2 @@
+namespace Polykey.Fs;
+internal static class Placeholder { }
