@@ -1,1 +1,51 @@
-return 0;
+using System.CommandLine;
+using Polykey.Cli;
+using Polykey.Cli.Commands;
+using Polykey.Core;
+
+ProcessHardening.Apply();
+
+var options = new GlobalOptions();
+var root = new RootCommand("pk: secrets in one encrypted file, each with its own signed history.\n\nExample:\n  pk init && echo -n s3cret | pk set prod/db/password && pk get prod/db/password");
+options.AddTo(root);
+foreach (Command command in new[]
+{
+    InitCommand.Create(options), SetCommand.Create(options), GetCommand.Create(options), LsCommand.Create(options),
+    LogCommand.Create(options), RestoreCommand.Create(options), RmCommand.Create(options), MvCommand.Create(options),
+    EditCommand.Create(options), EnvCommand.Create(options), IdentityCommand.Create(options),
+})
+{
+    root.Subcommands.Add(command);
+}
+
+ParseResult parse = root.Parse(args);
+if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+{
+    Output.Error(parse.Errors[0].Message, $"see 'pk {string.Join(' ', parse.CommandResult.Command.Name == "pk" ? "" : parse.CommandResult.Command.Name)} --help'".Replace("pk  --", "pk --"));
+    return ExitCodes.Usage;
+}
+try
+{
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (PolykeyException e)
+{
+    Output.Error(e.Message, e.Hint);
+    return ExitCodes.For(e.Kind);
+}
+catch (OperationCanceledException)
+{
+    Output.Error("cancelled");
+    return ExitCodes.Failure;
+}
+catch (IOException e)
+{
+    Output.Error(e.Message);
+    return ExitCodes.Failure;
+}
+catch (Exception e)
+{
+    // Internal faults print only their type: messages of unknown origin might carry data.
+    Output.Error($"internal error ({e.GetType().Name})", "please report this with the command you ran");
+    return ExitCodes.Failure;
+}

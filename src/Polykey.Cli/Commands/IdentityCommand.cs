@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Text;
+using Polykey.Core;
+
+namespace Polykey.Cli.Commands;
+
+internal static class IdentityCommand
+{
+    public static Command Create(GlobalOptions options)
+    {
+        var command = new Command("identity", "Show or export the keynode's owner identity.");
+        command.Subcommands.Add(Show(options));
+        command.Subcommands.Add(Export(options));
+        return command;
+    }
+
+    private static Command Show(GlobalOptions options)
+    {
+        var json = GlobalOptions.Json();
+        var armor = new Option<bool>("--armor") { Description = "also print the armored public key" };
+        var command = new Command("show", "Show the owner identity: fingerprint, label, public key.\n\nExample:\n  pk identity show --json") { json, armor };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            var owner = keynode.Owner;
+            if (parse.GetValue(json))
+            {
+                Output.Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("fingerprint", owner.Fingerprint);
+                    w.WriteString("label", owner.Label);
+                    w.WriteString("created", Output.Time(owner.Created));
+                    w.WriteString("keynode", keynode.Path);
+                    w.WriteString("publicKey", owner.ToArmored());
+                    w.WriteEndObject();
+                });
+                return ExitCodes.Success;
+            }
+            Output.Line($"fingerprint {owner.Fingerprint}");
+            Output.Line($"label       {owner.Label}");
+            Output.Line($"created     {Output.Time(owner.Created)}");
+            if (parse.GetValue(armor)) Output.Bytes(Encoding.ASCII.GetBytes(owner.ToArmored()));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Export(GlobalOptions options)
+    {
+        var secret = new Option<bool>("--secret") { Description = "export the secret key, unprotected (for gpg --import or a machine's --identity-file)" };
+        var output = new Option<string?>("--output", "-o") { Description = "write to this file (created with mode 0600) instead of stdout" };
+        var command = new Command("export", "Export the owner key, armored: public by default, --secret for the whole key.\n\nExamples:\n  pk identity export > admin.pub\n  pk identity export --secret -o server.key") { secret, output };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            string armored = parse.GetValue(secret) ? keynode.Unlock().ToArmored() : keynode.Owner.ToArmored();
+            byte[] bytes = Encoding.ASCII.GetBytes(armored);
+            if (parse.GetValue(output) is { } file) WritePrivately(file, bytes);
+            else Output.Bytes(bytes);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static void WritePrivately(string file, byte[] bytes)
+    {
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+            using var stream = new FileStream(file, options);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            throw PolykeyException.Conflict($"{file} already exists", "choose another file, or remove it first");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PolykeyException.Failed($"cannot write {file}: {e.Message}");
+        }
+    }
+}

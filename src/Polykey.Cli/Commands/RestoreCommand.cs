@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Polykey.Core;
+
+namespace Polykey.Cli.Commands;
+
+internal static class RestoreCommand
+{
+    public static Command Create(GlobalOptions options)
+    {
+        var path = SecretArguments.Path();
+        var version = SecretArguments.Version("the version to make current again");
+        version.Required = true;
+        var command = new Command("restore", "Make an old version current again (as a new version; history is kept).\n\nExample:\n  pk restore prod/db/password --version 1") { path, version };
+        command.SetAction(parse =>
+        {
+            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            using Keynode keynode = new Session(parse, options).Open(writable: true);
+            int made = keynode.Restore(secretPath, parse.GetValue(version)!.Value);
+            Console.Error.WriteLine($"{secretPath}: version {parse.GetValue(version)} restored as version {made}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

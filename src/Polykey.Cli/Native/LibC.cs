@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace Polykey.Cli.Native;
+
+/// <summary>exec and statfs: replacing the process for `pk env --`, and checking that edit files stay in memory.</summary>
+internal static unsafe partial class LibC
+{
+    public const long TmpfsMagic = 0x01021994;
+    public const long RamfsMagic = 0x858458f6;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int execvpe(byte* file, byte** argv, byte** envp);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statfs(string path, byte* buffer);
+
+    /// <summary>True when <paramref name="path"/> lies on a memory-backed filesystem.</summary>
+    public static bool IsInMemoryFileSystem(string path)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (statfs(path, buffer) != 0) return false;
+        long type = *(long*)buffer;
+        return type == TmpfsMagic || type == RamfsMagic;
+    }
+}

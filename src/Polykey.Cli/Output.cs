@@ -1,0 +1,36 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Polykey.Cli;
+
+/// <summary>Writes to stdout/stderr: raw bytes for values, `pk: error:` lines for failures, JSON for data.</summary>
+internal static class Output
+{
+    public static void Error(string message, string? hint = null)
+    {
+        Console.Error.WriteLine($"pk: error: {message}");
+        if (hint is not null) Console.Error.WriteLine($"pk: hint: {hint}");
+    }
+
+    public static void Warning(string message) => Console.Error.WriteLine($"pk: warning: {message}");
+
+    public static void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        using Stream stdout = Console.OpenStandardOutput();
+        stdout.Write(bytes);
+        stdout.Flush();
+    }
+
+    public static void Line(string text) => Bytes(Encoding.UTF8.GetBytes(text + "\n"));
+
+    public static void Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            write(writer);
+        buffer.WriteByte((byte)'\n');
+        Bytes(buffer.ToArray());
+    }
+
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Polykey.Core;
+using Polykey.Core.Crypto;
+
+namespace Polykey.Cli;
+
+/// <summary>
+/// What one command invocation knows from its options and environment: the keynode path
+/// and the credential. Opens the keynode for the command.
+/// </summary>
+internal sealed class Session
+{
+    private readonly ParseResult _parse;
+    private readonly GlobalOptions _options;
+
+    public Session(ParseResult parse, GlobalOptions options)
+    {
+        _parse = parse;
+        _options = options;
+    }
+
+    public string KeynodePath
+    {
+        get
+        {
+            string? path = _parse.GetValue(_options.Keynode) ?? Env("PK_KEYNODE");
+            if (path is not null) return path;
+            string data = Env("XDG_DATA_HOME") ?? System.IO.Path.Combine(Home, ".local", "share");
+            return System.IO.Path.Combine(data, "polykey", "default.keynode");
+        }
+    }
+
+    public Keynode Open(bool writable = false)
+    {
+        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), writable);
+        foreach (string warning in keynode.Warnings) Output.Warning(warning);
+        return keynode;
+    }
+
+    /// <summary>The key file if one is named, else a passphrase read lazily from file, environment or terminal.</summary>
+    public Credential Credential(bool forInit)
+    {
+        string? keyFile = _parse.GetValue(_options.IdentityFile) ?? Env("PK_IDENTITY_FILE");
+        if (keyFile is null && Env("CREDENTIALS_DIRECTORY") is { } credentials && File.Exists(System.IO.Path.Combine(credentials, "pk-identity")))
+            keyFile = System.IO.Path.Combine(credentials, "pk-identity");
+        if (keyFile is not null) return new Credential.KeyFile(LoadKeyFile(keyFile), keyFile);
+        return new Credential.Passphrase(() => ReadPassphrase(forInit));
+    }
+
+    private static SecretIdentity LoadKeyFile(string path)
+    {
+        if (!File.Exists(path)) throw PolykeyException.NotFound($"identity file {path} does not exist");
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            throw PolykeyException.Denied($"identity file {path} is readable by other users", $"restrict it: chmod 600 {path}");
+        byte[] data = File.ReadAllBytes(path);
+        try
+        {
+            return SecretIdentity.Load(data, $"identity file {path}");
+        }
+        finally
+        {
+            Array.Clear(data);
+        }
+    }
+
+    private byte[] ReadPassphrase(bool forInit)
+    {
+        string? file = _parse.GetValue(_options.PassphraseFile) ?? Env("PK_PASSPHRASE_FILE");
+        if (file is not null)
+        {
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw PolykeyException.Denied($"cannot read passphrase file {file}");
+            }
+            int length = bytes.Length;
+            if (length > 0 && bytes[length - 1] == '\n') length--;
+            if (length > 0 && bytes[length - 1] == '\r') length--;
+            byte[] trimmed = bytes[..length];
+            Array.Clear(bytes);
+            return NonEmpty(trimmed);
+        }
+        if (Env("PK_PASSPHRASE") is { } fromEnv) return NonEmpty(System.Text.Encoding.UTF8.GetBytes(fromEnv));
+        if (!Terminal.IsInteractive)
+            throw PolykeyException.Denied("no passphrase given and no terminal to ask on",
+                "pass --passphrase-file, set $PK_PASSPHRASE_FILE, or use --identity-file");
+        byte[] first = Terminal.ReadHidden(forInit ? "New passphrase for the keynode: " : "Passphrase: ");
+        if (forInit)
+        {
+            byte[] again = Terminal.ReadHidden("Repeat the passphrase: ");
+            bool same = first.AsSpan().SequenceEqual(again);
+            Array.Clear(again);
+            if (!same) throw PolykeyException.Usage("the two passphrases differ");
+        }
+        return NonEmpty(first);
+    }
+
+    private static byte[] NonEmpty(byte[] passphrase) =>
+        passphrase.Length > 0 ? passphrase : throw PolykeyException.Denied("the passphrase is empty");
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    private static string Home => Env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+}

@@ -1,2 +1,0 @@
-namespace Polykey.Core;
-public static class Placeholder { }

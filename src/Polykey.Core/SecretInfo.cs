@@ -1,0 +1,7 @@
+namespace Polykey.Core;
+
+/// <summary>A secret as listed: its current name, size and time; Versions is 0 unless asked for.</summary>
+public sealed record SecretInfo(string Path, string Id, long Size, DateTimeOffset Modified, int Versions);
+
+/// <summary>One version in a secret's history.</summary>
+public sealed record VersionInfo(int Number, string CommitId, DateTimeOffset Time, string Signer, string Path, long Size, bool Removed);

@@ -1,0 +1,55 @@
+using System.Formats.Tar;
+
+namespace Polykey.Core.Storage;
+
+/// <summary>A member a change will add: a regular file, or a directory when Data is null.</summary>
+internal sealed record PendingMember(string Name, byte[]? Data)
+{
+    public static PendingMember Directory(string name) => new(name, null);
+}
+
+/// <summary>
+/// Lays out one change as tar bytes: its members, then the closing <see cref="TxnRecord"/>,
+/// then the two zero blocks that end a tar archive (overwritten by the next change).
+/// </summary>
+internal static class ChangeWriter
+{
+    public const int EndOfArchiveLength = 2 * TarHeader.BlockSize;
+
+    public static (byte[] Bytes, Change Change) Build(ScanPoint at, IReadOnlyList<PendingMember> members, DateTimeOffset time)
+    {
+        using var buffer = new MemoryStream();
+        var written = new List<TarMember>(members.Count);
+        using (var tar = new TarWriter(buffer, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (PendingMember member in members)
+            {
+                long headerAt = buffer.Position;
+                tar.WriteEntry(Entry(member, time));
+                written.Add(new TarMember(member.Name, at.Offset + headerAt + TarHeader.BlockSize, member.Data?.Length ?? 0));
+            }
+            byte[] contentHash = System.Security.Cryptography.SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            var record = new TxnRecord(at.Sequence + 1, at.Offset, contentHash, at.RecordHash);
+            byte[] recordBytes = record.Serialize();
+            tar.WriteEntry(Entry(new PendingMember(TxnRecord.MemberName, recordBytes), time));
+            long end = at.Offset + buffer.Length;
+            var change = new Change(record.Sequence, at.Offset, end, written, TxnRecord.HashOf(recordBytes));
+            // TarWriter.Dispose would add the end-of-archive blocks; we add them ourselves below
+            // so the change's end offset is known before disposal.
+            buffer.Write(new byte[EndOfArchiveLength]);
+            return (buffer.ToArray(), change);
+        }
+    }
+
+    private static UstarTarEntry Entry(PendingMember member, DateTimeOffset time)
+    {
+        var entry = member.Data is null
+            ? new UstarTarEntry(TarEntryType.Directory, member.Name)
+            : new UstarTarEntry(TarEntryType.RegularFile, member.Name) { DataStream = new MemoryStream(member.Data, writable: false) };
+        entry.Mode = member.Data is null
+            ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        entry.ModificationTime = time;
+        return entry;
+    }
+}

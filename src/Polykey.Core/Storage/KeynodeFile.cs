@@ -1,0 +1,174 @@
+namespace Polykey.Core.Storage;
+
+/// <summary>
+/// The keynode file on disk: reads committed changes from any point, appends a change
+/// durably under the writer lock. Knows tar and the change framing, nothing about git or keys.
+/// </summary>
+internal sealed class KeynodeFile : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private KeynodeFile(string path, FileStream stream)
+    {
+        Path = path;
+        _stream = stream;
+    }
+
+    public string Path { get; }
+
+    public static KeynodeFile Open(string path, bool writable)
+    {
+        try
+        {
+            var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = writable ? FileAccess.ReadWrite : FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+            });
+            return new KeynodeFile(path, stream);
+        }
+        catch (FileNotFoundException)
+        {
+            throw PolykeyException.NotFound($"no keynode at {path}", "create one with 'pk init', or name another with --keynode");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw PolykeyException.NotFound($"no keynode at {path}", "create one with 'pk init', or name another with --keynode");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw PolykeyException.Failed($"cannot open {path}: permission denied",
+                writable ? "changing a keynode needs write permission on its file" : null);
+        }
+        catch (IOException e)
+        {
+            throw PolykeyException.Failed($"cannot open {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Creates the file (never over an existing one) and writes its first change.</summary>
+    public static KeynodeFile Create(string path, IReadOnlyList<PendingMember> members, DateTimeOffset time)
+    {
+        string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        FileStream stream;
+        try
+        {
+            if (directory is not null) Directory.CreateDirectory(directory);
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+            };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            stream = new FileStream(path, options);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            throw PolykeyException.Conflict($"{path} already exists", "choose another path with --keynode, or remove the old file first");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PolykeyException.Failed($"cannot create {path}: {Describe(e)}");
+        }
+        var file = new KeynodeFile(path, stream);
+        try
+        {
+            using (FileLock.Exclusive(stream.SafeFileHandle))
+                file.WriteChange(ScanPoint.Origin, members, time);
+            if (directory is not null) Native.LibC.FsyncDirectory(directory);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    public FileLock LockShared() => FileLock.Shared(_stream.SafeFileHandle);
+
+    public FileLock LockExclusive() => FileLock.Exclusive(_stream.SafeFileHandle);
+
+    /// <summary>Reads every change committed after <paramref name="from"/>. Call with a lock held.</summary>
+    public ScanResult ReadChanges(ScanPoint from)
+    {
+        long length = RandomAccess.GetLength(_stream.SafeFileHandle);
+        if (length < from.Offset)
+            throw PolykeyException.Failed($"keynode {Path} became shorter than its last known change",
+                "another program truncated or replaced it; open it again");
+        byte[] tail = new byte[length - from.Offset];
+        ReadExactly(from.Offset, tail);
+        return ChangeScanner.Scan(tail, from.Offset, from, Path);
+    }
+
+    public byte[] ReadData(TarMember member)
+    {
+        byte[] data = new byte[member.Size];
+        ReadExactly(member.DataOffset, data);
+        return data;
+    }
+
+    /// <summary>
+    /// Appends one change at the end of the last committed one and makes it durable. Call with
+    /// the exclusive lock held and <paramref name="at"/> fresh from <see cref="ReadChanges"/>.
+    /// </summary>
+    public Change WriteChange(ScanPoint at, IReadOnlyList<PendingMember> members, DateTimeOffset time)
+    {
+        (byte[] bytes, Change change) = ChangeWriter.Build(at, members, time);
+        try
+        {
+            RandomAccess.Write(_stream.SafeFileHandle, bytes, at.Offset);
+            long end = at.Offset + bytes.Length;
+            // Bytes past our end are the remains of an append that never committed.
+            if (RandomAccess.GetLength(_stream.SafeFileHandle) > end) _stream.SetLength(end);
+            _stream.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            RollBack(at.Offset);
+            throw PolykeyException.Failed($"cannot write to {Path}: {Describe(e)}; the change was not saved",
+                "the keynode still holds every earlier change; free space and try again");
+        }
+        return change;
+    }
+
+    // Puts back the bytes that were there before a failed append: the end-of-archive blocks.
+    private void RollBack(long offset)
+    {
+        try
+        {
+            _stream.SetLength(offset);
+            RandomAccess.Write(_stream.SafeFileHandle, new byte[ChangeWriter.EndOfArchiveLength], offset);
+            _stream.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            // The unfinished change has no closing record, so readers ignore it anyway.
+        }
+    }
+
+    private void ReadExactly(long offset, Span<byte> buffer)
+    {
+        int done = 0;
+        while (done < buffer.Length)
+        {
+            int n = RandomAccess.Read(_stream.SafeFileHandle, buffer[done..], offset + done);
+            if (n == 0) throw PolykeyException.Failed($"keynode {Path} ended early while reading");
+            done += n;
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        UnauthorizedAccessException => "permission denied",
+        IOException io when io.HResult == 28 || io.Message.Contains("space", StringComparison.OrdinalIgnoreCase) => "no space left on device",
+        _ => e.Message,
+    };
+
+    public void Dispose() => _stream.Dispose();
+}
