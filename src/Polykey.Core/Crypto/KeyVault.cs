@@ -11,7 +11,7 @@ namespace Polykey.Core.Crypto;
 /// </summary>
 public static class KeyVault
 {
-    /// <summary>S2K iteration byte: 0xE0 hashes 16,777,216 bytes (about 20 ms here), near GnuPG's calibration.</summary>
+    /// <summary>S2K iteration byte: 0xE0 hashes 16,777,216 bytes, about 130 ms here, near GnuPG's own calibration (~100 ms).</summary>
     public const int IterationCountByte = 0xE0;
 
     public static byte[] Seal(SecretIdentity identity, byte[] passphrase)

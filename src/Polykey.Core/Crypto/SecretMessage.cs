@@ -46,8 +46,8 @@ internal static class SecretMessage
             using var buffer = new MemoryStream();
             literal.GetDataStream().CopyTo(buffer);
             if (!mine.IsIntegrityProtected() || !mine.Verify()) throw new PgpException("integrity check failed");
-            byte[] value = buffer.Length == buffer.GetBuffer().Length ? buffer.GetBuffer() : buffer.ToArray();
-            CryptographicClear(buffer);
+            byte[] value = buffer.ToArray();
+            Array.Clear(buffer.GetBuffer());
             return (new UTF8Encoding(false, true).GetString(name), new SecretBytes(value));
         }
         catch (Exception e) when (e is PgpException or IOException or ArgumentException)
@@ -56,6 +56,4 @@ internal static class SecretMessage
                 "run 'pk verify' for a full report");
         }
     }
-
-    private static void CryptographicClear(MemoryStream buffer) => Array.Clear(buffer.GetBuffer());
 }

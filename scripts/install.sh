@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what pk needs on Debian, builds pk as a NativeAOT binary and puts it on PATH.
+# Idempotent and non-interactive; run as root for system packages (CI runs as root).
+#   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
+#   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_packages=(git gnupg tar fuse3 libfuse3-3)
+build_packages=(clang zlib1g-dev)
+
+missing_packages() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s\n' "$p"
+    done
+}
+
+install_packages() {
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install.sh: missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})" >&2
+        return 1
+    fi
+    echo "install.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+command -v dotnet >/dev/null || { echo "install.sh: the .NET SDK (dotnet) is needed: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+if command -v dpkg-query >/dev/null; then
+    install_packages "${runtime_packages[@]}" "${build_packages[@]}"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then prefix="${PK_PREFIX:-/usr/local}"; else prefix="${PK_PREFIX:-$HOME/.local}"; fi
+out=artifacts/pk
+echo "install.sh: publishing pk (NativeAOT)..." >&2
+dotnet publish src/Polykey.Cli/Polykey.Cli.csproj -c Release -r linux-x64 -o "$out" -nologo -v quiet \
+    -p:DebugType=none -p:DebugSymbols=false >&2
+install -d "$prefix/bin"
+install -m 0755 "$out/pk" "$prefix/bin/pk"
+echo "install.sh: installed $prefix/bin/pk" >&2
+case ":$PATH:" in
+    *":$prefix/bin:"*) ;;
+    *) echo "install.sh: add $prefix/bin to PATH" >&2 ;;
+esac
