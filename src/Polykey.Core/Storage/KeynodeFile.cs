@@ -44,7 +44,7 @@ internal sealed class KeynodeFile : IDisposable
         }
         catch (IOException e)
         {
-            throw PolykeyException.Failed($"cannot open {path}: {e.Message}");
+            throw PolykeyException.Failed($"cannot open {path}: {Describe(e)}");
         }
     }
 
@@ -166,7 +166,9 @@ internal sealed class KeynodeFile : IDisposable
     private static string Describe(Exception e) => e switch
     {
         UnauthorizedAccessException => "permission denied",
-        IOException io when io.HResult == 28 || io.Message.Contains("space", StringComparison.OrdinalIgnoreCase) => "no space left on device",
+        IOException { HResult: 28 } => "no space left on device",
+        IOException { HResult: 30 } => "read-only file system",
+        IOException { HResult: 122 } => "disk quota exceeded",
         _ => e.Message,
     };
 
