@@ -30,9 +30,9 @@ internal sealed class Session
         }
     }
 
-    public Keynode Open(bool writable = false)
+    public Keynode Open()
     {
-        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), writable);
+        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false));
         foreach (string warning in keynode.Warnings) Output.Warning(warning);
         return keynode;
     }

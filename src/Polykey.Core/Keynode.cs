@@ -61,9 +61,9 @@ public sealed class Keynode : IDisposable
         return keynode;
     }
 
-    public static Keynode Open(string path, Credential? credential, bool writable = false)
+    public static Keynode Open(string path, Credential? credential)
     {
-        KeynodeFile file = KeynodeFile.Open(path, writable);
+        KeynodeFile file = KeynodeFile.Open(path);
         var keynode = new Keynode(file, credential);
         try
         {

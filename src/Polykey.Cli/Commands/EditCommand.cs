@@ -13,7 +13,7 @@ internal static class EditCommand
         command.SetAction(parse =>
         {
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
-            using Keynode keynode = new Session(parse, options).Open(writable: true);
+            using Keynode keynode = new Session(parse, options).Open();
             byte[] before = Current(keynode, secretPath);
             using var directory = MemoryDirectory.Create();
             string file = Path.Combine(directory.Path, Path.GetFileName(secretPath));

@@ -14,7 +14,7 @@ internal static class MvCommand
         {
             string from = SecretPath.Validate(parse.GetValue(source)!);
             string to = SecretPath.Validate(parse.GetValue(destination)!);
-            using Keynode keynode = new Session(parse, options).Open(writable: true);
+            using Keynode keynode = new Session(parse, options).Open();
             keynode.Move(from, to);
             return ExitCodes.Success;
         });

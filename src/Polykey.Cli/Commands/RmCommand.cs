@@ -12,7 +12,7 @@ internal static class RmCommand
         command.SetAction(parse =>
         {
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
-            using Keynode keynode = new Session(parse, options).Open(writable: true);
+            using Keynode keynode = new Session(parse, options).Open();
             keynode.Remove(secretPath);
             return ExitCodes.Success;
         });

@@ -20,7 +20,7 @@ internal static class SetCommand
             byte[] value = ReadValue(parse.GetValue(file), secretPath);
             try
             {
-                using Keynode keynode = new Session(parse, options).Open(writable: true);
+                using Keynode keynode = new Session(parse, options).Open();
                 int version = keynode.Set(secretPath, value);
                 if (parse.GetValue(json))
                     Output.Json(w => { w.WriteStartObject(); w.WriteString("path", secretPath); w.WriteNumber("version", version); w.WriteEndObject(); });

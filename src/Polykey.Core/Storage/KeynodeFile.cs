@@ -7,6 +7,7 @@ namespace Polykey.Core.Storage;
 internal sealed class KeynodeFile : IDisposable
 {
     private readonly FileStream _stream;
+    private string? _readOnlyReason;
 
     private KeynodeFile(string path, FileStream stream)
     {
@@ -16,33 +17,41 @@ internal sealed class KeynodeFile : IDisposable
 
     public string Path { get; }
 
-    public static KeynodeFile Open(string path, bool writable)
+    /// <summary>Opens for reading and, where permissions and the filesystem allow, for appending.</summary>
+    public static KeynodeFile Open(string path)
     {
         try
         {
-            var stream = new FileStream(path, new FileStreamOptions
+            return new KeynodeFile(path, OpenStream(path, FileAccess.ReadWrite));
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException { HResult: 30 })
+        {
+            string reason = Describe(e);
+            return new KeynodeFile(path, OpenStream(path, FileAccess.Read)) { _readOnlyReason = reason };
+        }
+    }
+
+    private static FileStream OpenStream(string path, FileAccess access)
+    {
+        try
+        {
+            return new FileStream(path, new FileStreamOptions
             {
                 Mode = FileMode.Open,
-                Access = writable ? FileAccess.ReadWrite : FileAccess.Read,
+                Access = access,
                 Share = FileShare.ReadWrite | FileShare.Delete,
                 BufferSize = 0,
             });
-            return new KeynodeFile(path, stream);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw PolykeyException.NotFound($"no keynode at {path}", "create one with 'pk init', or name another with --keynode");
         }
-        catch (DirectoryNotFoundException)
+        catch (UnauthorizedAccessException) when (access == FileAccess.Read)
         {
-            throw PolykeyException.NotFound($"no keynode at {path}", "create one with 'pk init', or name another with --keynode");
+            throw PolykeyException.Failed($"cannot open {path}: permission denied");
         }
-        catch (UnauthorizedAccessException)
-        {
-            throw PolykeyException.Failed($"cannot open {path}: permission denied",
-                writable ? "changing a keynode needs write permission on its file" : null);
-        }
-        catch (IOException e)
+        catch (IOException e) when (access == FileAccess.Read)
         {
             throw PolykeyException.Failed($"cannot open {path}: {Describe(e)}");
         }
@@ -119,6 +128,8 @@ internal sealed class KeynodeFile : IDisposable
     /// </summary>
     public Change WriteChange(ScanPoint at, IReadOnlyList<PendingMember> members, DateTimeOffset time)
     {
+        if (_readOnlyReason is not null)
+            throw PolykeyException.Failed($"cannot write to {Path}: {_readOnlyReason}; the change was not saved");
         (byte[] bytes, Change change) = ChangeWriter.Build(at, members, time);
         try
         {

@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+using Polykey.Core.Git;
+
+namespace Polykey.Core.Tests;
+
+public sealed class GitObjectTests
+{
+    [Fact]
+    public void LooseObject_NamesBlobLikeGit()
+    {
+        // `printf 'hello\n' | git hash-object --stdin` prints this name.
+        (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Blob, "hello\n"u8);
+        Assert.Equal("ce013625030ba8dba906f756967f9e9ca394464a", id.Hex);
+        (ObjectType type, byte[] content) = LooseObject.Decode(id, compressed);
+        Assert.Equal(ObjectType.Blob, type);
+        Assert.Equal("hello\n"u8.ToArray(), content);
+    }
+
+    [Fact]
+    public void LooseObject_DecodeRejectsDamage()
+    {
+        (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Blob, RandomNumberGenerator.GetBytes(100));
+        compressed[^6] ^= 1;
+        Assert.Throws<PolykeyException>(() => LooseObject.Decode(id, compressed));
+        (ObjectId other, _) = LooseObject.Encode(ObjectType.Blob, "x"u8);
+        Assert.Throws<PolykeyException>(() => LooseObject.Decode(other, LooseObject.Encode(ObjectType.Blob, "y"u8).Compressed));
+    }
+
+    [Fact]
+    public void Tree_RoundTrips()
+    {
+        var blob = new ObjectId(new string('a', 40));
+        byte[] encoded = Tree.Encode([("secret.pgp", blob)]);
+        Assert.Equal(blob, Tree.Decode(encoded)["secret.pgp"]);
+    }
+
+    [Fact]
+    public void Commit_EncodeDecode_RoundTripsWithSignature()
+    {
+        var commit = new Commit(new ObjectId(new string('1', 40)), new ObjectId(new string('2', 40)), "ABCDEF", DateTimeOffset.FromUnixTimeSeconds(1700000000), Commit.StandardMessage);
+        string signature = "-----BEGIN PGP SIGNATURE-----\n\nwnUEABYIAB0WIQ\n=abcd\n-----END PGP SIGNATURE-----\n";
+        byte[] encoded = commit.Encode(signature);
+        string text = Encoding.UTF8.GetString(encoded);
+        Assert.Contains("\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n wnUEABYIAB0WIQ\n", text);
+        (Commit decoded, string? decodedSignature) = Commit.Decode(new ObjectId(new string('3', 40)), encoded);
+        Assert.Equal(commit, decoded);
+        Assert.Equal(signature, decodedSignature);
+        Assert.Equal(commit.Payload(), Encoding.UTF8.GetBytes(text.Replace(text[text.IndexOf("gpgsig", StringComparison.Ordinal)..(text.IndexOf("-----END PGP SIGNATURE-----", StringComparison.Ordinal) + 28)], "")));
+    }
+}
