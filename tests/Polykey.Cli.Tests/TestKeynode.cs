@@ -38,9 +38,10 @@ public sealed class TestKeynode : IDisposable
 
     /// <summary>Arguments for this keynode, unlocked by the key file when there is one, else the passphrase file.</summary>
     public string[] Args(params string[] args) =>
-        IdentityFile is null ? WithPassphrase(args) : [.. args, "-k", Path, "--identity-file", IdentityFile];
+        IdentityFile is null ? WithPassphrase(args) : ["-k", Path, "--identity-file", IdentityFile, .. args];
 
-    public string[] WithPassphrase(params string[] args) => [.. args, "-k", Path, "--passphrase-file", PassphraseFile];
+    // Global options go first so that arguments after `--` stay the user's.
+    public string[] WithPassphrase(params string[] args) => ["-k", Path, "--passphrase-file", PassphraseFile, .. args];
 
     public PkResult Run(params string[] args) => PkProcess.Pk(Args(args));
 
