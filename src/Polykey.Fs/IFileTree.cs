@@ -1,0 +1,88 @@
+namespace Polykey.Fs;
+
+public enum NodeKind
+{
+    File,
+    Directory,
+}
+
+/// <summary>What stat shows of a node. Mode holds permission bits only (e.g. 0600, 0700).</summary>
+public readonly record struct NodeInfo(ulong Node, NodeKind Kind, long Size, DateTimeOffset Modified, uint Mode);
+
+/// <summary>One directory entry of a readdir snapshot.</summary>
+public readonly record struct DirectoryEntry(string Name, NodeInfo Info);
+
+[Flags]
+public enum OpenMode
+{
+    Read = 1,
+    Write = 2,
+    Truncate = 4,
+    Append = 8,
+}
+
+/// <summary>Changes a setattr call asks for; null means "leave as is".</summary>
+public readonly record struct AttributeChange(long? Size = null, DateTimeOffset? Modified = null, uint? Mode = null);
+
+/// <summary>
+/// The platform-neutral file tree a mount adapter serves: node numbers, open handles and
+/// plain bytes. Adapters (libfuse3, WinFsp) translate their callbacks into these calls and
+/// map <see cref="FsException"/> to their error codes; they never see keys, git or tar.
+/// All members are thread-safe. The root directory is node 1.
+/// </summary>
+public interface IFileTree
+{
+    const ulong RootNode = 1;
+
+    /// <summary>True when every mutating call fails with <see cref="FsError.ReadOnly"/>.</summary>
+    bool IsReadOnly { get; }
+
+    /// <summary>Looks up a name in a directory; adds one lookup reference to the node (FUSE's nlookup).</summary>
+    NodeInfo Lookup(ulong parent, string name);
+
+    /// <summary>Drops lookup references; the tree may then forget the node number.</summary>
+    void Forget(ulong node, ulong count);
+
+    NodeInfo GetAttributes(ulong node);
+
+    NodeInfo SetAttributes(ulong node, ulong? handle, AttributeChange change);
+
+    /// <summary>A stable snapshot of a directory's entries (without "." and "..").</summary>
+    IReadOnlyList<DirectoryEntry> ReadDirectory(ulong node);
+
+    /// <summary>Opens a file; returns a handle. Readers see the version current at open.</summary>
+    ulong Open(ulong node, OpenMode mode);
+
+    /// <summary>Creates (or, when it exists, opens) a file and opens it; adds one lookup reference.</summary>
+    (NodeInfo Info, ulong Handle) Create(ulong parent, string name, OpenMode mode, uint permissions);
+
+    int Read(ulong handle, long offset, Span<byte> buffer);
+
+    /// <summary>Writes at offset (or at the end for an Append handle); returns the bytes written.</summary>
+    int Write(ulong handle, long offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Makes a handle's changes durable now (one new version when the bytes changed).</summary>
+    void Flush(ulong handle);
+
+    /// <summary>Closes a handle; the last close of a changed file saves it.</summary>
+    void Release(ulong handle);
+
+    NodeInfo MakeDirectory(ulong parent, string name);
+
+    void Unlink(ulong parent, string name);
+
+    void RemoveDirectory(ulong parent, string name);
+
+    /// <summary>Renames; replaces an existing target file (or empty directory) as POSIX rename does.</summary>
+    void Rename(ulong parent, string name, ulong newParent, string newName, bool noReplace);
+
+    /// <summary>
+    /// Raised (on any thread) when content or names changed behind the adapter's back, so it
+    /// can invalidate kernel caches. Node is the changed node, or the directory whose entry
+    /// Name changed.
+    /// </summary>
+    event Action<TreeChange>? Changed;
+}
+
+/// <summary>A change to invalidate: a node's data/attributes, or one entry of a directory.</summary>
+public readonly record struct TreeChange(ulong Node, string? Name = null);

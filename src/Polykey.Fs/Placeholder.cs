@@ -1,2 +1,0 @@
-namespace Polykey.Fs;
-internal static class Placeholder { }
