@@ -123,7 +123,7 @@ public sealed class Keynode : IDisposable
             return Index().Live
                 .Where(e => prefix is null || SecretPath.IsUnder(e.Path, prefix))
                 .OrderBy(e => e.Path, StringComparer.Ordinal)
-                .Select(e => new SecretInfo(e.Path, e.Id, e.Size, e.Modified, countVersions ? History(e.Tip).Count : 0))
+                .Select(e => new SecretInfo(e.Path, e.Id, e.Size, e.Modified, countVersions ? History(e.Tip).Count : 0, e.Tip.Hex))
                 .ToList();
         }
     }
@@ -136,8 +136,8 @@ public sealed class Keynode : IDisposable
         {
             IndexEntry entry = version is null ? Live(path) : Known(path);
             ObjectId commit = version is null ? entry.Tip : VersionCommit(entry, path, version.Value);
-            (string _, SecretBytes value, bool removed) = ReadVersion(commit);
-            if (removed)
+            (string _, SecretBytes value, VersionKind kind) = ReadVersion(commit);
+            if (kind != VersionKind.Value)
             {
                 value.Dispose();
                 throw PolykeyException.NotFound($"version {version} of {path} is a removal; it has no value",
@@ -158,9 +158,9 @@ public sealed class Keynode : IDisposable
             for (int i = 0; i < history.Count; i++)
             {
                 (ObjectId id, Commit commit) = history[history.Count - 1 - i];
-                (string name, SecretBytes value, bool removed) = ReadVersion(id);
+                (string name, SecretBytes value, VersionKind kind) = ReadVersion(id);
                 using (value)
-                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, name, value.Length, removed));
+                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, name, value.Length, kind != VersionKind.Value));
             }
             return versions;
         }
@@ -169,15 +169,11 @@ public sealed class Keynode : IDisposable
     /// <summary>Writes a new version; returns its number.</summary>
     public int Set(string path, ReadOnlySpan<byte> value)
     {
-        SecretPath.Validate(path);
         byte[] copy = value.ToArray();
         try
         {
-            return Write(() =>
-            {
-                IndexEntry? entry = Index().Find(path);
-                return Append(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, path, copy, removed: false);
-            });
+            Commit([new SecretEdit.Set(path, copy)]);
+            lock (_gate) return History(Index().FindLive(path)!.Tip).Count;
         }
         finally
         {
@@ -188,46 +184,50 @@ public sealed class Keynode : IDisposable
     public int Restore(string path, int version)
     {
         SecretPath.Validate(path);
-        return Write(() =>
+        byte[] old;
+        lock (_gate)
         {
-            IndexEntry entry = Known(path);
-            (string _, SecretBytes value, bool removed) = ReadVersion(VersionCommit(entry, path, version));
+            (string _, SecretBytes value, VersionKind kind) = ReadVersion(VersionCommit(Known(path), path, version));
             using (value)
             {
-                if (removed) throw PolykeyException.NotFound($"version {version} of {path} is a removal; there is nothing to restore");
-                return Append(entry.Id, entry.Tip, path, value.Span, removed: false);
+                if (kind != VersionKind.Value) throw PolykeyException.NotFound($"version {version} of {path} is a removal; there is nothing to restore");
+                old = value.Span.ToArray();
             }
-        });
+        }
+        try
+        {
+            return Set(path, old);
+        }
+        finally
+        {
+            Array.Clear(old);
+        }
     }
 
-    public void Remove(string path)
-    {
-        SecretPath.Validate(path);
-        Write(() =>
-        {
-            IndexEntry entry = Live(path);
-            return Append(entry.Id, entry.Tip, path, ReadOnlySpan<byte>.Empty, removed: true);
-        });
-    }
+    public void Remove(string path) => Commit([new SecretEdit.Remove(path)]);
 
     /// <summary>Renames a secret; its history moves with it.</summary>
-    public void Move(string source, string destination)
+    public void Move(string source, string destination) => Commit([new SecretEdit.Move(source, destination)]);
+
+    /// <summary>Directory records (made by mkdir in a mount), so empty directories survive remounts.</summary>
+    public IReadOnlyList<string> ListDirectories()
     {
-        SecretPath.Validate(source);
-        SecretPath.Validate(destination);
-        Write(() =>
-        {
-            IndexEntry entry = Live(source);
-            if (source == destination) return 0;
-            if (Index().FindLive(destination) is not null)
-                throw PolykeyException.Conflict($"{destination} already exists", $"remove it first with 'pk rm {destination}', or choose another name");
-            (string _, SecretBytes value, bool _) = ReadVersion(entry.Tip);
-            using (value) return Append(entry.Id, entry.Tip, destination, value.Span, removed: false);
-        });
+        lock (_gate) return Index().Directories.Select(d => d.Path).OrderBy(p => p, StringComparer.Ordinal).ToList();
     }
 
-    private int Write(Func<int> change)
+    /// <summary>
+    /// Writes several edits as one change: all land or none. Each edit resolves its path against
+    /// the keynode as it was before the batch, so a batch may name each path only once.
+    /// </summary>
+    public void Commit(IReadOnlyList<SecretEdit> edits)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string path in edits.SelectMany(Paths))
+        {
+            SecretPath.Validate(path);
+            if (!seen.Add(path)) throw new ArgumentException($"a batch names {path} twice", nameof(edits));
+        }
+
         SecretIdentity signer = Unlock();
         if (!signer.CanSign)
             throw PolykeyException.Denied($"the credential for {Path} is read-only; it cannot change secrets");
@@ -236,21 +236,64 @@ public sealed class Keynode : IDisposable
             using (_file.LockExclusive())
             {
                 ReadNewChanges();
-                return change();
+                DateTimeOffset now = DateTimeOffset.UtcNow;
+                var members = new List<PendingMember>();
+                foreach (SecretEdit edit in edits) members.AddRange(Members(edit, signer, now));
+                if (members.Count == 0) return;
+                _file.WriteChange(_state.End, members, now);
+                ReadNewChanges();
+                Index();
             }
         }
     }
 
-    // Call inside Write: appends one version, re-reads it from disk, and returns its number.
-    private int Append(string secretId, ObjectId? parent, string path, ReadOnlySpan<byte> value, bool removed)
+    private static IEnumerable<string> Paths(SecretEdit edit) => edit switch
     {
-        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(
-            secretId, parent, path, value, removed, DateTimeOffset.UtcNow, Unlock(), Readers());
-        _file.WriteChange(_state.End, members, DateTimeOffset.UtcNow);
-        ReadNewChanges();
-        Index();
-        return History(tip).Count;
+        SecretEdit.Move m => [m.Source, m.Destination],
+        SecretEdit.Set s => [s.Path],
+        SecretEdit.Remove r => [r.Path],
+        SecretEdit.MakeDirectory d => [d.Path],
+        SecretEdit.RemoveDirectory d => [d.Path],
+        _ => throw new ArgumentOutOfRangeException(nameof(edit)),
+    };
+
+    private List<PendingMember> Members(SecretEdit edit, SecretIdentity signer, DateTimeOffset now)
+    {
+        switch (edit)
+        {
+            case SecretEdit.Set set:
+            {
+                IndexEntry? entry = Index().Find(set.Path);
+                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now);
+            }
+            case SecretEdit.Remove remove:
+            {
+                IndexEntry entry = Live(remove.Path);
+                return Version(entry.Id, entry.Tip, remove.Path, [], VersionKind.Removed, signer, now);
+            }
+            case SecretEdit.Move move:
+            {
+                IndexEntry entry = Live(move.Source);
+                if (Index().FindLive(move.Destination) is not null)
+                    throw PolykeyException.Conflict($"{move.Destination} already exists", $"remove it first with 'pk rm {move.Destination}', or choose another name");
+                (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
+                using (value) return Version(entry.Id, entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now);
+            }
+            case SecretEdit.MakeDirectory mkdir:
+                if (Index().FindDirectory(mkdir.Path) is not null) return [];
+                return Version(VersionBuilder.NewSecretId(), null, mkdir.Path, [], VersionKind.Directory, signer, now);
+            case SecretEdit.RemoveDirectory rmdir:
+            {
+                IndexEntry entry = Index().FindDirectory(rmdir.Path) ?? throw PolykeyException.NotFound($"no directory record {rmdir.Path}");
+                return Version(entry.Id, entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now);
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(edit));
+        }
     }
+
+    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now) =>
+        VersionBuilder.Build(id, parent, path, value, kind, now, signer, Readers()).Members;
 
     private IEnumerable<Identity> Readers() => [Owner];
 
@@ -296,31 +339,30 @@ public sealed class Keynode : IDisposable
     {
         ObjectId tip = _state.SecretRefs[id];
         Commit commit = ReadCommit(tip);
-        (string path, SecretBytes value, bool removed)? version = TryReadVersion(tip, commit);
+        (string path, SecretBytes value, VersionKind kind)? version = TryReadVersion(tip, commit);
         if (version is null)
         {
             index.Forget(id);
             return;
         }
         using (version.Value.value)
-            index.Set(new IndexEntry(id, tip, version.Value.path, version.Value.value.Length, commit.Time, version.Value.removed));
+            index.Set(new IndexEntry(id, tip, version.Value.path, version.Value.value.Length, commit.Time, version.Value.kind));
     }
 
-    private (string Path, SecretBytes Value, bool Removed) ReadVersion(ObjectId commitId) =>
+    private (string Path, SecretBytes Value, VersionKind Kind) ReadVersion(ObjectId commitId) =>
         TryReadVersion(commitId, ReadCommit(commitId))
         ?? throw PolykeyException.Denied($"version {commitId} is not encrypted to this credential");
 
-    private (string path, SecretBytes value, bool removed)? TryReadVersion(ObjectId commitId, Commit commit)
+    private (string path, SecretBytes value, VersionKind kind)? TryReadVersion(ObjectId commitId, Commit commit)
     {
         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
-        bool removed = tree.ContainsKey(VersionBuilder.RemovedEntry);
-        if (!tree.TryGetValue(removed ? VersionBuilder.RemovedEntry : VersionBuilder.ValueEntry, out ObjectId blob))
-            throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
+            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
         var decrypted = SecretMessage.TryDecrypt(ReadObject(blob, ObjectType.Blob), Unlock(), $"version {commitId} in {Path}");
-        return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, removed);
+        return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
     }
 
-    private Commit ReadCommit(ObjectId id) => Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
+    private Commit ReadCommit(ObjectId id) => Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
 
     private byte[] ReadObject(ObjectId id, ObjectType expected)
     {

@@ -2,44 +2,59 @@ using Polykey.Core.Git;
 
 namespace Polykey.Core;
 
-/// <summary>One secret history as the index knows it: its id, tip, and what the tip says.</summary>
-internal sealed record IndexEntry(string Id, ObjectId Tip, string Path, long Size, DateTimeOffset Modified, bool Removed);
+/// <summary>One history as the index knows it: its id, tip, and what the tip says.</summary>
+internal sealed record IndexEntry(string Id, ObjectId Tip, string Path, long Size, DateTimeOffset Modified, VersionKind Kind)
+{
+    public bool Removed => Kind is VersionKind.Removed or VersionKind.DirectoryRemoved;
+    public bool IsDirectory => Kind is VersionKind.Directory or VersionKind.DirectoryRemoved;
+}
 
 /// <summary>
-/// Maps decrypted secret names to their histories. Names live only inside encrypted
-/// messages, so the index is built by decrypting each history's tip, and updated per moved ref.
+/// Maps decrypted names to histories. Names live only inside encrypted messages, so the
+/// index is built by decrypting each history's tip, and updated per moved ref. Secrets and
+/// directory records are kept apart: they never compete for a name.
 /// </summary>
 internal sealed class SecretIndex
 {
     private readonly Dictionary<string, IndexEntry> _byId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IndexEntry> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexEntry> _secrets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexEntry> _directories = new(StringComparer.Ordinal);
 
-    public IEnumerable<IndexEntry> Live => _byPath.Values.Where(e => !e.Removed);
+    public IEnumerable<IndexEntry> Live => _secrets.Values.Where(e => !e.Removed);
+
+    public IEnumerable<IndexEntry> Directories => _directories.Values;
 
     public void Set(IndexEntry entry)
     {
-        if (_byId.Remove(entry.Id, out IndexEntry? old) && _byPath.TryGetValue(old.Path, out IndexEntry? atOld) && atOld.Id == old.Id)
-        {
-            _byPath.Remove(old.Path);
-            // Another history may carry the old name too (a removed one); let it show again.
-            IndexEntry? other = _byId.Values.Where(e => e.Path == old.Path).OrderBy(Rank).LastOrDefault();
-            if (other is not null) _byPath[other.Path] = other;
-        }
+        Forget(entry.Id);
         _byId[entry.Id] = entry;
-        if (!_byPath.TryGetValue(entry.Path, out IndexEntry? current) || Rank(entry).CompareTo(Rank(current)) >= 0)
-            _byPath[entry.Path] = entry;
+        if (entry.IsDirectory)
+        {
+            if (!entry.Removed) _directories[entry.Path] = entry;
+            return;
+        }
+        if (!_secrets.TryGetValue(entry.Path, out IndexEntry? current) || Rank(entry).CompareTo(Rank(current)) >= 0)
+            _secrets[entry.Path] = entry;
     }
 
     public void Forget(string id)
     {
         if (!_byId.Remove(id, out IndexEntry? old)) return;
-        if (_byPath.TryGetValue(old.Path, out IndexEntry? atOld) && atOld.Id == id) _byPath.Remove(old.Path);
+        Dictionary<string, IndexEntry> names = old.IsDirectory ? _directories : _secrets;
+        if (!names.TryGetValue(old.Path, out IndexEntry? atOld) || atOld.Id != id) return;
+        names.Remove(old.Path);
+        // Another history may carry the same name (a removed one, say); let it show again.
+        IndexEntry? other = _byId.Values.Where(e => e.Path == old.Path && e.IsDirectory == old.IsDirectory && !(e.IsDirectory && e.Removed))
+            .OrderBy(Rank).LastOrDefault();
+        if (other is not null) names[other.Path] = other;
     }
 
-    /// <summary>The history that owns a name: a live one over a removed one, then the newest.</summary>
-    public IndexEntry? Find(string path) => _byPath.GetValueOrDefault(path);
+    /// <summary>The secret history that owns a name: a live one over a removed one, then the newest.</summary>
+    public IndexEntry? Find(string path) => _secrets.GetValueOrDefault(path);
 
     public IndexEntry? FindLive(string path) => Find(path) is { Removed: false } e ? e : null;
+
+    public IndexEntry? FindDirectory(string path) => _directories.GetValueOrDefault(path);
 
     private static (bool, DateTimeOffset) Rank(IndexEntry e) => (!e.Removed, e.Modified);
 }

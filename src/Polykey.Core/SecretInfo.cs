@@ -1,7 +1,10 @@
 namespace Polykey.Core;
 
-/// <summary>A secret as listed: its current name, size and time; Versions is 0 unless asked for.</summary>
-public sealed record SecretInfo(string Path, string Id, long Size, DateTimeOffset Modified, int Versions);
+/// <summary>
+/// A secret as listed: its current name, size and time, and Tip, the commit of its current
+/// version (it changes whenever the value or name does). Versions is 0 unless asked for.
+/// </summary>
+public sealed record SecretInfo(string Path, string Id, long Size, DateTimeOffset Modified, int Versions, string Tip);
 
 /// <summary>One version in a secret's history.</summary>
 public sealed record VersionInfo(int Number, string CommitId, DateTimeOffset Time, string Signer, string Path, long Size, bool Removed);

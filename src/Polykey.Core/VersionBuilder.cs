@@ -5,23 +5,46 @@ using Polykey.Core.Storage;
 
 namespace Polykey.Core;
 
+/// <summary>What a version is: a value, a removal, or a directory marker (made by mkdir in a mount) and its removal.</summary>
+internal enum VersionKind
+{
+    Value,
+    Removed,
+    Directory,
+    DirectoryRemoved,
+}
+
 /// <summary>
 /// Turns one new secret version into the members of a change: the encrypted blob, its tree,
 /// the signed commit and the moved ref.
 /// </summary>
 internal static class VersionBuilder
 {
-    public const string ValueEntry = "secret.pgp";
-    public const string RemovedEntry = "removed.pgp";
+    /// <summary>The one tree entry of a version, by kind.</summary>
+    public static string EntryName(VersionKind kind) => kind switch
+    {
+        VersionKind.Value => "secret.pgp",
+        VersionKind.Removed => "removed.pgp",
+        VersionKind.Directory => "directory.pgp",
+        _ => "directory-removed.pgp",
+    };
+
+    public static VersionKind? KindOf(IReadOnlyDictionary<string, ObjectId> tree, out ObjectId blob)
+    {
+        foreach (VersionKind kind in Enum.GetValues<VersionKind>())
+            if (tree.TryGetValue(EntryName(kind), out blob)) return kind;
+        blob = default;
+        return null;
+    }
 
     public static (ObjectId Tip, List<PendingMember> Members) Build(
-        string secretId, ObjectId? parent, string path, ReadOnlySpan<byte> value, bool removed,
+        string secretId, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind,
         DateTimeOffset time, SecretIdentity signer, IEnumerable<Identity> readers)
     {
         var members = new List<PendingMember>(4);
         byte[] message = SecretMessage.Encrypt(path, value, time, readers);
         ObjectId blob = Add(members, ObjectType.Blob, message);
-        ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(removed ? RemovedEntry : ValueEntry, blob)]));
+        ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
         var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, Commit.StandardMessage);
         string signature = CommitSignature.Sign(commit.Payload(), signer);
         ObjectId tip = Add(members, ObjectType.Commit, commit.Encode(signature));

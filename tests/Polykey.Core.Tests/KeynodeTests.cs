@@ -75,3 +75,61 @@ public sealed class KeynodeTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class KeynodeBatchTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    [Fact]
+    public void Commit_WritesAllEditsAsOneChange()
+    {
+        using Keynode node = _files.Create();
+        node.Set("dir/a", "1"u8);
+        node.Set("dir/b", "2"u8);
+        long before = new FileInfo(node.Path).Length;
+        node.Commit([new SecretEdit.Move("dir/a", "moved/a"), new SecretEdit.Move("dir/b", "moved/b"), new SecretEdit.MakeDirectory("empty/dir")]);
+        byte[] file = File.ReadAllBytes(node.Path);
+        int records = CountOccurrences(file.AsSpan((int)before - 1024), "polykey/txn"u8);
+        Assert.Equal(1, records);
+        Assert.Equal(["moved/a", "moved/b"], node.List().Select(s => s.Path));
+        Assert.Equal(["empty/dir"], node.ListDirectories());
+    }
+
+    [Fact]
+    public void Commit_FailingEditWritesNothing()
+    {
+        using Keynode node = _files.Create();
+        node.Set("a", "1"u8);
+        long before = new FileInfo(node.Path).Length;
+        Assert.Throws<PolykeyException>(() => node.Commit([new SecretEdit.Set("b", [1]), new SecretEdit.Remove("missing")]));
+        Assert.Equal(before, new FileInfo(node.Path).Length);
+        Assert.Equal(["a"], node.List().Select(s => s.Path));
+    }
+
+    [Fact]
+    public void DirectoryRecords_SurviveReopenAndCanBeRemoved()
+    {
+        using (Keynode node = _files.Create())
+        {
+            node.Commit([new SecretEdit.MakeDirectory("x/y")]);
+            node.Commit([new SecretEdit.MakeDirectory("x/y")]); // already there: no new change
+        }
+        using (Keynode node = Keynode.Open(_files.PathOf("node.keynode"), TestFiles.OwnerCredential))
+        {
+            Assert.Equal(["x/y"], node.ListDirectories());
+            Assert.Empty(node.List());
+            node.Commit([new SecretEdit.RemoveDirectory("x/y")]);
+        }
+        using Keynode reopened = Keynode.Open(_files.PathOf("node.keynode"), TestFiles.OwnerCredential);
+        Assert.Empty(reopened.ListDirectories());
+    }
+
+    private static int CountOccurrences(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
+    {
+        int count = 0;
+        for (int at; (at = haystack.IndexOf(needle)) >= 0; haystack = haystack[(at + needle.Length)..]) count++;
+        return count;
+    }
+
+    public void Dispose() => _files.Dispose();
+}

@@ -1,0 +1,22 @@
+namespace Polykey.Core;
+
+/// <summary>One edit of a batch that <see cref="Keynode.Commit"/> writes as a single atomic change.</summary>
+public abstract record SecretEdit
+{
+    private SecretEdit() { }
+
+    /// <summary>A new version with this value (a new secret when the path is unknown).</summary>
+    public sealed record Set(string Path, byte[] Value) : SecretEdit;
+
+    /// <summary>Removes a live secret; its history is kept.</summary>
+    public sealed record Remove(string Path) : SecretEdit;
+
+    /// <summary>Renames a live secret; its history moves with it.</summary>
+    public sealed record Move(string Source, string Destination) : SecretEdit;
+
+    /// <summary>Records an (empty) directory, so that it survives remounts.</summary>
+    public sealed record MakeDirectory(string Path) : SecretEdit;
+
+    /// <summary>Drops a directory record.</summary>
+    public sealed record RemoveDirectory(string Path) : SecretEdit;
+}
