@@ -81,8 +81,11 @@ public sealed class SecretTree : IFileTree, IDisposable
             if (change.Size is { } size)
             {
                 if (!_view.IsFile(path)) throw new FsException(FsError.IsDirectory);
-                if (handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) && open.Buffer is { } openBuffer)
+                WriteBuffer? openBuffer = handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) ? open.Buffer : null;
+                if (openBuffer is null && _buffers.TryGetValue(path, out WriteBuffer? shared) && shared.Handles > 0) openBuffer = shared;
+                if (openBuffer is not null)
                 {
+                    // The file is open: the change is saved with its next flush or last close.
                     lock (openBuffer) Truncate(openBuffer, size);
                 }
                 else
@@ -363,7 +366,6 @@ public sealed class SecretTree : IFileTree, IDisposable
                 edits.Add(new SecretEdit.Set(to, bytes));
             }
             if (fromCommitted) edits.Add(new SecretEdit.Remove(from));
-            Array.Clear(bytes);
         }
         if (TreeView.Parent(from) != TreeView.Parent(to)) KeepParent(edits, from);
         _masked.Remove(to);
@@ -372,7 +374,14 @@ public sealed class SecretTree : IFileTree, IDisposable
             replaced.Detached = true;
             if (replaced.Handles == 0) replaced.Wipe();
         }
-        Commit(edits);
+        try
+        {
+            Commit(edits);
+        }
+        finally
+        {
+            foreach (SecretEdit.Set set in edits.OfType<SecretEdit.Set>()) Array.Clear(set.Value);
+        }
         if (buffer is not null)
         {
             buffer.Dirty = false;
