@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Polykey.Fs.Linux.Native;
+
+namespace Polykey.Fs.Linux;
+
+// Open files: handles come from the tree and travel in fuse_file_info.fh.
+internal sealed unsafe partial class FuseOperations
+{
+    private const int O_ACCMODE = 0x3;
+    private const int O_WRONLY = 0x1;
+    private const int O_RDWR = 0x2;
+    private const int O_EXCL = 0x80;
+    private const int O_TRUNC = 0x200;
+    private const int O_APPEND = 0x400;
+
+    private static OpenMode ToOpenMode(int flags)
+    {
+        var mode = (flags & O_ACCMODE) switch
+        {
+            O_WRONLY => OpenMode.Write,
+            O_RDWR => OpenMode.Read | OpenMode.Write,
+            _ => OpenMode.Read,
+        };
+        // O_TRUNC arrives here because libfuse asks for atomic_o_trunc; O_APPEND must be
+        // honoured by the tree because there is no writeback cache to do it for us.
+        if ((flags & O_TRUNC) != 0)
+            mode |= OpenMode.Truncate;
+        if ((flags & O_APPEND) != 0)
+            mode |= OpenMode.Append;
+        return mode;
+    }
+
+    private static bool IsReadOnlyOpen(int flags) => (flags & O_ACCMODE) == 0 && (flags & O_TRUNC) == 0;
+
+    [UnmanagedCallersOnly]
+    private static void OnOpen(nint req, ulong ino, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        ulong handle;
+        try
+        {
+            handle = self._tree.Open(ino, ToOpenMode(fi->Flags));
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        fi->Fh = handle;
+        if (IsReadOnlyOpen(fi->Flags))
+        {
+            // keep_cache: a reopen reads from the page cache; the tree's Changed event
+            // invalidates it. noflush: a reader's close has nothing to save, so it costs
+            // no FLUSH round trip.
+            fi->Bits |= FuseFileInfo.KeepCache | FuseFileInfo.NoFlush;
+        }
+        if (LibFuse.fuse_reply_open(req, fi) != 0)
+            self.ReleaseQuietly(handle); // interrupted: the kernel will never release it
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnCreate(nint req, ulong parent, byte* name, uint mode, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        NodeInfo info;
+        ulong handle;
+        try
+        {
+            var decoded = FuseNames.Decode(name);
+            if ((fi->Flags & O_EXCL) != 0 && self.Exists(parent, decoded))
+            {
+                // The kernel checked before asking, but the tree may have changed behind it.
+                ReplyError(req, Errno.EEXIST);
+                return;
+            }
+            (info, handle) = self._tree.Create(parent, decoded, ToOpenMode(fi->Flags), mode & NodeAttributes.PermissionMask);
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        fi->Fh = handle;
+        FuseEntryParam entry = default;
+        self.FillEntry(ref entry, info);
+        if (LibFuse.fuse_reply_create(req, &entry, fi) != 0)
+        {
+            self.ReleaseQuietly(handle);
+            self.ForgetQuietly(info.Node, 1);
+        }
+    }
+
+    private bool Exists(ulong parent, string name)
+    {
+        NodeInfo info;
+        try
+        {
+            info = _tree.Lookup(parent, name);
+        }
+        catch (FsException e) when (e.Error == FsError.NotFound)
+        {
+            return false;
+        }
+        _tree.Forget(info.Node, 1);
+        return true;
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnRead(nint req, ulong ino, nuint size, long offset, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        var length = (int)Math.Min(size, (nuint)int.MaxValue);
+        // Pooled, pinned only for the reply, and wiped afterwards: it held plaintext.
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var count = 0;
+        var errno = 0;
+        try
+        {
+            count = Math.Clamp(self._tree.Read(fi->Fh, offset, buffer.AsSpan(0, length)), 0, length);
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e);
+            count = length; // wipe whatever a failed read left behind
+        }
+        fixed (byte* data = buffer)
+        {
+            if (errno == 0)
+                LibFuse.fuse_reply_buf(req, data, (nuint)count);
+            else
+                ReplyError(req, errno);
+        }
+        buffer.AsSpan(0, count).Clear();
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnWrite(nint req, ulong ino, byte* data, nuint size, long offset, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        int written;
+        try
+        {
+            written = self._tree.Write(fi->Fh, offset, new ReadOnlySpan<byte>(data, (int)Math.Min(size, (nuint)int.MaxValue)));
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        LibFuse.fuse_reply_write(req, (nuint)Math.Clamp(written, 0, (long)size));
+    }
+
+    /// <summary>
+    /// Sent on every close(2) of a writable descriptor, and close waits for the answer:
+    /// saving here is what makes "close returned" mean "the version is stored".
+    /// </summary>
+    [UnmanagedCallersOnly]
+    private static void OnFlush(nint req, ulong ino, FuseFileInfo* fi) => From(req).FlushHandle(req, fi->Fh);
+
+    [UnmanagedCallersOnly]
+    private static void OnFsync(nint req, ulong ino, int dataSync, FuseFileInfo* fi) => From(req).FlushHandle(req, fi->Fh);
+
+    private void FlushHandle(nint req, ulong handle)
+    {
+        var errno = 0;
+        try
+        {
+            _tree.Flush(handle);
+        }
+        catch (Exception e)
+        {
+            errno = Fail(e);
+        }
+        ReplyError(req, errno);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnRelease(nint req, ulong ino, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        var errno = 0;
+        try
+        {
+            self._tree.Release(fi->Fh);
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e); // the kernel ignores it; the hook still hears of surprises
+        }
+        ReplyError(req, errno);
+    }
+}

@@ -1,0 +1,217 @@
+using System.Runtime.InteropServices;
+using Polykey.Fs.Linux.Native;
+
+namespace Polykey.Fs.Linux;
+
+// Names and attributes: lookup reference counting, stat, setattr and the namespace changes.
+internal sealed unsafe partial class FuseOperations
+{
+    private const int SetMode = 1 << 0;
+    private const int SetUid = 1 << 1;
+    private const int SetGid = 1 << 2;
+    private const int SetSize = 1 << 3;
+    private const int SetMtime = 1 << 5;
+    private const int SetMtimeNow = 1 << 8;
+
+    private const uint RenameNoReplace = 1;
+
+    [UnmanagedCallersOnly]
+    private static void OnLookup(nint req, ulong parent, byte* name)
+    {
+        var self = From(req);
+        NodeInfo info;
+        try
+        {
+            info = self._tree.Lookup(parent, FuseNames.Decode(name));
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        self.ReplyEntry(req, info);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnForget(nint req, ulong ino, ulong nlookup)
+    {
+        From(req).ForgetQuietly(ino, nlookup);
+        LibFuse.fuse_reply_none(req);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnForgetMulti(nint req, nuint count, FuseForgetData* forgets)
+    {
+        var self = From(req);
+        for (nuint i = 0; i < count; i++)
+            self.ForgetQuietly(forgets[i].Ino, forgets[i].Nlookup);
+        LibFuse.fuse_reply_none(req);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnGetAttr(nint req, ulong ino, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        NodeInfo info;
+        try
+        {
+            info = self._tree.GetAttributes(ino);
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        self.ReplyAttr(req, info);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnSetAttr(nint req, ulong ino, Stat* attr, int toSet, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        NodeInfo info = default;
+        var errno = 0;
+        try
+        {
+            // There are no owners in the tree: chown to the owner we already report is a
+            // no-op (cp -p, rsync and editors do it), any other owner is refused.
+            if (((toSet & SetUid) != 0 && attr->Uid != self._uid) || ((toSet & SetGid) != 0 && attr->Gid != self._gid))
+            {
+                errno = Errno.EPERM;
+            }
+            else
+            {
+                var change = new AttributeChange(
+                    Size: (toSet & SetSize) != 0 ? attr->Size : null,
+                    Modified: (toSet & SetMtimeNow) != 0 ? DateTimeOffset.UtcNow
+                        : (toSet & SetMtime) != 0 ? NodeAttributes.FromTimespec(attr->Mtime) : null,
+                    Mode: (toSet & SetMode) != 0 ? attr->Mode & NodeAttributes.PermissionMask : null);
+                // atime and ctime are not stored (both always equal mtime): such a change is
+                // accepted and answered with the current attributes.
+                info = change == default
+                    ? self._tree.GetAttributes(ino)
+                    : self._tree.SetAttributes(ino, fi != null ? fi->Fh : null, change);
+            }
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e);
+        }
+        if (errno != 0)
+            ReplyError(req, errno);
+        else
+            self.ReplyAttr(req, info);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnMkDir(nint req, ulong parent, byte* name, uint mode)
+    {
+        var self = From(req);
+        NodeInfo info;
+        try
+        {
+            var decoded = FuseNames.Decode(name);
+            self._tree.MakeDirectory(parent, decoded);
+            // The reply hands the kernel a lookup reference; MakeDirectory does not promise
+            // one (unlike Create), so take it explicitly.
+            info = self._tree.Lookup(parent, decoded);
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        self.ReplyEntry(req, info);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnMkNod(nint req, ulong parent, byte* name, uint mode, ulong rdev)
+    {
+        var self = From(req);
+        if ((mode & NodeAttributes.S_IFMT) != NodeAttributes.S_IFREG)
+        {
+            // Devices, FIFOs and sockets have no place in a secret tree.
+            self.ReplyUnsupported(req, Errno.EPERM);
+            return;
+        }
+        NodeInfo info;
+        ulong handle;
+        try
+        {
+            // A plain file made with mknod(2): create it and close the handle at once.
+            (info, handle) = self._tree.Create(parent, FuseNames.Decode(name), OpenMode.Write, mode & NodeAttributes.PermissionMask);
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+            return;
+        }
+        self.ReleaseQuietly(handle);
+        self.ReplyEntry(req, info);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnUnlink(nint req, ulong parent, byte* name)
+    {
+        var self = From(req);
+        var errno = 0;
+        try
+        {
+            self._tree.Unlink(parent, FuseNames.Decode(name));
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e);
+        }
+        ReplyError(req, errno);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnRmDir(nint req, ulong parent, byte* name)
+    {
+        var self = From(req);
+        var errno = 0;
+        try
+        {
+            self._tree.RemoveDirectory(parent, FuseNames.Decode(name));
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e);
+        }
+        ReplyError(req, errno);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnRename(nint req, ulong parent, byte* name, ulong newParent, byte* newName, uint flags)
+    {
+        var self = From(req);
+        // RENAME_EXCHANGE and RENAME_WHITEOUT have no counterpart in the tree; EINVAL is
+        // what rename(2) returns for a flag the filesystem does not support.
+        if ((flags & ~RenameNoReplace) != 0)
+        {
+            ReplyError(req, Errno.EINVAL);
+            return;
+        }
+        var errno = 0;
+        try
+        {
+            self._tree.Rename(parent, FuseNames.Decode(name), newParent, FuseNames.Decode(newName), noReplace: flags == RenameNoReplace);
+        }
+        catch (Exception e)
+        {
+            errno = self.Fail(e);
+        }
+        ReplyError(req, errno);
+    }
+
+    // Hard links and symlinks do not exist in the tree. EPERM is what link(2) and
+    // symlink(2) return on a filesystem that does not support them.
+    [UnmanagedCallersOnly]
+    private static void OnLink(nint req, ulong ino, ulong newParent, byte* newName)
+        => From(req).ReplyUnsupported(req, Errno.EPERM);
+
+    [UnmanagedCallersOnly]
+    private static void OnSymlink(nint req, byte* link, ulong parent, byte* name)
+        => From(req).ReplyUnsupported(req, Errno.EPERM);
+}

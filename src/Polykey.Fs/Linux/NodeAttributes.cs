@@ -1,0 +1,60 @@
+using Polykey.Fs.Linux.Native;
+
+namespace Polykey.Fs.Linux;
+
+/// <summary>Turns the tree's <see cref="NodeInfo"/> into a struct stat and back for times.</summary>
+internal static class NodeAttributes
+{
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFDIR = 0x4000;
+    public const uint S_IFREG = 0x8000;
+    public const uint PermissionMask = 0xFFF; // 07777
+
+    private const int BlockSize = 4096;
+    private const long TicksPerSecond = TimeSpan.TicksPerSecond;
+
+    public static uint TypeBits(NodeKind kind) => kind == NodeKind.Directory ? S_IFDIR : S_IFREG;
+
+    /// <summary>
+    /// Owner is the mounting process (the tree has no owners); nlink 1 for files and 2 for
+    /// directories (we do not count subdirectories: find and du accept 2 as "unknown").
+    /// </summary>
+    public static void Fill(ref Stat st, in NodeInfo info, uint uid, uint gid)
+    {
+        st = default;
+        st.Ino = info.Node;
+        st.Mode = TypeBits(info.Kind) | (info.Mode & PermissionMask);
+        st.Nlink = info.Kind == NodeKind.Directory ? 2UL : 1UL;
+        st.Uid = uid;
+        st.Gid = gid;
+        st.Size = info.Size;
+        st.BlockSize = BlockSize;
+        // st_blocks counts 512-byte units; round up to whole 4 KiB blocks as a disk would.
+        st.Blocks = (info.Size + BlockSize - 1) / BlockSize * (BlockSize / 512);
+        st.Mtime = ToTimespec(info.Modified);
+        st.Atime = st.Mtime;
+        st.Ctime = st.Mtime;
+    }
+
+    public static Timespec ToTimespec(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var seconds = Math.DivRem(ticks, TicksPerSecond, out var rest);
+        if (rest < 0)
+        {
+            seconds--;
+            rest += TicksPerSecond;
+        }
+        return new Timespec { Seconds = seconds, Nanoseconds = rest * 100 };
+    }
+
+    /// <summary>Times outside what DateTimeOffset holds (years 1..9999) are clamped, not refused.</summary>
+    public static DateTimeOffset FromTimespec(in Timespec time)
+    {
+        var min = (DateTimeOffset.MinValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TicksPerSecond + 1;
+        var max = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TicksPerSecond - 1;
+        var seconds = Math.Clamp(time.Seconds, min, max);
+        var nanoseconds = Math.Clamp(time.Nanoseconds, 0, 999_999_999);
+        return DateTimeOffset.UnixEpoch.AddTicks(seconds * TicksPerSecond + nanoseconds / 100);
+    }
+}

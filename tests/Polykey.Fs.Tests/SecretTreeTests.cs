@@ -1,0 +1,209 @@
+using System.Text;
+using Polykey.Core;
+using Polykey.Core.Crypto;
+
+namespace Polykey.Fs.Tests;
+
+/// <summary>
+/// The keynode-backed tree, driven in-process with the call sequences real tools make
+/// (vim, sed -i, rsync, mv): each save is one version, scratch files never reach the keynode.
+/// </summary>
+public sealed class SecretTreeTests : IDisposable
+{
+    private static readonly Lazy<SecretIdentity> Owner = new(() => SecretIdentity.Generate("tree-test"));
+    private readonly string _directory = Directory.CreateTempSubdirectory("pk-tree-").FullName;
+    private readonly Keynode _keynode;
+    private readonly SecretTree _tree;
+
+    public SecretTreeTests()
+    {
+        _keynode = Keynode.Create(Path.Combine(_directory, "n.keynode"), "tree-test", new Credential.KeyFile(Owner.Value, "test"));
+        _keynode.Set("app/config", "color=red\n"u8);
+        _tree = new SecretTree(_keynode, readOnly: false);
+    }
+
+    private ulong Dir(string path)
+    {
+        ulong node = IFileTree.RootNode;
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries)) node = _tree.Lookup(node, part).Node;
+        return node;
+    }
+
+    private void WriteAll(ulong handle, string text)
+    {
+        _tree.Write(handle, 0, Encoding.UTF8.GetBytes(text));
+    }
+
+    private string Value(string path) => Encoding.UTF8.GetString(_keynode.Get(path).Span);
+
+    private int Versions(string path) => _keynode.Log(path).Count;
+
+    private string[] Names() => _keynode.List().Select(s => s.Path).ToArray();
+
+    [Fact]
+    public void VimSaveSequence_IsOneVersionOfTheSameHistory()
+    {
+        ulong app = Dir("app");
+        string id = _keynode.List().Single().Id;
+        var (_, probe) = _tree.Create(app, "4913", OpenMode.Write, 0x180);
+        _tree.Release(probe);
+        _tree.Unlink(app, "4913");
+        var (_, swap) = _tree.Create(app, ".config.swp", OpenMode.Write, 0x180);
+        WriteAll(swap, "swap bytes");
+        _tree.Flush(swap);
+        _tree.Rename(app, "config", app, "config~", noReplace: false);
+        Assert.Throws<FsException>(() => _tree.Lookup(app, "config"));
+        var (_, file) = _tree.Create(app, "config", OpenMode.Write | OpenMode.Truncate, 0x180);
+        WriteAll(file, "color=blue\n");
+        _tree.Flush(file);
+        _tree.Release(file);
+        _tree.Unlink(app, "config~");
+        _tree.Release(swap);
+        _tree.Unlink(app, ".config.swp");
+
+        Assert.Equal("color=blue\n", Value("app/config"));
+        Assert.Equal(2, Versions("app/config"));
+        Assert.Equal(id, _keynode.List().Single().Id);
+        Assert.Equal(["app/config"], Names());
+    }
+
+    [Fact]
+    public void SedInPlaceSequence_RenamesScratchOverTheSecret()
+    {
+        ulong app = Dir("app");
+        var (_, temp) = _tree.Create(app, "sedAb12Cd", OpenMode.Write, 0x180);
+        WriteAll(temp, "color=green\n");
+        _tree.Release(temp);
+        Assert.Equal(["app/config"], Names());
+        _tree.Rename(app, "sedAb12Cd", app, "config", noReplace: false);
+        Assert.Equal("color=green\n", Value("app/config"));
+        Assert.Equal(2, Versions("app/config"));
+        Assert.Equal(["config"], _tree.ReadDirectory(app).Select(e => e.Name));
+    }
+
+    [Fact]
+    public void CloseWithoutChange_MakesNoVersion_AndTouchCreatesEmptySecret()
+    {
+        ulong app = Dir("app");
+        ulong handle = _tree.Open(_tree.Lookup(app, "config").Node, OpenMode.Write);
+        _tree.Release(handle);
+        Assert.Equal(1, Versions("app/config"));
+        var (_, created) = _tree.Create(app, "empty", OpenMode.Write, 0x180);
+        _tree.Release(created);
+        Assert.Equal("", Value("app/empty"));
+    }
+
+    [Fact]
+    public void ReaderKeepsItsVersion_WhileAWriterSaves()
+    {
+        ulong node = _tree.Lookup(Dir("app"), "config").Node;
+        ulong reader = _tree.Open(node, OpenMode.Read);
+        ulong writer = _tree.Open(node, OpenMode.Write | OpenMode.Truncate);
+        WriteAll(writer, "new");
+        _tree.Release(writer);
+        var buffer = new byte[64];
+        Assert.Equal("color=red\n", Encoding.UTF8.GetString(buffer, 0, _tree.Read(reader, 0, buffer)));
+        _tree.Release(reader);
+        Assert.Equal("new", Value("app/config"));
+    }
+
+    [Fact]
+    public void DirectoryRename_MovesEverySecretInOneChange()
+    {
+        _keynode.Set("app/other", "o"u8);
+        _tree.Refresh();
+        long before = new FileInfo(_keynode.Path).Length;
+        _tree.Rename(IFileTree.RootNode, "app", IFileTree.RootNode, "service", noReplace: false);
+        Assert.Equal(["service/config", "service/other"], Names());
+        Assert.Equal(2, Versions("service/config"));
+        string tail = Encoding.ASCII.GetString(File.ReadAllBytes(_keynode.Path)[(int)(before - 1024)..]);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(tail, "polykey/txn"));
+    }
+
+    [Fact]
+    public void Directories_PersistUntilRmdir()
+    {
+        ulong x = _tree.MakeDirectory(IFileTree.RootNode, "x").Node;
+        ulong y = _tree.MakeDirectory(x, "y").Node;
+        var (_, h) = _tree.Create(y, "f", OpenMode.Write, 0x180);
+        WriteAll(h, "v");
+        _tree.Release(h);
+        Assert.Equal(FsError.NotEmpty, Assert.Throws<FsException>(() => _tree.RemoveDirectory(x, "y")).Error);
+        _tree.Unlink(y, "f");
+        Assert.Empty(_tree.ReadDirectory(y));
+        _tree.Unlink(Dir("app"), "config");
+        Assert.Equal(NodeKind.Directory, _tree.Lookup(IFileTree.RootNode, "app").Kind);
+        _tree.RemoveDirectory(x, "y");
+        _tree.RemoveDirectory(IFileTree.RootNode, "x");
+        Assert.Equal(["app"], _keynode.ListDirectories());
+    }
+
+    [Fact]
+    public void OutsideChange_RaisesInvalidationAndHookEvent_OwnChangeRaisesNoHook()
+    {
+        ulong node = _tree.Lookup(Dir("app"), "config").Node;
+        var changes = new List<TreeChange>();
+        var hooks = new List<IReadOnlyList<string>>();
+        _tree.Changed += changes.Add;
+        _tree.SecretsChanged += hooks.Add;
+
+        ulong writer = _tree.Open(node, OpenMode.Write | OpenMode.Truncate);
+        WriteAll(writer, "mine");
+        _tree.Release(writer);
+        _tree.Refresh();
+        Assert.Empty(hooks);
+
+        using (Keynode other = Keynode.Open(_keynode.Path, new Credential.KeyFile(Owner.Value, "test")))
+            other.Set("app/config", "theirs"u8);
+        _tree.Refresh();
+        Assert.Equal(["app/config"], Assert.Single(hooks));
+        Assert.Contains(new TreeChange(node), changes);
+        var buffer = new byte[16];
+        ulong reader = _tree.Open(node, OpenMode.Read);
+        Assert.Equal("theirs", Encoding.UTF8.GetString(buffer, 0, _tree.Read(reader, 0, buffer)));
+        _tree.Release(reader);
+    }
+
+    [Fact]
+    public void ReadOnlyTree_RefusesEveryChange()
+    {
+        using var tree = new SecretTree(_keynode, readOnly: true);
+        ulong app = tree.Lookup(IFileTree.RootNode, "app").Node;
+        ulong config = tree.Lookup(app, "config").Node;
+        Action[] calls =
+        [
+            () => tree.Open(config, OpenMode.Write),
+            () => tree.Create(app, "n", OpenMode.Write, 0x180),
+            () => tree.SetAttributes(config, null, new AttributeChange(Size: 0)),
+            () => tree.Unlink(app, "config"),
+            () => tree.Rename(app, "config", app, "c2", false),
+            () => tree.MakeDirectory(app, "d"),
+            () => tree.RemoveDirectory(IFileTree.RootNode, "app"),
+        ];
+        foreach (Action call in calls) Assert.Equal(FsError.ReadOnly, Assert.Throws<FsException>(call).Error);
+        Assert.Equal(1, Versions("app/config"));
+    }
+
+    [Theory]
+    [InlineData(".config.swp", true)]
+    [InlineData("4913", true)]
+    [InlineData("config~", true)]
+    [InlineData("#config#", true)]
+    [InlineData(".#config", true)]
+    [InlineData("config.save", true)]
+    [InlineData("sedX1b2Qz", true)]
+    [InlineData(".config.Ab3dEf", true)]
+    [InlineData("x.tmp", true)]
+    [InlineData("config", false)]
+    [InlineData(".env.backup", false)]
+    [InlineData("sedative", false)]
+    [InlineData("password", false)]
+    public void ScratchNames_MatchEditorTempFilesOnly(string name, bool scratch) => Assert.Equal(scratch, ScratchNames.IsScratch(name));
+
+    public void Dispose()
+    {
+        _tree.Dispose();
+        _keynode.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,51 @@
+using Polykey.Fs.Linux;
+
+namespace Polykey.Fs.Tests;
+
+/// <summary>
+/// One temp directory and one real mount of a <see cref="MemoryTree"/> per test. Dispose
+/// unmounts and fails the test if the mount is still in the mount table afterwards.
+/// </summary>
+public sealed class TestMount : IDisposable
+{
+    private readonly string _root;
+
+    public TestMount(MemoryTree? tree = null, FuseMountOptions? options = null, string directoryName = "mnt")
+    {
+        Tree = tree ?? new MemoryTree();
+        _root = Directory.CreateTempSubdirectory("pk-fs-test-").FullName;
+        Path = System.IO.Path.Combine(_root, directoryName);
+        Directory.CreateDirectory(Path);
+        try
+        {
+            Mount = FuseMount.Start(Tree, Path, options ?? new FuseMountOptions { FsName = "pk-test" });
+            Mount.WaitUntilReady();
+        }
+        catch
+        {
+            Directory.Delete(_root, recursive: true);
+            throw;
+        }
+    }
+
+    public MemoryTree Tree { get; }
+    public FuseMount Mount { get; }
+    public string Path { get; }
+
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+
+    public ShellResult Run(string script) => Shell.Run(script, Path);
+    public string Ok(string script) => Shell.Ok(script, Path);
+    public void Fails(string script, string message) => Shell.Fails(script, Path, message);
+
+    public static bool IsMounted(string path) => File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == path.Replace(" ", "\\040"));
+
+    public void Dispose()
+    {
+        Mount.Dispose();
+        var leftBehind = IsMounted(Path);
+        if (!leftBehind)
+            Directory.Delete(_root, recursive: true);
+        Assert.False(leftBehind, $"{Path} is still mounted after Dispose");
+    }
+}
