@@ -82,6 +82,7 @@ internal sealed class Session
             return NonEmpty(trimmed);
         }
         if (Env("PK_PASSPHRASE") is { } fromEnv) return NonEmpty(System.Text.Encoding.UTF8.GetBytes(fromEnv));
+        if (Commands.MountCommand.PassphraseComesOnStdin) return NonEmpty(ReadStandardInput());
         if (!Terminal.IsInteractive)
             throw PolykeyException.Denied("no passphrase given and no terminal to ask on",
                 "pass --passphrase-file, set $PK_PASSPHRASE_FILE, or use --identity-file");
@@ -94,6 +95,17 @@ internal sealed class Session
             if (!same) throw PolykeyException.Usage("the two passphrases differ");
         }
         return NonEmpty(first);
+    }
+
+    // The mount daemon receives its parent's passphrase through a pipe, never the environment.
+    private static byte[] ReadStandardInput()
+    {
+        using Stream stdin = Console.OpenStandardInput();
+        using var buffer = new MemoryStream();
+        stdin.CopyTo(buffer);
+        byte[] bytes = buffer.ToArray();
+        Array.Clear(buffer.GetBuffer());
+        return bytes;
     }
 
     private static byte[] NonEmpty(byte[] passphrase) =>

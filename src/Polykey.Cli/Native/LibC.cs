@@ -23,3 +23,27 @@ internal static unsafe partial class LibC
         return type == TmpfsMagic || type == RamfsMagic;
     }
 }
+
+internal static partial class LibC
+{
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup2(int oldFd, int newFd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    public const int O_RDWR = 2;
+
+    /// <summary>Points stdin, stdout and stderr at /dev/null, as a daemon's must be once its parent has gone.</summary>
+    public static void DetachStandardStreams()
+    {
+        int devNull = open("/dev/null", O_RDWR);
+        if (devNull < 0) return;
+        dup2(devNull, 0);
+        dup2(devNull, 1);
+        dup2(devNull, 2);
+    }
+}

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Polykey.Core;
+using Polykey.Fs;
+using Polykey.Fs.Linux;
+
+namespace Polykey.Cli.Commands;
+
+/// <summary>
+/// pk mount: serves a keynode as a plain-text directory. Without --foreground it starts
+/// itself again as a daemon and returns once the mount is ready.
+/// </summary>
+internal static class MountCommand
+{
+    // Between the parent and its daemon child: the child says this on stdout when the mount serves.
+    private const string ReadyLine = "pk-mount-ready";
+    private const string DaemonVariable = "PK_MOUNT_DAEMON";
+    private const string PassphraseOnStdinVariable = "PK_PASSPHRASE_STDIN";
+
+    public static Command Create(GlobalOptions options)
+    {
+        var mountPoint = new Argument<string>("mountpoint") { Description = "an empty directory to mount on" };
+        var readOnly = new Option<bool>("--read-only") { Description = "refuse every change (EROFS); implied by a read-only credential" };
+        var foreground = new Option<bool>("--foreground", "-f") { Description = "stay in the foreground (for systemd); default is to return once mounted" };
+        var onChange = new Option<string?>("--on-change") { Description = "shell command run after secrets change behind the mount; $PK_CHANGED_PATHS lists them" };
+        var allowOther = new Option<bool>("--allow-other") { Description = "let other users in (needs user_allow_other in /etc/fuse.conf for non-root)" };
+        var command = new Command("mount", "Mount the keynode as a plain-text directory; saved files become signed versions.\n\nExamples:\n  pk mount /run/secrets --read-only --on-change 'systemctl reload app'\n  pk unmount /run/secrets")
+        {
+            mountPoint, readOnly, foreground, onChange, allowOther,
+        };
+        command.SetAction(parse =>
+        {
+            string target = Path.GetFullPath(parse.GetValue(mountPoint)!);
+            var session = new Session(parse, options);
+            CheckMountPoint(target);
+            bool isDaemon = Environment.GetEnvironmentVariable(DaemonVariable) == "1";
+            if (!parse.GetValue(foreground) && !isDaemon) return StartDaemon(session);
+            return Serve(session, target, parse.GetValue(readOnly), parse.GetValue(allowOther), parse.GetValue(onChange), isDaemon);
+        });
+        return command;
+    }
+
+    private static int Serve(Session session, string target, bool readOnly, bool allowOther, string? onChange, bool isDaemon)
+    {
+        if (isDaemon) LibcSetsid();
+        using Keynode keynode = session.Open();
+        bool canWrite = keynode.Unlock().CanSign;
+        using var tree = new SecretTree(keynode, readOnly || !canWrite);
+        using var hook = onChange is null ? null : new OnChangeHook(onChange, target, keynode.Path);
+        if (hook is not null) tree.SecretsChanged += hook.Enqueue;
+
+        FuseMount mount;
+        try
+        {
+            mount = FuseMount.Start(tree, target, new FuseMountOptions
+            {
+                ReadOnly = tree.IsReadOnly,
+                AllowOther = allowOther,
+                FsName = Path.GetFullPath(keynode.Path),
+            });
+            mount.WaitUntilReady();
+        }
+        catch (FuseMountException e)
+        {
+            throw PolykeyException.Failed($"cannot mount on {target}: {e.Message}");
+        }
+        using (mount)
+        using (new KeynodeWatcher(tree, keynode.Path))
+        {
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+            string mounted = $"pk: mounted {keynode.Path} on {target}{(tree.IsReadOnly ? " (read-only)" : "")}";
+            if (!isDaemon) Console.Error.WriteLine(mounted);
+            else
+            {
+                Console.Out.WriteLine($"{ReadyLine} {mounted}");
+                Console.Out.Flush();
+                Polykey.Cli.Native.LibC.DetachStandardStreams();
+            }
+            mount.Completion.GetAwaiter().GetResult();
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                ThreadPool.QueueUserWorkItem(_ => mount.Unmount());
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void LibcSetsid() => Polykey.Cli.Native.LibC.setsid();
+
+    private static int StartDaemon(Session session)
+    {
+        Credential credential = session.Credential(forInit: false);
+        byte[]? passphrase = credential is Credential.Passphrase p ? p.Read() : null;
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in Environment.GetCommandLineArgs().Skip(1)) start.ArgumentList.Add(arg);
+        start.Environment[DaemonVariable] = "1";
+        if (passphrase is not null) start.Environment[PassphraseOnStdinVariable] = "1";
+        using Process child = Process.Start(start) ?? throw PolykeyException.Failed("cannot start the mount process");
+        if (passphrase is not null)
+        {
+            child.StandardInput.BaseStream.Write(passphrase);
+            Array.Clear(passphrase);
+        }
+        child.StandardInput.Close();
+        // Before it is ready the child writes only errors to stderr; once ready, its stderr is
+        // also held by fusermount3's auto-unmount helper, so it never reaches end-of-file.
+        Task<string> errors = child.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = child.StandardOutput.ReadLine()) is not null)
+        {
+            if (line.StartsWith(ReadyLine, StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine(line[ReadyLine.Length..].TrimStart());
+                return ExitCodes.Success;
+            }
+        }
+        child.WaitForExit();
+        Console.Error.Write(errors.Result);
+        return child.ExitCode == 0 ? ExitCodes.Failure : child.ExitCode;
+    }
+
+    private static void CheckMountPoint(string target)
+    {
+        if (!Directory.Exists(target))
+            throw File.Exists(target)
+                ? PolykeyException.Usage($"mount point {target} is not a directory")
+                : PolykeyException.NotFound($"mount point {target} does not exist", $"create it first: mkdir -p {target}");
+    }
+
+    public static bool PassphraseComesOnStdin => Environment.GetEnvironmentVariable(PassphraseOnStdinVariable) == "1";
+}
