@@ -53,6 +53,13 @@ public interface IFileTree
     /// <summary>Opens a file; returns a handle. Readers see the version current at open.</summary>
     ulong Open(ulong node, OpenMode mode);
 
+    /// <summary>
+    /// Whether pages the kernel cached for this handle's file still hold its current bytes
+    /// (so a read-only open may keep them). False when a reader of an older version may have
+    /// filled the cache since the file last changed.
+    /// </summary>
+    bool CacheIsCurrent(ulong handle) => true;
+
     /// <summary>Creates (or, when it exists, opens) a file and opens it; adds one lookup reference.</summary>
     (NodeInfo Info, ulong Handle) Create(ulong parent, string name, OpenMode mode, uint permissions);
 

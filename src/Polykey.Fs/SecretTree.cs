@@ -22,6 +22,8 @@ public sealed class SecretTree : IFileTree, IDisposable
     private readonly HashSet<string> _masked = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Tip, SecretContent Content)> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ulong, OpenHandle> _handles = new();
+    // Nodes whose kernel page cache an old-version reader may have filled.
+    private readonly ConcurrentDictionary<ulong, bool> _staleCache = new();
     private readonly DateTimeOffset _mountedAt = DateTimeOffset.UtcNow;
     private IReadOnlyList<SecretInfo> _secrets = [];
     private Dictionary<string, SecretInfo> _secretByPath = new(StringComparer.Ordinal);
@@ -31,6 +33,8 @@ public sealed class SecretTree : IFileTree, IDisposable
 
     private sealed class OpenHandle(ulong node, OpenMode mode, WriteBuffer? buffer, SecretContent? snapshot)
     {
+        /// <summary>The file changed since this reader opened it: its reads are of an old version.</summary>
+        public volatile bool Stale;
         public ulong Node { get; } = node;
         public OpenMode Mode { get; } = mode;
         public WriteBuffer? Buffer { get; } = buffer;
@@ -166,11 +170,19 @@ public sealed class SecretTree : IFileTree, IDisposable
             lock (writeBuffer) return writeBuffer.Read(offset, buffer);
         }
         ReadOnlySpan<byte> content = open.Snapshot!.Span;
-        if (offset >= content.Length) return 0;
-        int n = (int)Math.Min(buffer.Length, content.Length - offset);
-        content.Slice((int)offset, n).CopyTo(buffer);
+        int n = offset >= content.Length ? 0 : (int)Math.Min(buffer.Length, content.Length - offset);
+        content.Slice((int)Math.Min(offset, content.Length), n).CopyTo(buffer);
+        if (open.Stale)
+        {
+            // These old bytes now sit in the shared page cache: have it dropped again.
+            _staleCache[open.Node] = true;
+            Changed?.Invoke(new TreeChange(open.Node));
+        }
         return n;
     }
+
+    public bool CacheIsCurrent(ulong handle) =>
+        !_handles.TryGetValue(handle, out OpenHandle? open) || !_staleCache.TryRemove(open.Node, out _);
 
     public int Write(ulong handle, long offset, ReadOnlySpan<byte> data)
     {
@@ -482,7 +494,17 @@ public sealed class SecretTree : IFileTree, IDisposable
         {
             Array.Clear(bytes);
         }
-        if (_nodes.TryGetNode(buffer.Path, out ulong node)) Changed?.Invoke(new TreeChange(node));
+        if (_nodes.TryGetNode(buffer.Path, out ulong node))
+        {
+            MarkReadersStale(node);
+            Changed?.Invoke(new TreeChange(node));
+        }
+    }
+
+    private void MarkReadersStale(ulong node)
+    {
+        foreach (OpenHandle open in _handles.Values)
+            if (open.Node == node && open.Snapshot is not null) open.Stale = true;
     }
 
     private void DropBuffer(WriteBuffer buffer)
@@ -569,7 +591,11 @@ public sealed class SecretTree : IFileTree, IDisposable
         var known = _nodes.Known().ToDictionary(k => k.Path, k => k.Node, StringComparer.Ordinal);
         foreach (string path in paths.Distinct())
         {
-            if (known.TryGetValue(path, out ulong node)) Changed?.Invoke(new TreeChange(node));
+            if (known.TryGetValue(path, out ulong node))
+            {
+                MarkReadersStale(node);
+                Changed?.Invoke(new TreeChange(node));
+            }
             for (string p = path; p.Length > 0; p = TreeView.Parent(p))
             {
                 if (known.TryGetValue(TreeView.Parent(p), out ulong parent)) Changed?.Invoke(new TreeChange(parent, TreeView.Name(p)));

@@ -50,10 +50,17 @@ internal sealed unsafe partial class FuseOperations
         fi->Fh = handle;
         if (IsReadOnlyOpen(fi->Flags))
         {
-            // keep_cache: a reopen reads from the page cache; the tree's Changed event
-            // invalidates it. noflush: a reader's close has nothing to save, so it costs
-            // no FLUSH round trip.
-            fi->Bits |= FuseFileInfo.KeepCache | FuseFileInfo.NoFlush;
+            // noflush: a reader's close has nothing to save, so it costs no FLUSH round trip.
+            // keep_cache: a reopen reads from the page cache, which the tree's Changed event
+            // invalidates; unless a reader of an older version may have filled it since.
+            fi->Bits |= FuseFileInfo.NoFlush;
+            if (self._tree.CacheIsCurrent(handle)) fi->Bits |= FuseFileInfo.KeepCache;
+        }
+        else
+        {
+            // direct_io: a writer's bytes bypass the shared page cache, so readers that opened
+            // earlier keep reading their own version until the save invalidates the cache.
+            fi->Bits |= FuseFileInfo.DirectIo;
         }
         if (LibFuse.fuse_reply_open(req, fi) != 0)
             self.ReleaseQuietly(handle); // interrupted: the kernel will never release it
@@ -82,6 +89,7 @@ internal sealed unsafe partial class FuseOperations
             return;
         }
         fi->Fh = handle;
+        fi->Bits |= FuseFileInfo.DirectIo;
         FuseEntryParam entry = default;
         self.FillEntry(ref entry, info);
         if (LibFuse.fuse_reply_create(req, &entry, fi) != 0)

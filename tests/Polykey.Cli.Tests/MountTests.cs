@@ -1,0 +1,179 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Polykey.Cli.Tests;
+
+/// <summary>Scenario S3: mount, read with ls/cat/stat, edit with real tools; each save is one version; nothing decrypted reaches disk.</summary>
+public sealed class MountTests : IDisposable
+{
+    private readonly TestKeynode _node = new TestKeynode().Init();
+    private readonly string _planted = "planted-" + Guid.NewGuid().ToString("N");
+    private readonly string _home;
+
+    public MountTests()
+    {
+        _home = Directory.CreateDirectory(Path.Combine(_node.Directory, "home")).FullName;
+    }
+
+    private int Versions(string path) =>
+        JsonDocument.Parse(Pk.Ok(_node.Run("log", path, "--json")).Stdout).RootElement.GetArrayLength();
+
+    private string[] Names() => Pk.Ok(_node.Run("ls")).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static PkResult Sh(string script) => PkProcess.Run("sh", ["-c", script]);
+
+    [Fact]
+    public void S3_ReadWithLsCatStat()
+    {
+        Pk.Ok(_node.Set("prod/db/password", _planted + "-db"));
+        Pk.Ok(_node.Set("prod/api key", "k\n"));
+        Pk.Ok(_node.Set("top", Array.Empty<byte>()));
+        using var mount = new TestMount(_node);
+
+        string tree = Pk.Ok(Sh($"cd '{mount.Path}' && ls -lR")).Text;
+        Assert.Contains("api key", tree);
+        Assert.Contains("password", tree);
+        Assert.Equal(_planted + "-db", File.ReadAllText(mount["prod/db/password"]));
+        Assert.Equal("k\n", Pk.Ok(PkProcess.Run("cat", [mount["prod/api key"]])).Text);
+        Assert.Equal(new[] { "prod/api key", "prod/db/password", "top" }, Pk.Ok(Sh($"cd '{mount.Path}' && find . -type f | sort")).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(p => p[2..]));
+
+        string[] stat = Pk.Ok(PkProcess.Run("stat", ["-c", "%a %s %Y %U", mount["prod/db/password"]])).Text.Trim().Split(' ');
+        long versionTime = DateTimeOffset.Parse(JsonDocument.Parse(Pk.Ok(_node.Run("log", "prod/db/password", "--json")).Stdout).RootElement[0].GetProperty("time").GetString()!).ToUnixTimeSeconds();
+        Assert.Equal(["600", (_planted.Length + 3).ToString(), versionTime.ToString(), Environment.UserName], stat);
+        Assert.Equal("700", Pk.Ok(PkProcess.Run("stat", ["-c", "%a", mount["prod"]])).Text.Trim());
+        Assert.Contains(_planted, Pk.Ok(PkProcess.Run("grep", ["-r", "planted", mount.Path])).Text);
+        Assert.Equal(0, PkProcess.Run("du", ["-s", mount.Path]).ExitCode);
+        Assert.Equal(0, PkProcess.Run("tar", ["-cf", Path.Combine(_node.Directory, "copy.tar"), "-C", mount.Path, "."]).ExitCode);
+        File.Delete(Path.Combine(_node.Directory, "copy.tar"));
+    }
+
+    [Fact]
+    public void S3_EditWithVimUnderTmux_IsOneVersion_AndSwapFilesStayInMemory()
+    {
+        Pk.Ok(_node.Set("app/config", $"color=red\nsecret={_planted}\n"));
+        using (var mount = new TestMount(_node))
+        {
+            using (var vim = new TmuxSession($"vim '{mount["app/config"]}'", new Dictionary<string, string> { ["HOME"] = _home }))
+            {
+                vim.WaitFor("color=red");
+                Assert.Contains(".config.swp", Pk.Ok(PkProcess.Run("ls", ["-a", mount["app"]])).Text);
+                Assert.DoesNotContain(Names(), n => n.Contains(".swp"));
+                vim.Keys(":%s/red/blue/", "Enter");
+                vim.Keys(":wq", "Enter");
+                vim.WaitForExit();
+            }
+            Assert.Equal($"color=blue\nsecret={_planted}\n", File.ReadAllText(mount["app/config"]));
+            Assert.Equal(["app/config"], Names());
+            Assert.Equal(2, Versions("app/config"));
+        }
+        Assert.Equal(Encoding.UTF8.GetBytes($"color=blue\nsecret={_planted}\n"), _node.Get("app/config"));
+        AssertNothingPlantedOnDisk();
+    }
+
+    [Fact]
+    public void S3_EditWithNanoUnderTmux_IsOneVersion()
+    {
+        Pk.Ok(_node.Set("app/motd", "world\n"));
+        using (var mount = new TestMount(_node))
+        {
+            using (var nano = new TmuxSession($"nano '{mount["app/motd"]}'", new Dictionary<string, string> { ["HOME"] = _home }))
+            {
+                nano.WaitFor("world");
+                nano.Keys("hello ");
+                nano.Keys("C-o");
+                nano.WaitFor("File Name to Write");
+                nano.Keys("Enter");
+                nano.WaitFor("Wrote");
+                nano.Keys("C-x");
+                nano.WaitForExit();
+            }
+            Assert.Equal("hello world\n", File.ReadAllText(mount["app/motd"]));
+        }
+        Assert.Equal(2, Versions("app/motd"));
+        Assert.Equal(["app/motd"], Names());
+    }
+
+    [Fact]
+    public void S3_ShellTools_EachSaveIsOneVersion()
+    {
+        Pk.Ok(_node.Set("svc/a", "alpha\n"));
+        Pk.Ok(_node.Set("svc/b", _planted + "\n"));
+        string source = Path.Combine(_node.Directory, "source.txt");
+        File.WriteAllText(source, "copied\n");
+        using (var mount = new TestMount(_node))
+        {
+            Pk.Ok(Sh($"sed -i s/alpha/beta/ '{mount["svc/a"]}'"));
+            Assert.Equal("beta\n", File.ReadAllText(mount["svc/a"]));
+            Assert.Equal(2, Versions("svc/a"));
+
+            Pk.Ok(Sh($"echo more >> '{mount["svc/a"]}'"));
+            Assert.Equal("beta\nmore\n", File.ReadAllText(mount["svc/a"]));
+            Assert.Equal(3, Versions("svc/a"));
+
+            Pk.Ok(PkProcess.Run("cp", [source, mount["svc/copied"]]));
+            Assert.Equal("copied\n"u8.ToArray(), _node.Get("svc/copied"));
+            Assert.Equal(1, Versions("svc/copied"));
+
+            Pk.Ok(PkProcess.Run("mv", [mount["svc/copied"], mount["svc/renamed"]]));
+            Assert.Equal(2, Versions("svc/renamed")); // a rename is a version of the same history
+            Pk.Ok(PkProcess.Run("mv", [mount["svc/renamed"], mount["svc/a"]]));
+            Assert.Equal("copied\n"u8.ToArray(), _node.Get("svc/a"));
+            Assert.Equal(4, Versions("svc/a"));
+
+            Pk.Ok(PkProcess.Run("mkdir", ["-p", mount["x/y"]]));
+            Pk.Ok(Sh($"printf inside > '{mount["x/y/z"]}'"));
+            Assert.Equal("inside"u8.ToArray(), _node.Get("x/y/z"));
+            PkResult notEmpty = PkProcess.Run("rmdir", [mount["x/y"]]);
+            Assert.NotEqual(0, notEmpty.ExitCode);
+            Assert.Contains("not empty", notEmpty.Stderr);
+            Pk.Ok(PkProcess.Run("rm", [mount["x/y/z"]]));
+            Assert.True(Directory.Exists(mount["x/y"]));
+            Pk.Ok(PkProcess.Run("rmdir", [mount["x/y"]]));
+            Pk.Ok(PkProcess.Run("mkdir", [mount["empty"]]));
+
+            string rsyncSource = Directory.CreateDirectory(Path.Combine(_node.Directory, "rsync")).FullName;
+            File.WriteAllText(Path.Combine(rsyncSource, "synced"), "via rsync\n");
+            Pk.Ok(PkProcess.Run("rsync", ["-a", rsyncSource + "/", mount["svc"] + "/"]));
+            Assert.Equal("via rsync\n"u8.ToArray(), _node.Get("svc/synced"));
+            Assert.Equal(1, Versions("svc/synced"));
+
+            Pk.Ok(Sh($"cd '{mount["svc"]}' && printf atomic > .b.tmp && sync .b.tmp && mv .b.tmp b"));
+            Assert.Equal("atomic"u8.ToArray(), _node.Get("svc/b"));
+            Assert.Equal(2, Versions("svc/b"));
+        }
+        Assert.Equal(["svc/a", "svc/b", "svc/synced"], Names());
+        using (var again = new TestMount(_node))
+        {
+            Assert.True(Directory.Exists(again["empty"]), "an empty directory made by mkdir survives a remount");
+            Assert.True(Directory.Exists(again["x"]));
+        }
+        AssertNothingPlantedOnDisk();
+    }
+
+    [Fact]
+    public void ReaderOpenedEarlier_ReadsItsVersion_NewOpensSeeTheNewOne()
+    {
+        Pk.Ok(_node.Set("k", "old-value"));
+        using var mount = new TestMount(_node);
+        using var reader = new FileStream(mount["k"], FileMode.Open, FileAccess.Read);
+        Pk.Ok(Sh($"printf new-value > '{mount["k"]}'"));
+        var buffer = new byte[64];
+        int n = reader.Read(buffer);
+        Assert.Equal("old-value", Encoding.ASCII.GetString(buffer, 0, n));
+        Assert.Equal("new-value", File.ReadAllText(mount["k"]));
+        Assert.Equal("new-value", File.ReadAllText(mount["k"]));
+    }
+
+    private void AssertNothingPlantedOnDisk()
+    {
+        string home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
+        foreach (string place in new[] { _node.Directory, "/tmp", "/var/tmp", home }.Distinct())
+        {
+            // Package caches hold gigabytes of downloads and no secrets; skip them to keep this fast.
+            PkResult grep = PkProcess.Run("grep", ["-rlsa", "--exclude-dir=.nuget", "--exclude-dir=.dotnet", "--exclude-dir=NuGetScratch", "--exclude-dir=.mirror", _planted, place]);
+            Assert.True(grep.Text.Length == 0, $"decrypted bytes found on disk: {grep.Text}");
+        }
+    }
+
+    public void Dispose() => _node.Dispose();
+}
