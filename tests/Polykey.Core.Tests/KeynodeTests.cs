@@ -133,3 +133,15 @@ public sealed class KeynodeBatchTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class ProcessHardeningTests
+{
+    [Fact]
+    public void Apply_MakesTheProcessNotDumpable()
+    {
+        ProcessHardening.Apply();
+        const int PR_GET_DUMPABLE = 3;
+        Assert.Equal(0, Polykey.Core.Native.LibC.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+        Assert.Contains("0", File.ReadAllText("/proc/self/limits").Split('\n').Single(l => l.StartsWith("Max core file size", StringComparison.Ordinal)));
+    }
+}

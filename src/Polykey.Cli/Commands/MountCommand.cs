@@ -50,6 +50,17 @@ internal static class MountCommand
         using var hook = onChange is null ? null : new OnChangeHook(onChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
 
+        // Signals are taken before mounting, so one that arrives early still unmounts cleanly.
+        var stopRequested = new TaskCompletionSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopRequested.TrySetResult();
+        }
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+
         FuseMount mount;
         try
         {
@@ -68,9 +79,6 @@ internal static class MountCommand
         using (mount)
         using (new KeynodeWatcher(tree, keynode.Path))
         {
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
             string mounted = $"pk: mounted {keynode.Path} on {target}{(tree.IsReadOnly ? " (read-only)" : "")}";
             if (!isDaemon) Console.Error.WriteLine(mounted);
             else
@@ -79,13 +87,9 @@ internal static class MountCommand
                 Console.Out.Flush();
                 Polykey.Cli.Native.LibC.DetachStandardStreams();
             }
+            Task.WaitAny(mount.Completion, stopRequested.Task);
+            mount.Unmount();
             mount.Completion.GetAwaiter().GetResult();
-
-            void Stop(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                ThreadPool.QueueUserWorkItem(_ => mount.Unmount());
-            }
         }
         return ExitCodes.Success;
     }
