@@ -16,6 +16,7 @@ public sealed class Keynode : IDisposable
     private readonly object _gate = new();
     private SecretIdentity? _identity;
     private SecretIndex? _index;
+    private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
 
     private Keynode(KeynodeFile file, Credential? credential)
     {
@@ -123,7 +124,7 @@ public sealed class Keynode : IDisposable
             return Index().Live
                 .Where(e => prefix is null || SecretPath.IsUnder(e.Path, prefix))
                 .OrderBy(e => e.Path, StringComparer.Ordinal)
-                .Select(e => new SecretInfo(e.Path, e.Id, e.Size, e.Modified, countVersions ? History(e.Tip).Count : 0, e.Tip.Hex))
+                .Select(e => new SecretInfo(e.Path, e.Id, e.Size, e.Modified, countVersions ? VersionNumber(e.Tip) : 0, e.Tip.Hex))
                 .ToList();
         }
     }
@@ -173,7 +174,7 @@ public sealed class Keynode : IDisposable
         try
         {
             Commit([new SecretEdit.Set(path, copy)]);
-            lock (_gate) return History(Index().FindLive(path)!.Tip).Count;
+            lock (_gate) return VersionNumber(Index().FindLive(path)!.Tip);
         }
         finally
         {
@@ -317,14 +318,29 @@ public sealed class Keynode : IDisposable
     // Newest first.
     private List<(ObjectId Id, Commit Commit)> History(ObjectId tip)
     {
-        var history = new List<(ObjectId, Commit)>();
+        var history = new List<(ObjectId, Commit)>(VersionNumber(tip));
+        for (ObjectId? at = tip; at is { } id; at = _commits[id].Commit.Parent) history.Add((id, _commits[id].Commit));
+        return history;
+    }
+
+    /// <summary>A version's number (1 for a history's root). Commits are immutable, so each is read once per process.</summary>
+    private int VersionNumber(ObjectId tip)
+    {
+        var unknown = new Stack<(ObjectId, Commit)>();
+        int number = 0;
         for (ObjectId? at = tip; at is { } id;)
         {
+            if (_commits.TryGetValue(id, out var known))
+            {
+                number = known.Number;
+                break;
+            }
             Commit commit = ReadCommit(id);
-            history.Add((id, commit));
+            unknown.Push((id, commit));
             at = commit.Parent;
         }
-        return history;
+        while (unknown.TryPop(out var entry)) _commits[entry.Item1] = (entry.Item2, ++number);
+        return number;
     }
 
     private SecretIndex Index()
