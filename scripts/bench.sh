@@ -8,16 +8,23 @@
 #
 # Usage: scripts/bench.sh [--quick] [WORKLOAD...]     e.g. scripts/bench.sh --quick P1
 # The pk binary is $PK_BIN if set, else `pk` on PATH (test the NativeAOT build).
+# P3 and P4 mount a keynode and gocryptfs (FUSE): run as root, or with /dev/fuse usable.
 # Exit status: 0 when every workload ran and gave correct output (missed targets are
 # reported, not fatal), 1 on any error or wrong output, 2 on a usage error.
 #
-# Adding a workload: write `bench_pN`, which calls `run_pair` and `record_result` (and
-# `setup_pN` if it needs a fixture of its own); then add its id to ALL_WORKLOADS.
+# Adding a workload: write `bench_pN` (and `setup_pN` if it needs a fixture of its own),
+# then add its id to ALL_WORKLOADS. bench_pN measures with `run_pair` (whole commands,
+# timed by hyperfine) or `time_loop` (many file operations timed inside one process, so
+# process start-up does not count), then calls `record_result` once per peer. Mount only
+# with `mount_pk` / `mount_gocryptfs`: the EXIT trap unmounts what they mounted, also
+# after an error or a TERM.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# Decimal points, not commas, in $EPOCHREALTIME and in awk's numbers.
+export LC_ALL=C
 
-readonly ALL_WORKLOADS=(P1 P2)
+readonly ALL_WORKLOADS=(P1 P2 P3 P4)
 readonly SECRET_SIZE=1024
 readonly DOC_MD=docs/performance.md
 readonly DOC_SVG=docs/performance.svg
@@ -26,14 +33,30 @@ readonly MARK_BEGIN='<!-- bench.sh: generated section begin (do not edit by hand
 readonly MARK_END='<!-- bench.sh: generated section end -->'
 
 QUICK=0
-WARMUP=5
+WARMUP=5         # P1, P2: hyperfine runs per command
 RUNS=100
+P3_OPS=10000     # P3: open/read/close per round, and rounds
+P3_WARMUP=2
+P3_RUNS=11
+P4_FILES=1000    # P4: files per run, and runs (each run writes a fresh directory)
+P4_WARMUP=1
+P4_RUNS=5
+PASS_BATCHES=5   # P4 peer: pass inserts take ~0.1 s each, so time PASS_BATCHES x
+PASS_BATCH=40    # PASS_BATCH of them and scale to P4_FILES
 WORKLOADS=()
-COMMAND_LINE="scripts/bench.sh $*"
+COMMAND_LINE="scripts/bench.sh${*:+ $*}"
 PK=''
 WORK=''          # the one temp dir; everything the bench creates lives under it
-RESULTS=''       # TSV: id, label, pk ms, peer name, peer ms, ratio, target, mark
+RESULTS=''       # TSV: id, label, pk median, peer name, peer median, ratio, target, mark
 INVALID=0        # set when a command gave wrong output: its time must not count
+MOUNTS=()        # KIND:MOUNTPOINT of every mount this run made (KIND: pk or fuse)
+SHM_DIR=''       # P3's plain tmpfs peer: a directory under /dev/shm
+LOOP=()          # the loop timer for P3/P4 (see setup_loop_timer)
+LOOP_KIND=''
+PK_MNT=''        # where P3 mounts the bench keynode
+GC_PLAIN=''      # where gocryptfs shows its plain files
+P4_KEYNODE=''    # P4's empty keynode, copied afresh for each run, and its key file
+P4_KEY=''
 
 die() { echo "bench.sh: error: $1" >&2; [ $# -lt 2 ] || echo "bench.sh: hint: $2" >&2; exit "${3:-1}"; }
 note() { echo "bench.sh: $*" >&2; }
@@ -46,8 +69,11 @@ quietly() {
 }
 
 usage() {
-    sed -n '2,16s/^# \{0,1\}//p' "$0"
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
+
+# wants ID: true when workload ID is selected for this run.
+wants() { [[ " ${WORKLOADS[*]} " == *" $1 "* ]]; }
 
 parse_args() {
     while [ $# -gt 0 ]; do
@@ -65,7 +91,13 @@ parse_args() {
     done
     [ ${#WORKLOADS[@]} -gt 0 ] || WORKLOADS=("${ALL_WORKLOADS[@]}")
     # --quick is a CI smoke run: it must stay well under 2 minutes in total.
-    if [ "$QUICK" = 1 ]; then WARMUP=3; RUNS=20; fi
+    # P3 and P4 keep their sizes (10,000 reads, 1,000 files) and run fewer rounds.
+    if [ "$QUICK" = 1 ]; then
+        WARMUP=3; RUNS=20
+        P3_WARMUP=1; P3_RUNS=3
+        P4_WARMUP=0; P4_RUNS=3
+        PASS_BATCH=10
+    fi
 }
 
 # ---------------------------------------------------------------- tools and clean-up
@@ -86,41 +118,85 @@ find_pk() {
 # The peers and the timer are Debian packages; install them only where that is
 # safe to do unasked (root, non-interactive), otherwise say what to run.
 ensure_tools() {
-    local missing=() tool
-    for tool in pass hyperfine gpg git; do
-        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    local tools=(pass hyperfine gpg git) missing=() packages=() tool
+    # Only the mount workloads need FUSE peers; P1/P2 alone must not install them.
+    if wants P3 || wants P4; then tools+=(gocryptfs fusermount3); fi
+    for tool in "${tools[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 && continue
+        missing+=("$tool")
+        case "$tool" in
+            fusermount3) packages+=(fuse3) ;;
+            *) packages+=("$tool") ;;   # the others are packages of the same name
+        esac
     done
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-            note "installing pass hyperfine (missing: ${missing[*]})"
+            note "installing ${packages[*]} (missing: ${missing[*]})"
             export DEBIAN_FRONTEND=noninteractive
             apt-get update -qq
-            apt-get install -y -qq --no-install-recommends pass hyperfine >/dev/null
+            apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
         else
             die "missing tools: ${missing[*]}" \
-                "install them first, e.g. 'sudo apt-get install -y pass hyperfine' (not done here: not root)"
+                "install them first, e.g. 'sudo apt-get install -y ${packages[*]}' (not done here: not root)"
         fi
     fi
     command -v python3 >/dev/null 2>&1 || command -v jq >/dev/null 2>&1 \
         || die "need python3 or jq to read hyperfine's JSON" "sudo apt-get install -y jq"
 }
 
+is_mounted() { findmnt -rn --mountpoint "$1" >/dev/null 2>&1; }
+
+# Unmounts a FUSE mount whatever serves it; lazily as a last resort (a daemon that
+# died leaves a mount that only a lazy unmount removes).
+fuse_unmount() {
+    local tool
+    for tool in fusermount3 fusermount; do
+        command -v "$tool" >/dev/null 2>&1 || continue
+        "$tool" -u "$1" >/dev/null 2>&1 || "$tool" -u -z "$1" >/dev/null 2>&1 || true
+        return 0
+    done
+    umount "$1" >/dev/null 2>&1 || umount -l "$1" >/dev/null 2>&1 || true
+}
+
+# Unmounts what this run mounted, newest first; pk's own unmount lets it finish cleanly.
+unmount_all() {
+    local i kind mountpoint
+    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+        kind="${MOUNTS[i]%%:*}"
+        mountpoint="${MOUNTS[i]#*:}"
+        is_mounted "$mountpoint" || continue
+        if [ "$kind" = pk ]; then "$PK" unmount "$mountpoint" >/dev/null 2>&1 || true; fi
+        if is_mounted "$mountpoint"; then fuse_unmount "$mountpoint"; fi
+    done
+}
+
 cleanup() {
     [ -n "$WORK" ] && [ -d "$WORK" ] || return 0
+    unmount_all
     # gpg-agent outlives gpg; it would keep running on a deleted GNUPGHOME.
     if [ -d "$WORK/gnupg" ]; then
         GNUPGHOME="$WORK/gnupg" gpgconf --kill gpg-agent >/dev/null 2>&1 || true
         GNUPGHOME="$WORK/gnupg" gpgconf --remove-socketdir >/dev/null 2>&1 || true
     fi
+    [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"
+    # rm -rf into a mount still up would reach into whatever it serves: leave it be.
+    if findmnt -rn -o TARGET | awk -v work="$WORK/" 'index($0 "/", work) == 1 { up = 1 } END { exit !up }'; then
+        note "left $WORK in place: something is still mounted under it (see findmnt)"
+        return 0
+    fi
     rm -rf "$WORK"
 }
 
 make_workdir() {
+    # Canonical path: findmnt reports mount points that way.
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/pk-bench.XXXXXX")"
+    WORK="$(cd "$WORK" && pwd -P)"
     trap cleanup EXIT
-    trap 'exit 130' INT TERM   # exit runs the EXIT trap
+    trap 'exit 130' INT        # exit runs the EXIT trap, which unmounts and cleans up
+    trap 'exit 143' TERM
     RESULTS="$WORK/results.tsv"
     : >"$RESULTS"
+    mkdir "$WORK/samples"
     # One 1 KiB printable value, no trailing newline, used by every workload.
     head -c "$SECRET_SIZE" /dev/urandom | base64 -w0 | head -c "$SECRET_SIZE" >"$WORK/value"
 }
@@ -152,7 +228,12 @@ setup_pk() {
 
 # pk with the bench keynode and key file; used for fixtures and checks, not timing.
 pk_cmd() {
-    "$PK" "$@" -k "$PK_KEYNODE_FILE" --identity-file "$PK_KEY_FILE"
+    pk_on "$PK_KEYNODE_FILE" "$PK_KEY_FILE" "$@"
+}
+
+# pk_on KEYNODE KEYFILE ARGS...: pk on another keynode.
+pk_on() {
+    "$PK" "${@:3}" -k "$1" --identity-file "$2"
 }
 
 # A throw-away pass store with an ed25519 (sign) + cv25519 (encrypt) key, no
@@ -172,13 +253,131 @@ setup_pass() {
     quietly pass show bench/p1
 }
 
+# mount_pk MOUNTPOINT KEYNODE KEYFILE: the mount is listed before it is made, so that
+# clean-up also removes one that came up half-way.
+mount_pk() {
+    mkdir -p "$1"
+    MOUNTS+=("pk:$1")
+    quietly "$PK" mount "$1" -k "$2" --identity-file "$3"
+}
+
+# mount_gocryptfs CIPHERDIR PLAINDIR: a fresh gocryptfs with a throw-away password.
+mount_gocryptfs() {
+    mkdir -p "$1" "$2"
+    quietly gocryptfs -init -q -extpass 'echo bench-only' "$1"
+    MOUNTS+=("fuse:$2")
+    quietly gocryptfs -q -extpass 'echo bench-only' "$1" "$2"
+}
+
+# The gocryptfs peer, shared by P3 and P4; made once.
+setup_gocryptfs() {
+    [ -z "$GC_PLAIN" ] || return 0
+    GC_PLAIN="$WORK/gocryptfs-plain"
+    mount_gocryptfs "$WORK/gocryptfs-cipher" "$GC_PLAIN"
+}
+
+# The loop timer of P3/P4, so that one process does all the file operations and its
+# start-up does not count: `LOOP read FILE N REF` opens, reads and closes FILE N times;
+# `LOOP write DIR N REF` creates DIR/f00000... N files holding REF's bytes (create,
+# write, close). It prints the seconds taken and how many operations went wrong: every
+# read must return exactly REF's bytes, every open/write/close must succeed (pk reports
+# a failed durable save at close). A C program when cc is there: python3 adds about a
+# microsecond to each iteration, which would flatter pk against the ~5 us of tmpfs.
+setup_loop_timer() {
+    [ ${#LOOP[@]} -eq 0 ] || return 0
+    loop_timer_c >"$WORK/fsloop.c"
+    if command -v cc >/dev/null 2>&1 && cc -O2 -o "$WORK/fsloop" "$WORK/fsloop.c" >"$WORK/cc.log" 2>&1; then
+        LOOP=("$WORK/fsloop")
+        LOOP_KIND="a C loop (cc -O2)"
+    elif command -v python3 >/dev/null 2>&1; then
+        loop_timer_py >"$WORK/fsloop.py"
+        LOOP=(python3 "$WORK/fsloop.py")
+        LOOP_KIND="a python3 loop (os.open/os.read/os.write/os.close)"
+    else
+        die "P3/P4 need a C compiler or python3 to time their loops" "sudo apt-get install -y gcc"
+    fi
+}
+
+loop_timer_c() {
+    cat <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char ref[65536], buf[65536];
+
+int main(int argc, char **argv) {
+    if (argc != 5) return 2;
+    int writing = strcmp(argv[1], "write") == 0;
+    long n = atol(argv[3]), bad = 0;
+    int fd = open(argv[4], O_RDONLY);
+    ssize_t len = fd < 0 ? -1 : read(fd, ref, sizeof ref);
+    if (len < 0) return 2;
+    close(fd);
+    char path[4096];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        if (writing) {
+            snprintf(path, sizeof path, "%s/f%05ld", argv[2], i);
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+            if (fd < 0) { bad++; continue; }
+            if (write(fd, ref, len) != len) bad++;
+        } else {
+            fd = open(argv[2], O_RDONLY);
+            if (fd < 0) { bad++; continue; }
+            if (read(fd, buf, sizeof buf) != len || memcmp(buf, ref, len) != 0) bad++;
+        }
+        if (close(fd) != 0) bad++;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("%.9f %ld\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, bad);
+    return 0;
+}
+EOF
+}
+
+loop_timer_py() {
+    cat <<'EOF'
+import os, sys, time
+mode, target, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(sys.argv[4], "rb") as f:
+    ref = f.read()
+bad = 0
+start = time.perf_counter()
+for i in range(n):
+    try:
+        if mode == "write":
+            fd = os.open("%s/f%05d" % (target, i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                bad += os.write(fd, ref) != len(ref)
+            finally:
+                os.close(fd)
+        else:
+            fd = os.open(target, os.O_RDONLY)
+            try:
+                bad += os.read(fd, 65536) != ref
+            finally:
+                os.close(fd)
+    except OSError:
+        bad += 1
+print("%.9f %d" % (time.perf_counter() - start, bad))
+EOF
+}
+
 # ---------------------------------------------------------------- measuring
 
 # Quote a word for the shell hyperfine runs the commands in.
 q() { printf '%q' "$1"; }
 
+# Every measurement ends up as samples, in seconds, one per line, in
+# $WORK/samples/ID.WHO (WHO: pk, or the peer's key); record_result takes their medians.
+
 # run_pair ID PK_COMMAND PEER_NAME PEER_COMMAND: times both, one after the other in
-# one hyperfine call, and leaves the JSON in $WORK/ID.json (pk first, peer second).
+# one hyperfine call; the samples go to ID.pk and ID.peer.
 run_pair() {
     local id="$1" pk_command="$2" peer_name="$3" peer_command="$4"
     note "$id: $pk_command   vs   $peer_command"
@@ -186,21 +385,42 @@ run_pair() {
         --export-json "$WORK/$id.json" \
         --command-name "pk" "$pk_command" \
         --command-name "$peer_name" "$peer_command" >&2
+    hyperfine_times "$WORK/$id.json" 0 >"$WORK/samples/$id.pk"
+    hyperfine_times "$WORK/$id.json" 1 >"$WORK/samples/$id.peer"
 }
 
-# median_ms JSON INDEX: median wall time in ms of the INDEX-th command, computed from
-# the raw times (not hyperfine's summary, whose fields vary between versions).
-median_ms() {
+# hyperfine_times JSON INDEX: the raw wall times of the INDEX-th command (not
+# hyperfine's summary, whose fields vary between versions).
+hyperfine_times() {
     if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, statistics, sys
-times = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["times"]
-print("%.2f" % (statistics.median(times) * 1000))' "$1" "$2"
+        python3 -c 'import json, sys
+for t in json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["times"]:
+    print(repr(t))' "$1" "$2"
     else
-        jq -r --argjson i "$2" '.results[$i].times | sort
-            | (if length % 2 == 1 then .[length / 2 | floor]
-               else (.[length / 2 - 1] + .[length / 2]) / 2 end) * 1000
-            | . * 100 | round / 100' "$1"
+        jq -r --argjson i "$2" '.results[$i].times[]' "$1"
     fi
+}
+
+# time_loop ID SAMPLES PER MODE TARGET N: runs the loop timer once (see
+# setup_loop_timer) and appends its time divided by PER to SAMPLES (none for a
+# warm-up: SAMPLES empty). Fails, saying so, when any operation went wrong.
+time_loop() {
+    local id="$1" samples="$2" per="$3" mode="$4" target="$5" n="$6" result seconds bad
+    result="$("${LOOP[@]}" "$mode" "$target" "$n" "$WORK/value")" \
+        || die "$id: the loop timer failed on $target"
+    read -r seconds bad <<<"$result"
+    [ -z "$samples" ] || awk -v s="$seconds" -v p="$per" 'BEGIN { printf "%.9g\n", s / p }' >>"$samples"
+    if [ "$bad" != 0 ]; then
+        note "$id: WRONG OUTPUT: $bad of $n ${mode}s on $target failed or gave wrong bytes; its time is marked INVALID"
+        return 1
+    fi
+}
+
+# median FILE: the median of the numbers in FILE, one a line.
+median() {
+    sort -g "$1" | awk '{ v[NR] = $1 }
+        END { if (NR == 0) exit 1
+              printf "%.9g\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # check_output ID WHAT COMMAND...: the command must print exactly the 1 KiB value;
@@ -214,14 +434,19 @@ check_output() {
     fi
 }
 
-# record_result ID LABEL PEER MAX_RATIO VALID: reads $WORK/ID.json, adds a table row.
-# Every target is written as "pk / peer <= MAX_RATIO" (5x faster = 0.2, within 2x = 2).
+# record_result ID LABEL PEER MAX_RATIO VALID [UNIT [PEER_KEY]]: adds a table row from
+# the medians of samples ID.pk and ID.PEER_KEY (default: peer), shown in UNIT: ms (the
+# default), "µs/op", or s ("s/1,000 files"). Every target is written as
+# "pk / peer <= MAX_RATIO" (5x faster = 0.2, within 2x = 2).
 record_result() {
-    local id="$1" label="$2" peer="$3" target="$4" valid="$5"
-    local pk_ms peer_ms ratio mark
-    pk_ms="$(median_ms "$WORK/$id.json" 0)"
-    peer_ms="$(median_ms "$WORK/$id.json" 1)"
-    ratio="$(awk -v a="$pk_ms" -v b="$peer_ms" 'BEGIN { printf "%.2f", a / b }')"
+    local id="$1" label="$2" peer="$3" target="$4" valid="$5" unit="${6:-ms}" key="${7:-peer}"
+    local pk_s peer_s pk_shown peer_shown ratio mark
+    pk_s="$(median "$WORK/samples/$id.pk")"
+    peer_s="$(median "$WORK/samples/$id.$key")"
+    pk_shown="$(in_unit "$pk_s" "$unit")"
+    peer_shown="$(in_unit "$peer_s" "$unit")"
+    # From the unrounded medians; 3 decimals below 1, where targets like 0.05 live.
+    ratio="$(awk -v a="$pk_s" -v b="$peer_s" 'BEGIN { r = a / b; printf (r < 1 ? "%.3f" : "%.2f"), r }')"
     if [ "$valid" != 1 ]; then
         mark=INVALID
         INVALID=1
@@ -231,7 +456,18 @@ record_result() {
         mark=FAIL
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$id" "$label" "$pk_ms" "$peer" "$peer_ms" "$ratio" "$target" "$mark" >>"$RESULTS"
+        "$id" "$label" "$pk_shown" "$peer" "$peer_shown" "$ratio" "$target" "$mark" >>"$RESULTS"
+}
+
+# in_unit SECONDS UNIT: e.g. "26.31 ms", "4.62 µs/op".
+in_unit() {
+    local scale
+    case "$2" in
+        ms*) scale=1000 ;;
+        µs*) scale=1000000 ;;
+        *) scale=1 ;;
+    esac
+    awk -v s="$1" -v k="$scale" -v u="$2" 'BEGIN { printf "%.2f %s", s * k, u }'
 }
 
 # ---------------------------------------------------------------- workloads
@@ -267,13 +503,179 @@ bench_p2() {
     record_result P2 "set 1 KiB, durable + versioned" "pass insert (git)" 0.5 "$valid"
 }
 
+# P3's file: the same 1 KiB in the pk mount, a plain tmpfs (the physical limit) and
+# gocryptfs. Written through each file system, as a user would.
+setup_p3() {
+    setup_loop_timer
+    setup_gocryptfs
+    PK_MNT="$WORK/pk-mount"
+    mount_pk "$PK_MNT" "$PK_KEYNODE_FILE" "$PK_KEY_FILE"
+    [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] \
+        || die "P3 needs /dev/shm to be a tmpfs, for its plain tmpfs peer"
+    SHM_DIR="$(mktemp -d /dev/shm/pk-bench.XXXXXX)"
+    mkdir -p "$PK_MNT/bench" "$GC_PLAIN/bench"
+    cp "$WORK/value" "$PK_MNT/bench/p3"
+    cp "$WORK/value" "$SHM_DIR/p3"
+    cp "$WORK/value" "$GC_PLAIN/bench/p3"
+}
+
+# P3: open/read/close of one 1 KiB file, P3_OPS times in one process, through the pk
+# mount vs tmpfs and gocryptfs. Rounds interleave the three, so that a burst of load
+# on this shared machine hits all of them alike; warm-up rounds fill the caches.
+bench_p3() {
+    local -A file=([pk]="$PK_MNT/bench/p3" [tmpfs]="$SHM_DIR/p3" [gocryptfs]="$GC_PLAIN/bench/p3")
+    local -A ok=([pk]=1 [tmpfs]=1 [gocryptfs]=1)
+    local who round samples
+    for who in pk tmpfs gocryptfs; do
+        check_output P3 "cat through $who" cat "${file[$who]}" || ok[$who]=0
+    done
+    note "P3: $P3_WARMUP warm-up + $P3_RUNS rounds of $P3_OPS open/read/close on each of pk, tmpfs, gocryptfs ($LOOP_KIND)"
+    for ((round = 1; round <= P3_WARMUP + P3_RUNS; round++)); do
+        for who in pk tmpfs gocryptfs; do
+            samples=''
+            [ "$round" -le "$P3_WARMUP" ] || samples="$WORK/samples/P3.$who"
+            time_loop P3 "$samples" "$P3_OPS" read "${file[$who]}" "$P3_OPS" || ok[$who]=0
+        done
+    done
+    record_result P3 "$P3_OPS x open/read/close 1 KiB" "tmpfs" 2 \
+        "$((ok[pk] & ok[tmpfs]))" "µs/op" tmpfs
+    record_result P3 "$P3_OPS x open/read/close 1 KiB" "gocryptfs" 0.2 \
+        "$((ok[pk] & ok[gocryptfs]))" "µs/op" gocryptfs
+}
+
+# P4 writes into a keynode of its own, the same empty one for every run: pk's cost
+# per save grows with the secrets already in the keynode, so runs into one keynode
+# would each measure something else (and the median would depend on the run count).
+setup_p4() {
+    setup_loop_timer
+    setup_gocryptfs
+    P4_KEYNODE="$WORK/p4.keynode"
+    P4_KEY="$WORK/p4.key"
+    quietly env PK_PASSPHRASE=bench-only "$PK" init --name bench-p4 -k "$P4_KEYNODE"
+    quietly env PK_PASSPHRASE=bench-only "$PK" identity export --secret -o "$P4_KEY" -k "$P4_KEYNODE"
+}
+
+# P4: P4_FILES new 1 KiB files (create, write, close) in one process; in pk each close
+# returns after a durable, signed version. Peers: the same files in gocryptfs (no
+# versions, no fsync; a fresh directory per run), and `pass insert` with git in a shell
+# loop, of which only PASS_BATCHES x PASS_BATCH inserts are timed (1,000 take minutes).
+bench_p4() {
+    local -A ok=([pk]=1 [gocryptfs]=1 [pass]=1)
+    local run samples batch
+    note "P4: $P4_WARMUP warm-up + $P4_RUNS runs of $P4_FILES new files on each of pk, gocryptfs ($LOOP_KIND)"
+    for ((run = 1; run <= P4_WARMUP + P4_RUNS; run++)); do
+        samples=''
+        [ "$run" -le "$P4_WARMUP" ] || samples="$WORK/samples/P4"
+        p4_pk_run "$run" "${samples:+$samples.pk}" || ok[pk]=0
+        mkdir -p "$GC_PLAIN/bench/p4/r$run"
+        time_loop P4 "${samples:+$samples.gocryptfs}" 1 write "$GC_PLAIN/bench/p4/r$run" "$P4_FILES" \
+            || ok[gocryptfs]=0
+    done
+    check_p4_gocryptfs "$((P4_WARMUP + P4_RUNS))" || ok[gocryptfs]=0
+    note "P4: $PASS_BATCHES batches of $PASS_BATCH pass insert (git), scaled to $P4_FILES"
+    for ((batch = 1; batch <= PASS_BATCHES; batch++)); do
+        time_pass_batch "$batch" >>"$WORK/samples/P4.pass" || ok[pass]=0
+    done
+    check_p4_pass || ok[pass]=0
+    record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
+        "pass insert (git), $((PASS_BATCHES * PASS_BATCH)) timed, scaled to $P4_FILES" 0.05 \
+        "$((ok[pk] & ok[pass]))" "s/$P4_FILES files" pass
+    record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
+        "gocryptfs (not versioned)" 2 "$((ok[pk] & ok[gocryptfs]))" "s/$P4_FILES files" gocryptfs
+}
+
+# p4_pk_run RUN SAMPLES: one pk run of P4 on a fresh copy of the empty keynode, mounted
+# for this run only; checks it and unmounts it.
+p4_pk_run() {
+    local run="$1" samples="$2" keynode="$WORK/p4-r$1.keynode" mountpoint="$WORK/p4-mount-r$1" bad=0
+    cp "$P4_KEYNODE" "$keynode"
+    mount_pk "$mountpoint" "$keynode" "$P4_KEY"
+    mkdir -p "$mountpoint/bench/p4"
+    time_loop P4 "$samples" 1 write "$mountpoint/bench/p4" "$P4_FILES" || bad=1
+    check_p4_pk "$keynode" "$mountpoint" || bad=1
+    quietly "$PK" unmount "$mountpoint"
+    rm -f "$keynode"
+    return "$bad"
+}
+
+# time_pass_batch N: PASS_BATCH inserts of new secrets, one process each as pass is
+# used; prints the time they took scaled to P4_FILES inserts.
+time_pass_batch() {
+    local batch="$1" i start end
+    start="$EPOCHREALTIME"
+    for ((i = 0; i < PASS_BATCH; i++)); do
+        pass insert -m -f "bench/p4/b$batch/f$i" <"$WORK/value" >/dev/null 2>&1 \
+            || { note "P4: pass insert failed"; return 1; }
+    done
+    end="$EPOCHREALTIME"
+    awk -v s="$start" -v e="$end" -v n="$PASS_BATCH" -v f="$P4_FILES" \
+        'BEGIN { printf "%.9g\n", (e - s) / n * f }'
+}
+
+# check_p4_pk KEYNODE MOUNTPOINT: every file written must be a secret holding the
+# value, as one version, in the keynode itself (read by a separate pk process, not
+# through the mount) and in the mount.
+check_p4_pk() {
+    local keynode="$1" mountpoint="$2" bad=0 sample count
+    sample="bench/p4/f$(printf '%05d' $((P4_FILES / 2)))"
+    count="$(pk_on "$keynode" "$P4_KEY" ls | grep -c .)" || true
+    [ "$count" = "$P4_FILES" ] \
+        || { note "P4: WRONG OUTPUT: pk ls lists $count secrets, not $P4_FILES"; bad=1; }
+    count="$(find "$mountpoint/bench/p4" -type f | grep -c .)" || true
+    [ "$count" = "$P4_FILES" ] \
+        || { note "P4: WRONG OUTPUT: the mount shows $count files, not $P4_FILES"; bad=1; }
+    check_output P4 "pk get $sample" pk_on "$keynode" "$P4_KEY" get "$sample" || bad=1
+    check_output P4 "cat of $sample through the mount" cat "$mountpoint/$sample" || bad=1
+    count="$(pk_on "$keynode" "$P4_KEY" log "$sample" | grep -c .)" || true
+    [ "$count" = 1 ] || { note "P4: NOT VERSIONED: $sample has $count versions, not 1"; bad=1; }
+    return "$bad"
+}
+
+check_p4_gocryptfs() {
+    local runs="$1" bad=0 sample count
+    sample="bench/p4/r$runs/f$(printf '%05d' $((P4_FILES / 2)))"
+    count="$(find "$GC_PLAIN/bench/p4" -type f | grep -c .)" || true
+    [ "$count" = $((runs * P4_FILES)) ] \
+        || { note "P4: WRONG OUTPUT: gocryptfs holds $count files, not $runs x $P4_FILES"; bad=1; }
+    check_output P4 "cat of $sample in gocryptfs" cat "$GC_PLAIN/$sample" || bad=1
+    return "$bad"
+}
+
+check_p4_pass() {
+    local bad=0 count
+    check_output P4 "pass show bench/p4/b$PASS_BATCHES/f0" pass show "bench/p4/b$PASS_BATCHES/f0" || bad=1
+    count="$(git -C "$PASSWORD_STORE_DIR" log --oneline -- bench/p4 | grep -c .)" || true
+    [ "$count" = $((PASS_BATCHES * PASS_BATCH)) ] \
+        || { note "P4: NOT VERSIONED: $((PASS_BATCHES * PASS_BATCH)) pass inserts made $count git commits"; bad=1; }
+    return "$bad"
+}
+
 # ---------------------------------------------------------------- reporting
 
 # The table, as Markdown; read as-is on a terminal too.
 results_table() {
-    echo '| workload | pk median (ms) | peer | peer median (ms) | ratio pk/peer | target | result |'
+    echo '| workload | pk median | peer | peer median | ratio pk/peer | target | result |'
     echo '|---|---:|---|---:|---:|---|---|'
     awk -F '\t' '{ printf "| %s %s | %s | %s | %s | %s | <= %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$RESULTS"
+}
+
+# The FUSE peers' versions, when this run used them.
+peer_versions_fuse() {
+    [ -n "$GC_PLAIN" ] || return 0
+    printf ', %s' "$(gocryptfs -version 2>/dev/null | head -n 1 | cut -d ';' -f 1)"
+}
+
+# How each workload that ran was timed, with this mode's counts.
+method_notes() {
+    local id
+    for id in "${WORKLOADS[@]}"; do
+        case "$id" in
+            P1) echo "- P1: whole-process wall time of \`pk get\` vs \`pass show\` (hyperfine, $WARMUP warm-up + $RUNS runs each); pk reads its key from a file, pass has a warm gpg-agent." ;;
+            P2) echo "- P2: whole-process wall time of \`pk set\` (a durable, signed version) vs \`pass insert\` (a git commit), same counts as P1; each run must have made one version." ;;
+            P3) echo "- P3: $P3_OPS x open/read/close of the same 1 KiB file in one process, timed by $LOOP_KIND; every read is checked against the value. Per round the three file systems run one after another (pk mount, tmpfs under /dev/shm, gocryptfs); median of µs per open/read/close over $P3_RUNS rounds, after $P3_WARMUP warm-up." ;;
+            P4) echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync. pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes." ;;
+        esac
+    done
 }
 
 pk_build_kind() {
@@ -293,15 +695,18 @@ generated_section() {
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(nproc) CPUs${cpu:+ ($cpu)}, $(uname -srm)"
-    echo "- command: \`$COMMAND_LINE\` ($([ "$QUICK" = 1 ] && echo quick || echo full) mode: $WARMUP warm-up + $RUNS timed runs per command)"
+    echo "- command: \`$COMMAND_LINE\` ($([ "$QUICK" = 1 ] && echo quick || echo full) mode)"
     echo "- pk: $("$PK" --version 2>/dev/null | head -n 1), $(pk_build_kind), from $pk_source"
-    echo "- peers: pass $(pass version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -n 1), $(gpg --version | head -n 1), $(git --version), timed with $(hyperfine --version)"
+    echo "- peers: pass $(pass version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -n 1), $(gpg --version | head -n 1), $(git --version)$(peer_versions_fuse), timed with $(hyperfine --version)"
+    echo "- keynode, pass store and gocryptfs data on: $(findmnt -n -o FSTYPE -T "$WORK") (what an fsync costs depends on it)"
     echo
     results_table
     echo
-    echo "Medians of whole-process wall time; ratio = pk median / peer median, both measured"
-    echo "side by side in this run. A result counts when ratio <= target. INVALID means a"
-    echo "command's output was wrong, so its time does not count."
+    echo "Ratio = pk median / peer median, both measured side by side in this run. A result"
+    echo "counts when ratio <= target. INVALID means a command's output was wrong, so its time"
+    echo "does not count. What each row times:"
+    echo
+    method_notes
     echo
     echo "![ratio pk/peer per workload](performance.svg)"
     echo
@@ -331,30 +736,43 @@ write_markdown() {
     cp "$WORK/performance.md" "$DOC_MD"
 }
 
-# Horizontal bars of pk/peer per workload on a linear scale, with each workload's
-# target and the parity line (1 = as fast as the peer). Plain SVG, made by awk.
+# Horizontal bars of pk/peer per workload on a log scale (the ratios span 0.01 to 10
+# and more), each bar drawn from the parity line 1 (as fast as the peer): a bar to the
+# left means pk is faster. Each workload's target is a blue mark. Plain SVG, by awk.
 write_svg() {
     mkdir -p "$(dirname "$DOC_SVG")"
     awk -F '\t' '
         function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
-        function x(v) { return left + v / top * plot }
-        { n++; id[n] = $1; label[n] = $2; peer[n] = $4; ratio[n] = $6; target[n] = $7; mark[n] = $8
-          if ($6 + 0 > most) most = $6 + 0; if ($7 + 0 > most) most = $7 + 0 }
+        function lg(v) { return log(v) / log(10) }
+        function floor_(v) { return v == int(v) || v > 0 ? int(v) : int(v) - 1 }
+        function ceil_(v) { return v == int(v) || v < 0 ? int(v) : int(v) + 1 }
+        function x(v) { if (v < lo) v = lo; if (v > hi) v = hi
+                        return left + (lg(v) - lg(lo)) / (lg(hi) - lg(lo)) * plot }
+        function max3(a, b, c) { return a > b ? (a > c ? a : c) : (b > c ? b : c) }
+        { n++; id[n] = $1; label[n] = $2; peer[n] = $4; ratio[n] = $6 + 0; shown[n] = $6; target[n] = $7 + 0; mark[n] = $8 }
         END {
-            if (most < 1) most = 1
-            # A round tick step giving at most 8 ticks, and the scale end on a tick.
-            split("0.1 0.2 0.25 0.5 1 2 5 10 20 50 100", steps, " ")
-            for (i = 1; i in steps; i++) { step = steps[i]; if (most * 1.1 / step <= 8) break }
-            top = step * int(most * 1.1 / step + 0.999)
-            left = 300; plot = 420; row = 46; head = 66
-            width = left + plot + 40; height = head + n * row + 50
+            least = 1; most = 1
+            for (i = 1; i <= n; i++) {
+                if (ratio[i] > 0 && ratio[i] < least) least = ratio[i]
+                if (target[i] > 0 && target[i] < least) least = target[i]
+                if (ratio[i] > most) most = ratio[i]
+                if (target[i] > most) most = target[i]
+            }
+            # Whole decades, with some room beyond the extremes.
+            lo = 10 ^ floor_(lg(least / 1.3)); hi = 10 ^ ceil_(lg(most * 1.3))
+            left = 350; plot = 420; row = 46; head = 66
+            width = left + plot + 110; height = head + n * row + 62
             printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"13\">\n", width, height, width, height
             printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            printf "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\">pk time / peer time (median; lower is better)</text>\n", 10
+            printf "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\">pk time / peer time (median; log scale; lower is better)</text>\n", 10
             bottom = head + n * row
-            for (t = 0; t <= top + step / 2; t += step) {
-                printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n", x(t), head - 6, x(t), bottom
-                printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%g</text>\n", x(t), bottom + 18, t
+            for (d = lo; d <= hi * 1.001; d *= 10) {
+                printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ccc\"/>\n", x(d), head - 6, x(d), bottom
+                printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%g</text>\n", x(d), bottom + 18, d
+                for (m = 2; m <= 5 && d * m < hi; m += 3) {
+                    printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>\n", x(d * m), head - 6, x(d * m), bottom
+                    printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#999\" font-size=\"10\">%g</text>\n", x(d * m), bottom + 16, d * m
+                }
             }
             printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\" stroke-dasharray=\"2,3\"/>\n", x(1), head - 10, x(1), bottom
             printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#333\">1 = same as peer</text>\n", x(1), head - 14
@@ -363,13 +781,15 @@ write_svg() {
                 colour = mark[i] == "PASS" ? "#2e7d32" : (mark[i] == "FAIL" ? "#c62828" : "#9e9e9e")
                 printf "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s %s</text>\n", 10, y + 17, esc(id[i]), esc(label[i])
                 printf "<text x=\"%d\" y=\"%d\" fill=\"#555\">vs %s</text>\n", 10, y + 33, esc(peer[i])
-                printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>\n", left, y + 8, x(ratio[i]) - left, colour
+                a = x(ratio[i]); b = x(1)
+                printf "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>\n", a < b ? a : b, y + 8, a < b ? b - a : (a - b > 1 ? a - b : 1), colour
                 printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1565c0\" stroke-width=\"3\"/>\n", x(target[i]), y + 4, x(target[i]), y + 36
-                at = x(ratio[i]) > x(target[i]) ? x(ratio[i]) : x(target[i])   # clear of the target mark
-                printf "<text x=\"%.1f\" y=\"%d\" fill=\"#000\">%.2f %s</text>\n", at + 6, y + 25, ratio[i], esc(mark[i])
+                at = max3(a, x(target[i]), b)   # clear of the bar, the target mark and the parity line
+                printf "<text x=\"%.1f\" y=\"%d\" fill=\"#000\">%s %s</text>\n", at + 6, y + 25, esc(shown[i]), esc(mark[i])
             }
             printf "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n", left, head - 6, left, bottom
             printf "<text x=\"%d\" y=\"%d\" fill=\"#1565c0\">| target (pk/peer at most)</text>\n", left, bottom + 38
+            printf "<text x=\"%d\" y=\"%d\" fill=\"#555\">bars start at 1: to the left, pk is faster than the peer</text>\n", left, bottom + 54
             printf "</svg>\n"
         }' "$RESULTS" >"$WORK/performance.svg"
     cp "$WORK/performance.svg" "$DOC_SVG"
@@ -383,7 +803,7 @@ main() {
     ensure_tools
     make_workdir
     isolate_environment
-    note "pk: $PK ($(pk_build_kind)); $([ "$QUICK" = 1 ] && echo quick || echo full) mode, $WARMUP warm-up + $RUNS runs"
+    note "pk: $PK ($(pk_build_kind)); $([ "$QUICK" = 1 ] && echo quick || echo full) mode"
     setup_pk
     setup_pass
     local id
