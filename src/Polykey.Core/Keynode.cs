@@ -117,6 +117,15 @@ public sealed class Keynode : IDisposable
         }
     }
 
+    /// <summary>How many changes this handle has read so far; it grows with every change, ours or others'.</summary>
+    public long ChangeCount
+    {
+        get
+        {
+            lock (_gate) return _state.End.Sequence;
+        }
+    }
+
     public IReadOnlyList<SecretInfo> List(string? prefix = null, bool countVersions = false)
     {
         lock (_gate)

@@ -30,6 +30,7 @@ public sealed class SecretTree : IFileTree, IDisposable
     private IReadOnlyList<string> _directoryRecords = [];
     private TreeView _view = null!;
     private long _nextHandle;
+    private long _loadedChangeCount = -1;
 
     private sealed class OpenHandle(ulong node, OpenMode mode, WriteBuffer? buffer, SecretContent? snapshot)
     {
@@ -298,22 +299,38 @@ public sealed class SecretTree : IFileTree, IDisposable
     /// <summary>Reads changes other processes made to the keynode; raises the change events.</summary>
     public void Refresh()
     {
-        List<string> changed;
         lock (_gate)
         {
-            Dictionary<string, string> before = _secrets.ToDictionary(s => s.Path, s => s.Tip, StringComparer.Ordinal);
-            HashSet<string> directoriesBefore = _directoryRecords.ToHashSet(StringComparer.Ordinal);
+            var before = Snapshot();
+            // The mount's own saves are read back as they are made: nothing new means nothing to redo.
             _keynode.Refresh();
-            Reload();
-            changed = _secrets.Where(s => !before.TryGetValue(s.Path, out string? tip) || tip != s.Tip).Select(s => s.Path)
-                .Concat(before.Keys.Where(p => !_secretByPath.ContainsKey(p)))
-                .ToList();
-            var directoriesChanged = new HashSet<string>(directoriesBefore, StringComparer.Ordinal);
-            directoriesChanged.SymmetricExceptWith(_directoryRecords);
-            if (changed.Count == 0 && directoriesChanged.Count == 0) return;
-            foreach (string path in changed) DropCached(path);
-            RaiseInvalidations(changed.Concat(directoriesChanged));
+            if (_keynode.ChangeCount == _loadedChangeCount) return;
+            ReloadAndAnnounce(before, new HashSet<string>(StringComparer.Ordinal));
         }
+    }
+
+    private (Dictionary<string, string> Tips, HashSet<string> Directories) Snapshot() =>
+        (_secrets.ToDictionary(s => s.Path, s => s.Tip, StringComparer.Ordinal), _directoryRecords.ToHashSet(StringComparer.Ordinal));
+
+    /// <summary>
+    /// Reloads from the keynode. Whatever changed apart from <paramref name="own"/> edits came
+    /// from another process (it may arrive with our own commit): drop its cached bytes,
+    /// invalidate the kernel's caches, and tell the hook.
+    /// </summary>
+    private void ReloadAndAnnounce((Dictionary<string, string> Tips, HashSet<string> Directories) before, HashSet<string> own)
+    {
+        Reload();
+        List<string> changed = _secrets.Where(s => !before.Tips.TryGetValue(s.Path, out string? tip) || tip != s.Tip).Select(s => s.Path)
+            .Concat(before.Tips.Keys.Where(p => !_secretByPath.ContainsKey(p)))
+            .Where(p => !own.Contains(p))
+            .ToList();
+        var directoriesChanged = new HashSet<string>(before.Directories, StringComparer.Ordinal);
+        directoriesChanged.SymmetricExceptWith(_directoryRecords);
+        directoriesChanged.ExceptWith(own);
+        if (changed.Count == 0 && directoriesChanged.Count == 0) return;
+        foreach (string path in changed) DropCached(path);
+        RaiseInvalidations(changed.Concat(directoriesChanged));
+        // Handlers only queue work (the hook runs on its own thread), so raising under the lock is safe.
         if (changed.Count > 0) SecretsChanged?.Invoke(changed);
     }
 
@@ -516,26 +533,30 @@ public sealed class SecretTree : IFileTree, IDisposable
 
     private void Commit(IReadOnlyList<SecretEdit> edits)
     {
-        if (edits.Count > 0)
+        if (edits.Count == 0)
         {
-            try
-            {
-                _keynode.Commit(edits);
-            }
-            catch (PolykeyException e)
-            {
-                throw new FsException(e.Kind switch
-                {
-                    FailureKind.AccessDenied => FsError.ReadOnly,
-                    FailureKind.Usage => FsError.InvalidName,
-                    FailureKind.NotFound => FsError.NotFound,
-                    FailureKind.Conflict => FsError.Exists,
-                    _ => e.Message.Contains("no space", StringComparison.Ordinal) ? FsError.NoSpace : FsError.IoError,
-                }, e.Message);
-            }
-            foreach (string path in edits.SelectMany(EditedPaths)) DropCached(path);
+            Rebuild();
+            return;
         }
-        Reload();
+        var before = Snapshot();
+        try
+        {
+            _keynode.Commit(edits);
+        }
+        catch (PolykeyException e)
+        {
+            throw new FsException(e.Kind switch
+            {
+                FailureKind.AccessDenied => FsError.ReadOnly,
+                FailureKind.Usage => FsError.InvalidName,
+                FailureKind.NotFound => FsError.NotFound,
+                FailureKind.Conflict => FsError.Exists,
+                _ => e.Message.Contains("no space", StringComparison.Ordinal) ? FsError.NoSpace : FsError.IoError,
+            }, e.Message);
+        }
+        var own = edits.SelectMany(EditedPaths).ToHashSet(StringComparer.Ordinal);
+        foreach (string path in own) DropCached(path);
+        ReloadAndAnnounce(before, own);
     }
 
     private static IEnumerable<string> EditedPaths(SecretEdit edit) => edit switch
@@ -543,6 +564,8 @@ public sealed class SecretTree : IFileTree, IDisposable
         SecretEdit.Set s => [s.Path],
         SecretEdit.Remove r => [r.Path],
         SecretEdit.Move m => [m.Source, m.Destination],
+        SecretEdit.MakeDirectory d => [d.Path],
+        SecretEdit.RemoveDirectory d => [d.Path],
         _ => [],
     };
 
@@ -550,6 +573,7 @@ public sealed class SecretTree : IFileTree, IDisposable
 
     private void Reload()
     {
+        _loadedChangeCount = _keynode.ChangeCount;
         _secrets = _keynode.List();
         _secretByPath = _secrets.ToDictionary(s => s.Path, StringComparer.Ordinal);
         _directoryRecords = _keynode.ListDirectories();
