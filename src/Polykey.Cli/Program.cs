@@ -13,7 +13,7 @@ foreach (Command command in new[]
     InitCommand.Create(options), SetCommand.Create(options), GetCommand.Create(options), LsCommand.Create(options),
     LogCommand.Create(options), RestoreCommand.Create(options), RmCommand.Create(options), MvCommand.Create(options),
     EditCommand.Create(options), EnvCommand.Create(options), IdentityCommand.Create(options),
-    MountCommand.Create(options), UnmountCommand.Create(options),
+    MountCommand.Create(options), UnmountCommand.Create(options), VerifyCommand.Create(options),
 })
 {
     root.Subcommands.Add(command);

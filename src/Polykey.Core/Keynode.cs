@@ -16,6 +16,10 @@ public sealed class Keynode : IDisposable
     private readonly object _gate = new();
     private SecretIdentity? _identity;
     private SecretIndex? _index;
+    private HistoryValidator? _validator;
+    // Tips this reader accepted: a ref in the file moves a history only if the move validates.
+    private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
+    private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
 
     private Keynode(KeynodeFile file, Credential? credential)
@@ -86,6 +90,43 @@ public sealed class Keynode : IDisposable
                 ? KeynodeLayout.NotAKeynode(Path)
                 : PolykeyException.Failed($"keynode {Path} has no owner key", "run 'pk verify' for a full report");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
+        _validator = new HistoryValidator(ReadSignedCommit, Owner);
+        AcceptMovedHistories();
+    }
+
+    private (Commit, string?, byte[]) ReadSignedCommit(ObjectId id)
+    {
+        byte[] raw = ReadObject(id, ObjectType.Commit);
+        (Commit commit, string? signature) = Git.Commit.Decode(id, raw);
+        return (commit, signature, Git.Commit.SignedPayload(raw));
+    }
+
+    /// <summary>Takes each moved ref only if it validates; a refused move is reported and the history keeps its accepted tip.</summary>
+    private void AcceptMovedHistories()
+    {
+        if (_validator is null) return;
+        foreach ((string id, ObjectId candidate) in _unchecked)
+        {
+            ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
+            string? problem;
+            try
+            {
+                problem = _validator.Check(accepted, candidate);
+            }
+            catch (PolykeyException e)
+            {
+                problem = e.Message;
+            }
+            if (problem is null)
+            {
+                _accepted[id] = candidate;
+                if (_index is not null) IndexHistory(_index, id);
+                continue;
+            }
+            string warning = $"refused a change to secret history {id[..8]}: {problem}";
+            if (!Warnings.Contains(warning)) Warnings.Add(warning);
+        }
+        _unchecked.Clear();
     }
 
     // Reads changes others committed since we last looked; updates the index for moved refs.
@@ -100,9 +141,8 @@ public sealed class Keynode : IDisposable
                     "the file was cut while 'pk init' wrote it; create it again or restore a backup")
                 : KeynodeLayout.NotAKeynode(Path);
         if (scan.TailWarning is not null && !Warnings.Contains(scan.TailWarning)) Warnings.Add(scan.TailWarning);
-        HashSet<string> moved = _state.Apply(scan, Path);
-        if (_index is null) return;
-        foreach (string id in moved) IndexHistory(_index, id);
+        _unchecked.AddRange(_state.Apply(scan, Path));
+        AcceptMovedHistories();
     }
 
     private static bool LooksLikeKeynode(byte[] bytes) =>
@@ -356,13 +396,13 @@ public sealed class Keynode : IDisposable
     {
         if (_index is not null) return _index;
         var index = new SecretIndex();
-        foreach (string id in _state.SecretRefs.Keys) IndexHistory(index, id);
+        foreach (string id in _accepted.Keys) IndexHistory(index, id);
         return _index = index;
     }
 
     private void IndexHistory(SecretIndex index, string id)
     {
-        ObjectId tip = _state.SecretRefs[id];
+        ObjectId tip = _accepted[id];
         Commit commit = ReadCommit(tip);
         (string path, SecretBytes value, VersionKind kind)? version = TryReadVersion(tip, commit);
         if (version is null)
@@ -396,6 +436,45 @@ public sealed class Keynode : IDisposable
         (ObjectType type, byte[] content) = LooseObject.Decode(id, _file.ReadData(member));
         if (type != expected) throw PolykeyException.Failed($"git object {id} in {Path} is a {type}, not a {expected}");
         return content;
+    }
+
+    /// <summary>
+    /// Checks the whole keynode: every git object against its name, every version's message
+    /// (decrypted, integrity-checked), and reports what opening refused. The change records
+    /// and signatures were already checked when it was opened.
+    /// </summary>
+    public VerifyReport Verify()
+    {
+        lock (_gate)
+        {
+            var problems = new List<string>(Warnings);
+            int objects = 0, versions = 0;
+            foreach (ObjectId id in _state.ObjectIds)
+            {
+                objects++;
+                _state.TryGetObject(id, out TarMember member);
+                try { LooseObject.Decode(id, _file.ReadData(member)); }
+                catch (PolykeyException e) { problems.Add(e.Message); }
+            }
+            foreach ((string id, ObjectId tip) in _accepted)
+            {
+                foreach ((ObjectId commit, Commit _) in History(tip))
+                {
+                    versions++;
+                    try
+                    {
+                        (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
+                        version?.value.Dispose();
+                        if (version is null) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
+                    }
+                    catch (PolykeyException e)
+                    {
+                        problems.Add(e.Message);
+                    }
+                }
+            }
+            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems);
+        }
     }
 
     /// <summary>The unlocked identity, asking the credential the first time a key is needed.</summary>

@@ -42,6 +42,24 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
         sb.Append("committer ").Append(ident).Append('\n');
     }
 
+    /// <summary>What git verifies a commit's signature against: the raw commit with its gpgsig header (and continuation lines) removed.</summary>
+    public static byte[] SignedPayload(byte[] raw)
+    {
+        string text = Encoding.UTF8.GetString(raw);
+        int split = text.IndexOf("\n\n", StringComparison.Ordinal);
+        if (split < 0) return raw;
+        var kept = new StringBuilder();
+        bool inSignature = false;
+        foreach (string line in text[..split].Split('\n'))
+        {
+            if (inSignature && line.StartsWith(' ')) continue;
+            inSignature = line.StartsWith("gpgsig ", StringComparison.Ordinal);
+            if (!inSignature) kept.Append(line).Append('\n');
+        }
+        kept.Append(text[(split + 1)..]);
+        return Encoding.UTF8.GetBytes(kept.ToString());
+    }
+
     /// <summary>Parses a commit; returns it with its armored signature (null when unsigned).</summary>
     public static (Commit Commit, string? Signature) Decode(ObjectId id, byte[] content)
     {

@@ -19,10 +19,12 @@ internal sealed class KeynodeState
 
     public bool TryGetObject(ObjectId id, out TarMember member) => _objects.TryGetValue(id, out member);
 
-    /// <summary>Applies changes; returns the secret ids whose refs moved.</summary>
-    public HashSet<string> Apply(ScanResult scan, string fileLabel)
+    public IEnumerable<ObjectId> ObjectIds => _objects.Keys;
+
+    /// <summary>Applies changes; returns every ref update, in file order (readers validate each in turn).</summary>
+    public List<(string Id, ObjectId Tip)> Apply(ScanResult scan, string fileLabel)
     {
-        var moved = new HashSet<string>(StringComparer.Ordinal);
+        var moved = new List<(string Id, ObjectId Tip)>();
         foreach (Change change in scan.Changes)
         {
             foreach (TarMember member in change.Members)
@@ -32,7 +34,7 @@ internal sealed class KeynodeState
         return moved;
     }
 
-    private void ApplyMember(TarMember member, ScanResult scan, string fileLabel, HashSet<string> moved)
+    private void ApplyMember(TarMember member, ScanResult scan, string fileLabel, List<(string Id, ObjectId Tip)> moved)
     {
         string name = member.Name;
         if (name == KeynodeLayout.HeaderMember)
@@ -59,7 +61,7 @@ internal sealed class KeynodeState
             if (!ObjectId.TryParse(text, out ObjectId tip))
                 throw PolykeyException.Failed($"keynode {fileLabel} has a malformed ref {name}", "run 'pk verify' for a full report");
             _secretRefs[secretId] = tip;
-            moved.Add(secretId);
+            moved.Add((secretId, tip));
         }
         // Other members (HEAD, config, directories) make the archive a git repository; nothing to track.
     }

@@ -1,0 +1,7 @@
+namespace Polykey.Core;
+
+/// <summary>What <see cref="Keynode.Verify"/> checked and what it found wrong (each problem one line, no secret content).</summary>
+public sealed record VerifyReport(string Keynode, long Changes, int Objects, int Histories, int Versions, IReadOnlyList<string> Problems)
+{
+    public bool Ok => Problems.Count == 0;
+}

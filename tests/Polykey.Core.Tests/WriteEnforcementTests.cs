@@ -1,0 +1,103 @@
+using System.Text;
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core.Tests;
+
+/// <summary>
+/// Scenario S9's hand-made appends: whoever writes bytes into the file, a reader accepts a
+/// history's move only if every new commit is signed by a key allowed to write and the move
+/// goes forward. Refusals are reported; the good history stays readable.
+/// </summary>
+public sealed class WriteEnforcementTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+    private readonly string _path;
+    private readonly string _secretId;
+    private readonly ObjectId _firstTip, _goodTip;
+
+    public WriteEnforcementTests()
+    {
+        using Keynode node = _files.Create();
+        node.Set("prod/db/password", "first"u8);
+        node.Set("prod/db/password", "second"u8);
+        _path = node.Path;
+        SecretInfo info = node.List().Single();
+        _secretId = info.Id;
+        _goodTip = new ObjectId(info.Tip);
+        _firstTip = node.Log("prod/db/password").Select(v => new ObjectId(v.CommitId)).First();
+    }
+
+    [Fact]
+    public void UnsignedCommit_IsRefused()
+    {
+        Commit good = ReadCommit(_goodTip);
+        var forged = new Commit(good.Tree, _goodTip, TestFiles.Owner.Public.Fingerprint, DateTimeOffset.UtcNow, Commit.StandardMessage);
+        (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, forged.Payload());
+        HandAppend([new PendingMember(id.LoosePath, compressed), RefUpdate(id)]);
+        AssertRefusedAndGoodHistoryReadable("is not signed");
+    }
+
+    [Fact]
+    public void CommitSignedByAnotherKey_IsRefused()
+    {
+        SecretIdentity intruder = SecretIdentity.Generate("intruder");
+        (_, List<PendingMember> members) = VersionBuilder.Build(_secretId, _goodTip, "prod/db/password", "evil"u8,
+            VersionKind.Value, DateTimeOffset.UtcNow, intruder, [TestFiles.Owner.Public]);
+        HandAppend(members);
+        AssertRefusedAndGoodHistoryReadable("not signed by a key allowed to write");
+    }
+
+    [Fact]
+    public void OlderVersionReplayed_IsRefused()
+    {
+        HandAppend([RefUpdate(_firstTip)]);
+        AssertRefusedAndGoodHistoryReadable("does not descend");
+    }
+
+    [Fact]
+    public void AfterARefusal_TheOwnerCanStillWrite()
+    {
+        HandAppend([RefUpdate(_firstTip)]);
+        using (Keynode node = Keynode.Open(_path, TestFiles.OwnerCredential))
+            node.Set("prod/db/password", "third"u8);
+        using Keynode reopened = Keynode.Open(_path, TestFiles.OwnerCredential);
+        Assert.Equal("third"u8.ToArray(), reopened.Get("prod/db/password").Span.ToArray());
+        Assert.Equal(3, reopened.Log("prod/db/password").Count);
+    }
+
+    private void AssertRefusedAndGoodHistoryReadable(string reason)
+    {
+        using Keynode node = Keynode.Open(_path, TestFiles.OwnerCredential);
+        string warning = Assert.Single(node.Warnings);
+        Assert.Contains("refused a change to secret history", warning);
+        Assert.Contains(reason, warning);
+        Assert.Equal("second"u8.ToArray(), node.Get("prod/db/password").Span.ToArray());
+        Assert.Equal(2, node.Log("prod/db/password").Count);
+        VerifyReport report = node.Verify();
+        Assert.False(report.Ok);
+        Assert.Contains(report.Problems, p => p.Contains(reason));
+    }
+
+    private PendingMember RefUpdate(ObjectId tip) =>
+        new(KeynodeLayout.SecretRefPrefix + _secretId, Encoding.ASCII.GetBytes(tip.Hex + "\n"));
+
+    private void HandAppend(IReadOnlyList<PendingMember> members)
+    {
+        using KeynodeFile file = KeynodeFile.Open(_path);
+        using (file.LockExclusive())
+            file.WriteChange(file.ReadChanges(ScanPoint.Origin).End, members, DateTimeOffset.UtcNow);
+    }
+
+    private Commit ReadCommit(ObjectId id)
+    {
+        using KeynodeFile file = KeynodeFile.Open(_path);
+        var state = new KeynodeState();
+        state.Apply(file.ReadChanges(ScanPoint.Origin), _path);
+        state.TryGetObject(id, out TarMember member);
+        return Commit.Decode(id, LooseObject.Decode(id, file.ReadData(member)).Content).Commit;
+    }
+
+    public void Dispose() => _files.Dispose();
+}
