@@ -68,3 +68,38 @@ public sealed class IdentityTests : IDisposable
 
     public void Dispose() => _node.Dispose();
 }
+
+public sealed class ReadOnlyCredentialTests : IDisposable
+{
+    private readonly TestKeynode _node = new TestKeynode().Init();
+
+    [Fact]
+    public void ReadOnlyCredential_DecryptsWithGpgButHoldsNoSigningKey()
+    {
+        Pk.Ok(_node.Set("prod/k", "readable"));
+        string reader = Path.Combine(_node.Directory, "reader.key");
+        Pk.Ok(_node.Run("identity", "export", "--read-only", "-o", reader));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(reader));
+
+        string gnupg = Directory.CreateDirectory(Path.Combine(_node.Directory, "gnupg")).FullName;
+        var env = new Dictionary<string, string> { ["GNUPGHOME"] = gnupg };
+        try
+        {
+            Assert.Equal(0, PkProcess.Run("gpg", ["--batch", "--import", reader], env: env).ExitCode);
+            // "sec#": gpg sees the primary (signing) key as absent.
+            Assert.Contains("sec#", PkProcess.Run("gpg", ["--batch", "-K"], env: env).Text);
+            string repo = Directory.CreateDirectory(Path.Combine(_node.Directory, "repo")).FullName;
+            Assert.Equal(0, PkProcess.Run("tar", ["-xf", _node.Path, "-C", repo]).ExitCode);
+            string reference = PkProcess.Run("git", ["--git-dir", repo, "for-each-ref", "--format=%(refname)", "refs/secrets"]).Text.Trim();
+            byte[] message = PkProcess.Run("git", ["--git-dir", repo, "cat-file", "blob", reference + ":secret.pgp"]).Stdout;
+            Assert.Equal("readable", PkProcess.Run("gpg", ["--batch", "--decrypt"], message, env).Text);
+        }
+        finally
+        {
+            PkProcess.Run("gpgconf", ["--kill", "gpg-agent"], env: env);
+        }
+        Pk.Fails(_node.Run("identity", "export", "--secret", "--read-only"), 2, "exclude each other");
+    }
+
+    public void Dispose() => _node.Dispose();
+}

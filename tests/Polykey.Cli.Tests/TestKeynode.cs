@@ -36,6 +36,9 @@ public sealed class TestKeynode : IDisposable
         return this;
     }
 
+    /// <summary>From now on, unlock with this key file (a read-only credential, say).</summary>
+    public void UseIdentityFile(string path) => IdentityFile = path;
+
     /// <summary>Arguments for this keynode, unlocked by the key file when there is one, else the passphrase file.</summary>
     public string[] Args(params string[] args) =>
         IdentityFile is null ? WithPassphrase(args) : ["-k", Path, "--identity-file", IdentityFile, .. args];

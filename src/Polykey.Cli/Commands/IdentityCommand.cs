@@ -49,12 +49,17 @@ internal static class IdentityCommand
     private static Command Export(GlobalOptions options)
     {
         var secret = new Option<bool>("--secret") { Description = "export the secret key, unprotected (for gpg --import or a machine's --identity-file)" };
+        var readOnly = new Option<bool>("--read-only") { Description = "export a read-only credential: decrypts, cannot sign (for machines that only read)" };
         var output = new Option<string?>("--output", "-o") { Description = "write to this file (created with mode 0600) instead of stdout" };
-        var command = new Command("export", "Export the owner key, armored: public by default, --secret for the whole key.\n\nExamples:\n  pk identity export > admin.pub\n  pk identity export --secret -o server.key") { secret, output };
+        var command = new Command("export", "Export the owner key, armored: public by default, --secret for the whole key.\n\nExamples:\n  pk identity export > admin.pub\n  pk identity export --secret -o server.key\n  pk identity export --read-only -o reader.key") { secret, readOnly, output };
         command.SetAction(parse =>
         {
             using Keynode keynode = new Session(parse, options).Open();
-            string armored = parse.GetValue(secret) ? keynode.Unlock().ToArmored() : keynode.Owner.ToArmored();
+            if (parse.GetValue(secret) && parse.GetValue(readOnly))
+                throw PolykeyException.Usage("--secret and --read-only exclude each other");
+            string armored = parse.GetValue(secret) ? keynode.Unlock().ToArmored()
+                : parse.GetValue(readOnly) ? keynode.Unlock().ToReadOnlyArmored()
+                : keynode.Owner.ToArmored();
             byte[] bytes = Encoding.ASCII.GetBytes(armored);
             if (parse.GetValue(output) is { } file) WritePrivately(file, bytes);
             else Output.Bytes(bytes);

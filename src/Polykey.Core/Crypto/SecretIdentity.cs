@@ -82,4 +82,62 @@ public sealed class SecretIdentity
 
     /// <summary>The whole secret key, unprotected, armored: what gpg --import takes.</summary>
     public string ToArmored() => Armor.Wrap(_ring.Encode);
+
+    /// <summary>
+    /// A read-only credential: the same identity with the signing (primary) secret removed,
+    /// marked the way GnuPG marks a stripped key (S2K 101 "GNU", mode 1), so it decrypts but
+    /// cannot sign. gpg --import takes it too.
+    /// </summary>
+    public string ToReadOnlyArmored()
+    {
+        PgpSecretKey primary = _ring.GetSecretKey();
+        byte[] full = primary.GetEncoded();
+        using var output = new MemoryStream();
+        // A Secret-Key packet (tag 5) holding the public key body, then: usage 255, cipher 0,
+        // S2K type 101, hash 0, "GNU", mode 1 (no private key) — and no secret material.
+        byte[] body = [.. primary.PublicKey.PublicKeyPacket.GetEncodedContents(), 0xFF, 0x00, 0x65, 0x00, (byte)'G', (byte)'N', (byte)'U', 0x01];
+        WritePacket(output, 5, body);
+        output.Write(full.AsSpan(PacketLength(full)));
+        foreach (PgpSecretKey subkey in _ring.GetSecretKeys().Skip(1)) output.Write(subkey.GetEncoded());
+        var stripped = new PgpSecretKeyRing(output.ToArray());
+        return Armor.Wrap(stripped.Encode);
+    }
+
+    private static void WritePacket(Stream output, int tag, byte[] body)
+    {
+        output.WriteByte((byte)(0xC0 | tag));
+        if (body.Length < 192) output.WriteByte((byte)body.Length);
+        else if (body.Length < 8384)
+        {
+            int length = body.Length - 192;
+            output.WriteByte((byte)((length >> 8) + 192));
+            output.WriteByte((byte)length);
+        }
+        else
+        {
+            output.WriteByte(0xFF);
+            output.Write([(byte)(body.Length >> 24), (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length]);
+        }
+        output.Write(body);
+    }
+
+    // The size of the first packet (header and body) of an OpenPGP encoding.
+    private static int PacketLength(byte[] data)
+    {
+        byte header = data[0];
+        if ((header & 0x40) != 0)
+        {
+            int first = data[1];
+            if (first < 192) return 2 + first;
+            if (first < 224) return 3 + ((first - 192) << 8) + data[2] + 192;
+            return 6 + (data[2] << 24 | data[3] << 16 | data[4] << 8 | data[5]);
+        }
+        return (header & 3) switch
+        {
+            0 => 2 + data[1],
+            1 => 3 + (data[1] << 8 | data[2]),
+            2 => 5 + (data[1] << 24 | data[2] << 16 | data[3] << 8 | data[4]),
+            _ => throw new InvalidOperationException("indeterminate-length key packet"),
+        };
+    }
 }
