@@ -4,17 +4,20 @@ using Polykey.Core.Git;
 namespace Polykey.Core;
 
 /// <summary>
-/// Decides whether a secret history may move from the tip a reader accepted to a new tip:
-/// only forward (the new tip descends from the old one, so no older version is replayed and
-/// no history rewritten), and only through commits signed by a key allowed to write.
+/// Decides whether a history may move from the tip a reader accepted to a new tip: only
+/// forward (the new tip descends from the old one, so no older version is replayed and no
+/// history rewritten), and only through commits signed by a key allowed to write them.
 /// Every reader applies it, whoever wrote the bytes into the file.
 /// </summary>
-internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit, Identity owner)
+internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit)
 {
     private readonly HashSet<ObjectId> _verified = new();
 
-    /// <summary>Null when the move is allowed, else why not (one line, no secret content).</summary>
-    public string? Check(ObjectId? accepted, ObjectId candidate)
+    /// <summary>
+    /// Null when the move is allowed, else why not (one line, no secret content).
+    /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is.
+    /// </summary>
+    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf)
     {
         if (accepted == candidate) return null;
         var walked = new List<ObjectId>();
@@ -25,8 +28,9 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
             if (!_verified.Contains(id))
             {
                 if (signature is null) return $"commit {id} is not signed";
-                if (!CommitSignature.Verify(payload, signature, owner))
-                    return $"commit {id} is not signed by a key allowed to write (signer {Short(commit.SignerFingerprint)})";
+                Identity? writer = writerOf(id, commit);
+                if (writer is null || !CommitSignature.Verify(payload, signature, writer))
+                    return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
             }
             walked.Add(id);
             at = commit.Parent;

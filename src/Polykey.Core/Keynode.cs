@@ -8,7 +8,7 @@ namespace Polykey.Core;
 /// An open keynode: one encrypted, append-only file of secrets, each with its own signed git
 /// history. Thread-safe; every change is durable before a writing method returns.
 /// </summary>
-public sealed class Keynode : IDisposable
+public sealed partial class Keynode : IDisposable
 {
     private readonly KeynodeFile _file;
     private readonly KeynodeState _state = new();
@@ -90,7 +90,7 @@ public sealed class Keynode : IDisposable
                 ? KeynodeLayout.NotAKeynode(Path)
                 : PolykeyException.Failed($"keynode {Path} has no owner key", "run 'pk verify' for a full report");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
-        _validator = new HistoryValidator(ReadSignedCommit, Owner);
+        _validator = new HistoryValidator(ReadSignedCommit);
         AcceptMovedHistories();
     }
 
@@ -111,7 +111,7 @@ public sealed class Keynode : IDisposable
             string? problem;
             try
             {
-                problem = _validator.Check(accepted, candidate);
+                problem = _validator.Check(accepted, candidate, WriterOf);
             }
             catch (PolykeyException e)
             {
@@ -120,7 +120,8 @@ public sealed class Keynode : IDisposable
             if (problem is null)
             {
                 _accepted[id] = candidate;
-                if (_index is not null) IndexHistory(_index, id);
+                if (KindOfCommit(candidate) == VersionKind.AccessList) _accessHistory = id;
+                else if (_index is not null) IndexHistory(_index, id);
                 continue;
             }
             string warning = $"refused a change to secret history {id[..8]}: {problem}";
@@ -274,7 +275,7 @@ public sealed class Keynode : IDisposable
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in edits.SelectMany(Paths))
         {
-            SecretPath.Validate(path);
+            if (path != Polykey.Core.Access.AccessList.MessageName) SecretPath.Validate(path);
             if (!seen.Add(path)) throw new ArgumentException($"a batch names {path} twice", nameof(edits));
         }
 
@@ -288,7 +289,14 @@ public sealed class Keynode : IDisposable
                 ReadNewChanges();
                 DateTimeOffset now = DateTimeOffset.UtcNow;
                 var members = new List<PendingMember>();
-                foreach (SecretEdit edit in edits) members.AddRange(Members(edit, signer, now));
+                try
+                {
+                    foreach (SecretEdit edit in edits) members.AddRange(Members(edit, signer, now));
+                }
+                finally
+                {
+                    _pendingAccess = null;
+                }
                 if (members.Count == 0) return;
                 _file.WriteChange(_state.End, members, now);
                 ReadNewChanges();
@@ -304,6 +312,7 @@ public sealed class Keynode : IDisposable
         SecretEdit.Remove r => [r.Path],
         SecretEdit.MakeDirectory d => [d.Path],
         SecretEdit.RemoveDirectory d => [d.Path],
+        SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
         _ => throw new ArgumentOutOfRangeException(nameof(edit)),
     };
 
@@ -314,12 +323,12 @@ public sealed class Keynode : IDisposable
             case SecretEdit.Set set:
             {
                 IndexEntry? entry = Index().Find(set.Path);
-                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now);
+                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now, Readers(set.Path));
             }
             case SecretEdit.Remove remove:
             {
                 IndexEntry entry = Live(remove.Path);
-                return Version(entry.Id, entry.Tip, remove.Path, [], VersionKind.Removed, signer, now);
+                return Version(entry.Id, entry.Tip, remove.Path, [], VersionKind.Removed, signer, now, Readers(remove.Path));
             }
             case SecretEdit.Move move:
             {
@@ -327,25 +336,31 @@ public sealed class Keynode : IDisposable
                 if (Index().FindLive(move.Destination) is not null)
                     throw PolykeyException.Conflict($"{move.Destination} already exists", $"remove it first with 'pk rm {move.Destination}', or choose another name");
                 (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
-                using (value) return Version(entry.Id, entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now);
+                using (value) return Version(entry.Id, entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now, Readers(move.Destination));
             }
             case SecretEdit.MakeDirectory mkdir:
                 if (Index().FindDirectory(mkdir.Path) is not null) return [];
-                return Version(VersionBuilder.NewSecretId(), null, mkdir.Path, [], VersionKind.Directory, signer, now);
+                return Version(VersionBuilder.NewSecretId(), null, mkdir.Path, [], VersionKind.Directory, signer, now, Readers(mkdir.Path));
             case SecretEdit.RemoveDirectory rmdir:
             {
                 IndexEntry entry = Index().FindDirectory(rmdir.Path) ?? throw PolykeyException.NotFound($"no directory record {rmdir.Path}");
-                return Version(entry.Id, entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now);
+                return Version(entry.Id, entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now, Readers(rmdir.Path));
+            }
+            case SecretEdit.SetAccess access:
+            {
+                _pendingAccess = access.List;
+                ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
+                return Version(_accessHistory ?? VersionBuilder.NewSecretId(), tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(),
+                    VersionKind.AccessList, signer, now, [Owner]);
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(edit));
         }
     }
 
-    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now) =>
-        VersionBuilder.Build(id, parent, path, value, kind, now, signer, Readers()).Members;
+    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers) =>
+        VersionBuilder.Build(id, parent, path, value, kind, now, signer, readers).Members;
 
-    private IEnumerable<Identity> Readers() => [Owner];
 
     private IndexEntry Live(string path) => Index().FindLive(path) ?? throw Missing(path);
 
@@ -396,7 +411,7 @@ public sealed class Keynode : IDisposable
     {
         if (_index is not null) return _index;
         var index = new SecretIndex();
-        foreach (string id in _accepted.Keys) IndexHistory(index, id);
+        foreach (string id in _accepted.Keys.Where(id => id != _accessHistory)) IndexHistory(index, id);
         return _index = index;
     }
 

@@ -19,4 +19,7 @@ public abstract record SecretEdit
 
     /// <summary>Drops a directory record.</summary>
     public sealed record RemoveDirectory(string Path) : SecretEdit;
+
+    /// <summary>Replaces the access list; edits after it in the batch encrypt to its readers.</summary>
+    internal sealed record SetAccess(Polykey.Core.Access.AccessList List) : SecretEdit;
 }

@@ -27,6 +27,7 @@ internal sealed class SecretIndex
     public void Set(IndexEntry entry)
     {
         Forget(entry.Id);
+        if (entry.Kind == VersionKind.AccessList) return; // kept by the keynode itself, never listed
         _byId[entry.Id] = entry;
         if (entry.IsDirectory)
         {

@@ -12,6 +12,7 @@ internal enum VersionKind
     Removed,
     Directory,
     DirectoryRemoved,
+    AccessList,
 }
 
 /// <summary>
@@ -26,7 +27,8 @@ internal static class VersionBuilder
         VersionKind.Value => "secret.pgp",
         VersionKind.Removed => "removed.pgp",
         VersionKind.Directory => "directory.pgp",
-        _ => "directory-removed.pgp",
+        VersionKind.DirectoryRemoved => "directory-removed.pgp",
+        _ => "access.pgp",
     };
 
     public static VersionKind? KindOf(IReadOnlyDictionary<string, ObjectId> tree, out ObjectId blob)

@@ -82,4 +82,6 @@ public sealed class Identity
     }
 
     internal bool HasKeyId(long keyId) => Ring.GetPublicKey(keyId) is not null;
+
+    internal long EncryptionKeyId => EncryptionKey.KeyId;
 }

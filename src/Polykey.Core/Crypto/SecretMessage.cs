@@ -28,6 +28,22 @@ internal static class SecretMessage
         return output.ToArray();
     }
 
+    /// <summary>The key ids a message is encrypted to, read without decrypting it.</summary>
+    public static IReadOnlyList<long> RecipientKeyIds(byte[] message)
+    {
+        try
+        {
+            var factory = new PgpObjectFactory(new MemoryStream(message, writable: false));
+            return factory.NextPgpObject() is PgpEncryptedDataList list
+                ? list.GetEncryptedDataObjects().OfType<PgpPublicKeyEncryptedData>().Select(d => d.KeyId).ToList()
+                : [];
+        }
+        catch (Exception e) when (e is PgpException or IOException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Decrypts with <paramref name="identity"/>; null when the message is not encrypted to it.</summary>
     public static (string Path, SecretBytes Value)? TryDecrypt(byte[] message, SecretIdentity identity, string where)
     {

@@ -1,0 +1,163 @@
+using Polykey.Core.Access;
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+
+namespace Polykey.Core;
+
+/// <summary>The access list: who besides the owner may read or write which secrets.</summary>
+public sealed partial class Keynode
+{
+    private readonly Dictionary<ObjectId, AccessList> _accessByTip = new();
+    private AccessList? _pendingAccess;
+    private string? _accessHistory;
+
+    /// <summary>The access list as of the last accepted change (empty when none was ever written).</summary>
+    public AccessList Access
+    {
+        get
+        {
+            lock (_gate) return CurrentAccess();
+        }
+    }
+
+    private AccessList CurrentAccess()
+    {
+        if (_accessHistory is null) return AccessList.Empty;
+        ObjectId tip = _accepted[_accessHistory];
+        if (_accessByTip.TryGetValue(tip, out AccessList? known)) return known;
+        (string _, SecretBytes value, VersionKind _) = ReadVersion(tip);
+        using (value) return _accessByTip[tip] = AccessList.Parse(value.Span);
+    }
+
+    /// <summary>Who a new version of <paramref name="path"/> is encrypted to: the owner and every reader granted it.</summary>
+    private IEnumerable<Identity> Readers(string path)
+    {
+        AccessList access = _pendingAccess ?? CurrentAccess();
+        return [Owner, .. access.Grants.Where(g => g.CanRead(path) && g.Identity.Fingerprint != Owner.Fingerprint).Select(g => g.Identity)];
+    }
+
+    /// <summary>
+    /// The key allowed to sign this commit: the owner always; a grantee only for a secret
+    /// version whose path its write grant covers, as the access list stood when it arrived.
+    /// </summary>
+    private Identity? WriterOf(ObjectId id, Commit commit)
+    {
+        if (commit.SignerFingerprint == Owner.Fingerprint) return Owner;
+        Grant? grant = CurrentAccess().GrantOf(commit.SignerFingerprint);
+        if (grant is null || grant.Write.Count == 0) return null;
+        if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;
+        var version = TryReadVersion(id, commit);
+        if (version is null) return null;
+        using (version.Value.value) return grant.CanWrite(version.Value.path) ? grant.Identity : null;
+    }
+
+    private VersionKind? KindOfCommit(ObjectId id) =>
+        VersionBuilder.KindOf(Tree.Decode(ReadObject(ReadCommit(id).Tree, ObjectType.Tree)), out _);
+
+    /// <summary>
+    /// Names an identity: a fingerprint or label the access list knows, the owner's, or the
+    /// path of an exported key file.
+    /// </summary>
+    public Identity ResolveIdentity(string name)
+    {
+        lock (_gate)
+        {
+            IEnumerable<Identity> known = CurrentAccess().Known.Prepend(Owner);
+            Identity? match = known.FirstOrDefault(i => string.Equals(i.Fingerprint, name.Replace(" ", ""), StringComparison.OrdinalIgnoreCase))
+                ?? known.FirstOrDefault(i => i.Label == name);
+            if (match is not null) return match;
+        }
+        if (File.Exists(name)) return Identity.Load(File.ReadAllBytes(name), $"key file {name}");
+        throw PolykeyException.NotFound($"no identity named {name} in {Path}",
+            "name an identity by fingerprint or label from 'pk access', or by an exported key file (pk identity export)");
+    }
+
+    /// <summary>Grants read and/or write on patterns; returns the secrets re-encrypted so the grantee can read them.</summary>
+    public IReadOnlyList<string> Grant(Identity who, bool read, bool write, IReadOnlyList<string> patterns)
+    {
+        foreach (string pattern in patterns) _ = new PathPattern(pattern);
+        if (who.Fingerprint == Owner.Fingerprint) throw PolykeyException.Usage("the owner may already read and write everything");
+        RequireOwnerSigner("grant");
+        lock (_gate)
+        {
+            AccessList updated = CurrentAccess().WithGrant(who, read ? patterns : [], write ? patterns : []);
+            List<string> paths = read ? Index().Live.Select(e => e.Path).Where(p => patterns.Any(pt => new PathPattern(pt).Matches(p))).ToList() : [];
+            CommitWithAccess(updated, paths);
+            return paths;
+        }
+    }
+
+    /// <summary>
+    /// Withdraws patterns (or every right, when none are named). Secrets the identity could
+    /// read get a new version encrypted without its key; returns them (they must be rotated:
+    /// a copy it already took cannot be unseen).
+    /// </summary>
+    public IReadOnlyList<string> Revoke(Identity who, IReadOnlyList<string> patterns)
+    {
+        RequireOwnerSigner("revoke");
+        lock (_gate)
+        {
+            AccessList before = CurrentAccess();
+            Grant grant = before.GrantOf(who.Fingerprint) ?? throw PolykeyException.NotFound($"{who.Label} ({who.Fingerprint}) holds no grant in {Path}");
+            AccessList updated = before.WithoutGrant(who, patterns.ToHashSet(), DateTimeOffset.UtcNow);
+            Grant? after = updated.GrantOf(who.Fingerprint);
+            List<string> paths = Index().Live.Select(e => e.Path).Where(p => grant.CanRead(p) && !(after?.CanRead(p) ?? false)).ToList();
+            CommitWithAccess(updated, paths);
+            return paths;
+        }
+    }
+
+    // One change: the new access list, then a re-encrypted version of each path under it.
+    private void CommitWithAccess(AccessList updated, IReadOnlyList<string> reencrypt)
+    {
+        var edits = new List<SecretEdit> { new SecretEdit.SetAccess(updated) };
+        var values = new List<byte[]>();
+        try
+        {
+            foreach (string path in reencrypt)
+            {
+                using SecretBytes value = Get(path);
+                byte[] copy = value.Span.ToArray();
+                values.Add(copy);
+                edits.Add(new SecretEdit.Set(path, copy));
+            }
+            Commit(edits);
+        }
+        finally
+        {
+            foreach (byte[] value in values) Array.Clear(value);
+        }
+    }
+
+    /// <summary>For each revoked identity, the secrets (and version numbers) whose messages were encrypted to its key.</summary>
+    public IReadOnlyList<(Identity Identity, string Path, IReadOnlyList<int> Versions)> RotateNeeded()
+    {
+        lock (_gate)
+        {
+            var result = new List<(Identity, string, IReadOnlyList<int>)>();
+            foreach (Revocation revocation in CurrentAccess().Revocations)
+            {
+                foreach (IndexEntry entry in Index().Live.OrderBy(e => e.Path, StringComparer.Ordinal))
+                {
+                    List<(ObjectId Id, Commit Commit)> history = History(entry.Tip);
+                    var versions = new List<int>();
+                    for (int i = history.Count - 1, number = 1; i >= 0; i--, number++)
+                    {
+                        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(history[i].Commit.Tree, ObjectType.Tree));
+                        if (VersionBuilder.KindOf(tree, out ObjectId blob) is not VersionKind.Value) continue;
+                        if (SecretMessage.RecipientKeyIds(ReadObject(blob, ObjectType.Blob)).Contains(revocation.Identity.EncryptionKeyId)) versions.Add(number);
+                    }
+                    if (versions.Count > 0) result.Add((revocation.Identity, entry.Path, versions));
+                }
+            }
+            return result;
+        }
+    }
+
+    private void RequireOwnerSigner(string what)
+    {
+        SecretIdentity signer = Unlock();
+        if (!signer.CanSign || signer.Public.Fingerprint != Owner.Fingerprint)
+            throw PolykeyException.Denied($"only the owner's signing key may {what} access to {Path}", "use the owner's passphrase or full key file, not a read-only credential");
+    }
+}
