@@ -14,6 +14,7 @@ foreach (Command command in new[]
     LogCommand.Create(options), RestoreCommand.Create(options), RmCommand.Create(options), MvCommand.Create(options),
     EditCommand.Create(options), EnvCommand.Create(options), IdentityCommand.Create(options),
     MountCommand.Create(options), UnmountCommand.Create(options), VerifyCommand.Create(options),
+    AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
 })
 {
     root.Subcommands.Add(command);
