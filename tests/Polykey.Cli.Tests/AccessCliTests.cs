@@ -63,6 +63,19 @@ public sealed class AccessCliTests : IDisposable
     }
 
     [Fact]
+    public void Identity_CanBeNamedByFingerprintOrLabel_OnceKnown()
+    {
+        string fingerprint = JsonDocument.Parse(Pk.Ok(_server.Run("identity", "show", "--json")).Stdout).RootElement.GetProperty("fingerprint").GetString()!;
+        Pk.Ok(_admin.Run("grant", _serverPublic, "--read", "prod/**"));
+        Pk.Ok(_admin.Run("grant", fingerprint.ToLowerInvariant(), "--write", "prod/app/**"));
+        Pk.Ok(_admin.Run("revoke", "server-b", "prod/app/**"));
+        JsonElement grant = JsonDocument.Parse(Pk.Ok(_admin.Run("access", "--json")).Stdout).RootElement.GetProperty("grants")[0];
+        Assert.Equal(fingerprint, grant.GetProperty("fingerprint").GetString());
+        Assert.Equal(0, grant.GetProperty("write").GetArrayLength());
+        Assert.Equal("prod/**", grant.GetProperty("read")[0].GetString());
+    }
+
+    [Fact]
     public void GrantErrors_AreClear()
     {
         Pk.Fails(_admin.Run("grant", "nobody-known", "--read", "prod/**"), 3, "no identity named nobody-known");
