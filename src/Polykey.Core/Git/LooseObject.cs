@@ -15,7 +15,7 @@ internal static class LooseObject
         byte[] raw = new byte[header.Length + content.Length];
         header.CopyTo(raw, 0);
         content.CopyTo(raw.AsSpan(header.Length));
-        var id = ObjectId.FromBytes(SHA1.HashData(raw));
+        var id = ObjectId.FromBytes(Digests.Sha1(raw));
         using var compressed = new MemoryStream();
         using (var z = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
             z.Write(raw);
@@ -37,7 +37,7 @@ internal static class LooseObject
         {
             throw Damaged(expected, "it does not inflate");
         }
-        if (ObjectId.FromBytes(SHA1.HashData(raw)) != expected) throw Damaged(expected, "its hash does not match its name");
+        if (ObjectId.FromBytes(Digests.Sha1(raw)) != expected) throw Damaged(expected, "its hash does not match its name");
         int nul = Array.IndexOf(raw, (byte)0);
         int space = Array.IndexOf(raw, (byte)' ');
         if (nul < 0 || space < 0 || space > nul) throw Damaged(expected, "its header is malformed");

@@ -61,7 +61,7 @@ internal static class ChangeScanner
                 TxnRecord? record = TxnRecord.TryParse(recordBytes);
                 if (record is null || record.Start != point.Offset || record.Sequence != point.Sequence + 1
                     || !record.PreviousRecordHash.AsSpan().SequenceEqual(point.RecordHash)
-                    || !SHA256.HashData(bytes.AsSpan((int)(point.Offset - baseOffset), (int)(pos - point.Offset))).AsSpan().SequenceEqual(record.ContentHash))
+                    || !Digests.Sha256(bytes.AsSpan((int)(point.Offset - baseOffset), (int)(pos - point.Offset))).AsSpan().SequenceEqual(record.ContentHash))
                 {
                     stopReason = "a change whose checksum does not match";
                     break;

@@ -28,7 +28,7 @@ internal static class ChangeWriter
                 tar.WriteEntry(Entry(member, time));
                 written.Add(new TarMember(member.Name, at.Offset + headerAt + TarHeader.BlockSize, member.Data?.Length ?? 0));
             }
-            byte[] contentHash = System.Security.Cryptography.SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            byte[] contentHash = Digests.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
             var record = new TxnRecord(at.Sequence + 1, at.Offset, contentHash, at.RecordHash);
             byte[] recordBytes = record.Serialize();
             tar.WriteEntry(Entry(new PendingMember(TxnRecord.MemberName, recordBytes), time));

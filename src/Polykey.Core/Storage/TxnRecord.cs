@@ -18,7 +18,7 @@ internal sealed record TxnRecord(long Sequence, long Start, byte[] ContentHash, 
         $"{Magic}\nseq {Sequence.ToString(CultureInfo.InvariantCulture)}\nstart {Start.ToString(CultureInfo.InvariantCulture)}\n" +
         $"sha256 {Convert.ToHexStringLower(ContentHash)}\nprev {Convert.ToHexStringLower(PreviousRecordHash)}\n");
 
-    public static byte[] HashOf(ReadOnlySpan<byte> serialized) => SHA256.HashData(serialized);
+    public static byte[] HashOf(ReadOnlySpan<byte> serialized) => Digests.Sha256(serialized);
 
     public static TxnRecord? TryParse(ReadOnlySpan<byte> data)
     {
