@@ -179,6 +179,13 @@ public sealed partial class Keynode : IDisposable
         }
     }
 
+    /// <summary>The live secret at a path, or null; cheap (no history walk).</summary>
+    public SecretInfo? Find(string path)
+    {
+        lock (_gate)
+            return Index().FindLive(path) is { } e ? new SecretInfo(e.Path, e.Id, e.Size, e.Modified, 0, e.Tip.Hex) : null;
+    }
+
     /// <summary>The current value (or version <paramref name="version"/>, counted from 1).</summary>
     public SecretBytes Get(string path, int? version = null)
     {

@@ -25,9 +25,8 @@ public sealed class SecretTree : IFileTree, IDisposable
     // Nodes whose kernel page cache an old-version reader may have filled.
     private readonly ConcurrentDictionary<ulong, bool> _staleCache = new();
     private readonly DateTimeOffset _mountedAt = DateTimeOffset.UtcNow;
-    private IReadOnlyList<SecretInfo> _secrets = [];
     private Dictionary<string, SecretInfo> _secretByPath = new(StringComparer.Ordinal);
-    private IReadOnlyList<string> _directoryRecords = [];
+    private HashSet<string> _directoryRecords = new(StringComparer.Ordinal);
     private TreeView _view = null!;
     private long _nextHandle;
     private long _loadedChangeCount = -1;
@@ -155,7 +154,7 @@ public sealed class SecretTree : IFileTree, IDisposable
                 bool scratch = ScratchNames.IsScratch(name);
                 _masked.Remove(path);
                 _buffers[path] = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
-                Rebuild();
+                RefreshPath(path);
             }
             ulong node = _nodes.Ensure(path, countLookup: true);
             ulong handle = AddHandle(node, mode | OpenMode.Write, BufferFor(path, (mode & OpenMode.Truncate) != 0), null);
@@ -236,7 +235,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             string path = TreeView.Join(DirectoryPath(parent), name);
             if (_view.Exists(path)) throw new FsException(FsError.Exists);
             CheckName(path);
-            Commit([new SecretEdit.MakeDirectory(path)]);
+            Commit([new SecretEdit.MakeDirectory(path)], touched: []);
             return Info(_nodes.Ensure(path, countLookup: true), path);
         }
     }
@@ -260,7 +259,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             if (Committed(path) && !_masked.Contains(path)) edits.Add(new SecretEdit.Remove(path));
             KeepParent(edits, path);
             _nodes.Detach(path);
-            Commit(edits);
+            Commit(edits, touched: [path, .. buffer?.Origin is { } o ? [o] : Array.Empty<string>()]);
         }
     }
 
@@ -274,7 +273,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             if (!_view.Directories.TryGetValue(path, out DirectoryEntryList? directory)) throw new FsException(FsError.NotFound);
             if (directory.Children.Count > 0) throw new FsException(FsError.NotEmpty);
             _nodes.Detach(path);
-            Commit(_directoryRecords.Contains(path) ? [new SecretEdit.RemoveDirectory(path)] : []);
+            Commit(_directoryRecords.Contains(path) ? [new SecretEdit.RemoveDirectory(path)] : [], touched: []);
         }
     }
 
@@ -289,10 +288,16 @@ public sealed class SecretTree : IFileTree, IDisposable
             if (from == to) return;
             if (_view.Exists(to) && noReplace) throw new FsException(FsError.Exists);
             CheckName(to);
-            if (_view.IsDirectory(from)) RenameDirectory(from, to);
-            else RenameFile(from, to, newName);
+            if (_view.IsDirectory(from))
+            {
+                RenameDirectory(from, to);
+                Rebuild();
+            }
+            else
+            {
+                RenameFile(from, to, newName);
+            }
             _nodes.Move(from, to);
-            Rebuild();
         }
     }
 
@@ -301,30 +306,28 @@ public sealed class SecretTree : IFileTree, IDisposable
     {
         lock (_gate)
         {
-            var before = Snapshot();
             // The mount's own saves are read back as they are made: nothing new means nothing to redo.
             _keynode.Refresh();
             if (_keynode.ChangeCount == _loadedChangeCount) return;
-            ReloadAndAnnounce(before, new HashSet<string>(StringComparer.Ordinal));
+            ReloadAndAnnounce(new HashSet<string>(StringComparer.Ordinal));
         }
     }
-
-    private (Dictionary<string, string> Tips, HashSet<string> Directories) Snapshot() =>
-        (_secrets.ToDictionary(s => s.Path, s => s.Tip, StringComparer.Ordinal), _directoryRecords.ToHashSet(StringComparer.Ordinal));
 
     /// <summary>
     /// Reloads from the keynode. Whatever changed apart from <paramref name="own"/> edits came
     /// from another process (it may arrive with our own commit): drop its cached bytes,
     /// invalidate the kernel's caches, and tell the hook.
     /// </summary>
-    private void ReloadAndAnnounce((Dictionary<string, string> Tips, HashSet<string> Directories) before, HashSet<string> own)
+    private void ReloadAndAnnounce(HashSet<string> own)
     {
+        Dictionary<string, SecretInfo> before = _secretByPath;
+        HashSet<string> directoriesBefore = _directoryRecords;
         Reload();
-        List<string> changed = _secrets.Where(s => !before.Tips.TryGetValue(s.Path, out string? tip) || tip != s.Tip).Select(s => s.Path)
-            .Concat(before.Tips.Keys.Where(p => !_secretByPath.ContainsKey(p)))
+        List<string> changed = _secretByPath.Values.Where(s => !before.TryGetValue(s.Path, out SecretInfo? old) || old.Tip != s.Tip).Select(s => s.Path)
+            .Concat(before.Keys.Where(p => !_secretByPath.ContainsKey(p)))
             .Where(p => !own.Contains(p))
             .ToList();
-        var directoriesChanged = new HashSet<string>(before.Directories, StringComparer.Ordinal);
+        var directoriesChanged = new HashSet<string>(directoriesBefore, StringComparer.Ordinal);
         directoriesChanged.SymmetricExceptWith(_directoryRecords);
         directoriesChanged.ExceptWith(own);
         if (changed.Count == 0 && directoriesChanged.Count == 0) return;
@@ -366,6 +369,8 @@ public sealed class SecretTree : IFileTree, IDisposable
                 buffer.Origin ??= from;
             }
             MoveBuffer(buffer, from, to, scratch: true);
+            RefreshPath(from);
+            RefreshPath(to);
             return;
         }
 
@@ -381,7 +386,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             // An in-memory file (scratch, new, or changed) lands as the target's next version.
             byte[] bytes;
             lock (buffer!) bytes = buffer.Span.ToArray();
-            if (buffer.Origin is { } origin && origin == to && _masked.Contains(to) && CurrentContent(to).Span.SequenceEqual(bytes))
+            if (buffer.Origin is { } original && original == to && _masked.Contains(to) && CurrentContent(to).Span.SequenceEqual(bytes))
             {
                 // Moved aside and back unchanged: nothing to record.
             }
@@ -403,9 +408,10 @@ public sealed class SecretTree : IFileTree, IDisposable
             replaced.Detached = true;
             if (replaced.Handles == 0) replaced.Wipe();
         }
+        string? origin = buffer?.Origin;
         try
         {
-            Commit(edits);
+            Commit(edits, touched: []);
         }
         finally
         {
@@ -418,6 +424,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             MoveBuffer(buffer, from, to, scratch: false);
             if (buffer.Handles == 0) DropBuffer(buffer);
         }
+        foreach (string path in new[] { from, to, origin }.OfType<string>()) RefreshPath(path);
     }
 
     private void RenameDirectory(string from, string to)
@@ -429,12 +436,12 @@ public sealed class SecretTree : IFileTree, IDisposable
         bool Under(string path) => path == from || path.StartsWith(from + "/", StringComparison.Ordinal);
 
         var edits = new List<SecretEdit>();
-        foreach (SecretInfo secret in _secrets.Where(s => Under(s.Path) && !_masked.Contains(s.Path)))
+        foreach (SecretInfo secret in _secretByPath.Values.Where(s => Under(s.Path) && !_masked.Contains(s.Path)))
             edits.Add(new SecretEdit.Move(secret.Path, Renamed(secret.Path)));
         foreach (string record in _directoryRecords.Where(Under))
             edits.AddRange([new SecretEdit.RemoveDirectory(record), new SecretEdit.MakeDirectory(Renamed(record))]);
         if (_directoryRecords.Contains(to)) edits.Add(new SecretEdit.RemoveDirectory(to));
-        Commit(edits);
+        Commit(edits, touched: []);
         foreach (WriteBuffer buffer in _buffers.Values.Where(b => Under(b.Path)).ToList()) MoveBuffer(buffer, buffer.Path, Renamed(buffer.Path), buffer.Scratch);
         foreach (string masked in _masked.Where(Under).ToList())
         {
@@ -470,7 +477,7 @@ public sealed class SecretTree : IFileTree, IDisposable
             FileEntry file = _view.Files[path];
             buffer = new WriteBuffer(path, scratch: false, truncate ? [] : CurrentContent(path).Span, file.Modified);
             _buffers[path] = buffer;
-            Rebuild();
+            RefreshPath(path);
         }
         if (truncate)
         {
@@ -500,7 +507,7 @@ public sealed class SecretTree : IFileTree, IDisposable
         try
         {
             bool unchanged = Committed(buffer.Path) && CurrentContent(buffer.Path).Span.SequenceEqual(bytes);
-            if (!unchanged) Commit([new SecretEdit.Set(buffer.Path, bytes)]);
+            if (!unchanged) Commit([new SecretEdit.Set(buffer.Path, bytes)], touched: []);
         }
         catch
         {
@@ -528,35 +535,72 @@ public sealed class SecretTree : IFileTree, IDisposable
     {
         if (_buffers.TryGetValue(buffer.Path, out WriteBuffer? current) && current == buffer) _buffers.Remove(buffer.Path);
         buffer.Wipe();
-        Rebuild();
+        RefreshPath(buffer.Path);
     }
 
-    private void Commit(IReadOnlyList<SecretEdit> edits)
+    /// <summary>
+    /// Commits edits (if any) and brings the view up to date for them and for the
+    /// <paramref name="touched"/> paths whose in-memory state changed. When only our change
+    /// landed, that is O(paths); when others' changes came with it, a full reload announces them.
+    /// </summary>
+    private void Commit(IReadOnlyList<SecretEdit> edits, IReadOnlyList<string> touched)
     {
-        if (edits.Count == 0)
+        long before = _keynode.ChangeCount;
+        if (edits.Count > 0)
         {
-            Rebuild();
-            return;
-        }
-        var before = Snapshot();
-        try
-        {
-            _keynode.Commit(edits);
-        }
-        catch (PolykeyException e)
-        {
-            throw new FsException(e.Kind switch
+            try
             {
-                FailureKind.AccessDenied => FsError.ReadOnly,
-                FailureKind.Usage => FsError.InvalidName,
-                FailureKind.NotFound => FsError.NotFound,
-                FailureKind.Conflict => FsError.Exists,
-                _ => e.Message.Contains("no space", StringComparison.Ordinal) ? FsError.NoSpace : FsError.IoError,
-            }, e.Message);
+                _keynode.Commit(edits);
+            }
+            catch (PolykeyException e)
+            {
+                throw new FsException(e.Kind switch
+                {
+                    FailureKind.AccessDenied => FsError.ReadOnly,
+                    FailureKind.Usage => FsError.InvalidName,
+                    FailureKind.NotFound => FsError.NotFound,
+                    FailureKind.Conflict => FsError.Exists,
+                    _ => e.Message.Contains("no space", StringComparison.Ordinal) ? FsError.NoSpace : FsError.IoError,
+                }, e.Message);
+            }
         }
         var own = edits.SelectMany(EditedPaths).ToHashSet(StringComparer.Ordinal);
         foreach (string path in own) DropCached(path);
-        ReloadAndAnnounce(before, own);
+        long after = _keynode.ChangeCount;
+        if (after != before + (edits.Count > 0 ? 1 : 0) || _loadedChangeCount != before)
+        {
+            ReloadAndAnnounce(own);
+            return;
+        }
+        _loadedChangeCount = after;
+        foreach (SecretEdit edit in edits)
+        {
+            if (edit is SecretEdit.MakeDirectory mkdir) SetRecord(mkdir.Path, true);
+            else if (edit is SecretEdit.RemoveDirectory rmdir) SetRecord(rmdir.Path, false);
+        }
+        foreach (string path in own.Concat(touched).Distinct())
+        {
+            if (_keynode.Find(path) is { } secret) _secretByPath[path] = secret;
+            else _secretByPath.Remove(path);
+            RefreshPath(path);
+        }
+    }
+
+    private void SetRecord(string path, bool exists)
+    {
+        if (exists) _directoryRecords.Add(path);
+        else _directoryRecords.Remove(path);
+        _view.SetRecord(path, exists);
+    }
+
+    /// <summary>Shows what a path holds now: its write buffer, else its secret unless masked, else nothing.</summary>
+    private void RefreshPath(string path)
+    {
+        SecretInfo? secret = _secretByPath.GetValueOrDefault(path);
+        FileEntry? entry = _buffers.TryGetValue(path, out WriteBuffer? buffer)
+            ? new FileEntry(buffer.Length, buffer.Modified, secret?.Tip, buffer)
+            : secret is not null && !_masked.Contains(path) ? new FileEntry(secret.Size, secret.Modified, secret.Tip, null) : null;
+        _view.SetFile(path, entry);
     }
 
     private static IEnumerable<string> EditedPaths(SecretEdit edit) => edit switch
@@ -574,13 +618,12 @@ public sealed class SecretTree : IFileTree, IDisposable
     private void Reload()
     {
         _loadedChangeCount = _keynode.ChangeCount;
-        _secrets = _keynode.List();
-        _secretByPath = _secrets.ToDictionary(s => s.Path, StringComparer.Ordinal);
-        _directoryRecords = _keynode.ListDirectories();
+        _secretByPath = _keynode.List().ToDictionary(s => s.Path, StringComparer.Ordinal);
+        _directoryRecords = _keynode.ListDirectories().ToHashSet(StringComparer.Ordinal);
         Rebuild();
     }
 
-    private void Rebuild() => _view = TreeView.Build(_secrets, _directoryRecords, _buffers, _masked, _mountedAt);
+    private void Rebuild() => _view = TreeView.Build(_secretByPath.Values, _directoryRecords, _buffers, _masked, _mountedAt);
 
     private bool Committed(string path) => _secretByPath.ContainsKey(path);
 
@@ -641,13 +684,13 @@ public sealed class SecretTree : IFileTree, IDisposable
 
     private NodeInfo Info(ulong node, string path)
     {
+        if (_view.Directories.TryGetValue(path, out DirectoryEntryList? directory))
+            return new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode);
         if (_view.Files.TryGetValue(path, out FileEntry? file))
         {
             long size = file.Buffer is { } buffer ? buffer.Length : file.Size;
             return new NodeInfo(node, NodeKind.File, size, file.Modified, FileMode);
         }
-        if (_view.Directories.TryGetValue(path, out DirectoryEntryList? directory))
-            return new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode);
         throw new FsException(FsError.NotFound);
     }
 

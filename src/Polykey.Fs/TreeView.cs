@@ -5,65 +5,117 @@ namespace Polykey.Fs;
 /// <summary>A file as the mount shows it: a committed secret, or an in-memory write buffer.</summary>
 internal sealed record FileEntry(long Size, DateTimeOffset Modified, string? Tip, WriteBuffer? Buffer);
 
-/// <summary>A directory and its children (name → is a directory); Modified is its newest child's time.</summary>
-internal sealed class DirectoryEntryList(DateTimeOffset modified, SortedDictionary<string, bool> children)
+/// <summary>A directory and its children (name → is a directory); Modified is the newest time seen below it.</summary>
+internal sealed class DirectoryEntryList(DateTimeOffset modified)
 {
     public DateTimeOffset Modified { get; set; } = modified;
-    public SortedDictionary<string, bool> Children { get; } = children;
+    public SortedDictionary<string, bool> Children { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// One immutable picture of the tree: directories come from secret paths, directory records
-/// and in-memory files; masked secrets (renamed to a scratch name) are hidden.
+/// The tree the mount shows: directories come from file paths and directory records, and
+/// disappear when their last child goes (unless recorded). Updated one path at a time, so a
+/// save costs O(depth), not O(secrets). A name that is both a file and a directory shows as
+/// the directory. Not thread-safe: the tree's lock guards it.
 /// </summary>
 internal sealed class TreeView
 {
-    private TreeView(Dictionary<string, FileEntry> files, Dictionary<string, DirectoryEntryList> directories)
+    private readonly Dictionary<string, FileEntry> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DirectoryEntryList> _directories = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _records = new(StringComparer.Ordinal);
+    private readonly DateTimeOffset _rootTime;
+
+    private TreeView(DateTimeOffset rootTime)
     {
-        Files = files;
-        Directories = directories;
+        _rootTime = rootTime;
+        _directories[""] = new DirectoryEntryList(rootTime);
     }
 
-    public IReadOnlyDictionary<string, FileEntry> Files { get; }
-    public IReadOnlyDictionary<string, DirectoryEntryList> Directories { get; }
+    public IReadOnlyDictionary<string, FileEntry> Files => _files;
+    public IReadOnlyDictionary<string, DirectoryEntryList> Directories => _directories;
 
     public static TreeView Build(IEnumerable<SecretInfo> secrets, IEnumerable<string> directoryRecords,
         IReadOnlyDictionary<string, WriteBuffer> buffers, IReadOnlySet<string> masked, DateTimeOffset rootTime)
     {
-        var files = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
+        var view = new TreeView(rootTime);
+        foreach (string record in directoryRecords) view.SetRecord(record, true);
+        var tips = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (SecretInfo secret in secrets)
-            if (!masked.Contains(secret.Path)) files[secret.Path] = new FileEntry(secret.Size, secret.Modified, secret.Tip, null);
-        foreach (var (path, buffer) in buffers)
-            files[path] = new FileEntry(buffer.Length, buffer.Modified, files.GetValueOrDefault(path)?.Tip, buffer);
-
-        var directories = new Dictionary<string, DirectoryEntryList>(StringComparer.Ordinal)
         {
-            [""] = new DirectoryEntryList(rootTime, new SortedDictionary<string, bool>(StringComparer.Ordinal)),
-        };
-        foreach (string record in directoryRecords) AddDirectory(directories, record, rootTime);
-        foreach (var (path, file) in files) AddDirectory(directories, Parent(path), file.Modified);
-        // A name that is both a secret and a directory shows as the directory.
-        foreach (string path in files.Keys.Where(directories.ContainsKey).ToList()) files.Remove(path);
-        foreach (var (path, file) in files) directories[Parent(path)].Children[Name(path)] = false;
-        return new TreeView(files, directories);
+            tips[secret.Path] = secret.Tip;
+            if (!masked.Contains(secret.Path)) view.SetFile(secret.Path, new FileEntry(secret.Size, secret.Modified, secret.Tip, null));
+        }
+        foreach (var (path, buffer) in buffers)
+            view.SetFile(path, new FileEntry(buffer.Length, buffer.Modified, tips.GetValueOrDefault(path), buffer));
+        return view;
     }
 
-    private static void AddDirectory(Dictionary<string, DirectoryEntryList> directories, string path, DateTimeOffset time)
+    /// <summary>Shows a file at path, or removes it (null).</summary>
+    public void SetFile(string path, FileEntry? entry)
+    {
+        if (entry is null)
+        {
+            if (!_files.Remove(path)) return;
+            if (_directories.ContainsKey(path)) return; // it was hidden behind the directory
+            string parent = Parent(path);
+            if (_directories.TryGetValue(parent, out DirectoryEntryList? directory)) directory.Children.Remove(Name(path));
+            Prune(parent);
+            return;
+        }
+        _files[path] = entry;
+        if (_directories.ContainsKey(path)) return;
+        EnsureDirectory(Parent(path), entry.Modified).Children[Name(path)] = false;
+    }
+
+    /// <summary>Records (or forgets) a directory that exists even when empty.</summary>
+    public void SetRecord(string path, bool exists)
+    {
+        if (exists)
+        {
+            _records.Add(path);
+            EnsureDirectory(path, _directories.TryGetValue(path, out DirectoryEntryList? known) ? known.Modified : _rootTime);
+        }
+        else if (_records.Remove(path))
+        {
+            Prune(path);
+        }
+    }
+
+    private DirectoryEntryList EnsureDirectory(string path, DateTimeOffset time)
+    {
+        var chain = new List<string>();
+        for (string p = path; ; p = Parent(p))
+        {
+            chain.Add(p);
+            if (p.Length == 0) break;
+        }
+        DirectoryEntryList? parent = null;
+        for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            string p = chain[i];
+            if (!_directories.TryGetValue(p, out DirectoryEntryList? directory))
+                _directories[p] = directory = new DirectoryEntryList(time);
+            else if (time > directory.Modified)
+                directory.Modified = time;
+            parent?.Children.Remove(Name(p));
+            if (parent is not null) parent.Children[Name(p)] = true;
+            parent = directory;
+        }
+        return parent!;
+    }
+
+    // Drops directories left empty and unrecorded, walking up; a file they hid shows again.
+    private void Prune(string path)
     {
         for (string p = path; p.Length > 0; p = Parent(p))
         {
-            Touch(directories, p, time);
-            Touch(directories, Parent(p), time).Children[Name(p)] = true;
+            if (!_directories.TryGetValue(p, out DirectoryEntryList? directory)) return;
+            if (directory.Children.Count > 0 || _records.Contains(p)) return;
+            _directories.Remove(p);
+            DirectoryEntryList parent = _directories[Parent(p)];
+            if (_files.ContainsKey(p)) parent.Children[Name(p)] = false;
+            else parent.Children.Remove(Name(p));
         }
-        Touch(directories, "", time);
-    }
-
-    private static DirectoryEntryList Touch(Dictionary<string, DirectoryEntryList> directories, string path, DateTimeOffset time)
-    {
-        if (!directories.TryGetValue(path, out DirectoryEntryList? entry))
-            return directories[path] = new DirectoryEntryList(time, new SortedDictionary<string, bool>(StringComparer.Ordinal));
-        if (time > entry.Modified) entry.Modified = time;
-        return entry;
     }
 
     public static string Parent(string path) => path.LastIndexOf('/') is var i and >= 0 ? path[..i] : "";
@@ -72,9 +124,9 @@ internal sealed class TreeView
 
     public static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;
 
-    public bool IsFile(string path) => Files.ContainsKey(path);
+    public bool IsFile(string path) => _files.ContainsKey(path) && !_directories.ContainsKey(path);
 
-    public bool IsDirectory(string path) => Directories.ContainsKey(path);
+    public bool IsDirectory(string path) => _directories.ContainsKey(path);
 
     public bool Exists(string path) => IsFile(path) || IsDirectory(path);
 }
