@@ -41,5 +41,8 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
         return null;
     }
 
+    /// <summary>Commits this process signed itself: accepted without checking the signature again.</summary>
+    public void Trust(IEnumerable<ObjectId> commits) => _verified.UnionWith(commits);
+
     private static string Short(string fingerprint) => fingerprint.Length > 16 ? fingerprint[^16..] : fingerprint;
 }

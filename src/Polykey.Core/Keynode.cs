@@ -21,6 +21,7 @@ public sealed partial class Keynode : IDisposable
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
     private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
+    private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
 
     private Keynode(KeynodeFile file, Credential? credential)
     {
@@ -305,9 +306,17 @@ public sealed partial class Keynode : IDisposable
                     _pendingAccess = null;
                 }
                 if (members.Count == 0) return;
-                _file.WriteChange(_state.End, members, now);
-                ReadNewChanges();
-                Index();
+                try
+                {
+                    _validator?.Trust(_ownVersions.Keys);
+                    _file.WriteChange(_state.End, members, now);
+                    ReadNewChanges();
+                    Index();
+                }
+                finally
+                {
+                    _ownVersions.Clear();
+                }
             }
         }
     }
@@ -365,8 +374,13 @@ public sealed partial class Keynode : IDisposable
         }
     }
 
-    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers) =>
-        VersionBuilder.Build(id, parent, path, value, kind, now, signer, readers).Members;
+    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers)
+    {
+        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, parent, path, value, kind, now, signer, readers);
+        // We signed it and know what it holds: reading it back need not verify or decrypt it again.
+        _ownVersions[tip] = (path, value.Length, kind);
+        return members;
+    }
 
 
     private IndexEntry Live(string path) => Index().FindLive(path) ?? throw Missing(path);
@@ -426,6 +440,11 @@ public sealed partial class Keynode : IDisposable
     {
         ObjectId tip = _accepted[id];
         Commit commit = ReadCommit(tip);
+        if (_ownVersions.Remove(tip, out var own))
+        {
+            index.Set(new IndexEntry(id, tip, own.Path, own.Size, commit.Time, own.Kind));
+            return;
+        }
         (string path, SecretBytes value, VersionKind kind)? version = TryReadVersion(tip, commit);
         if (version is null)
         {
