@@ -32,7 +32,7 @@ internal sealed class Session
 
     public Keynode Open()
     {
-        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false));
+        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), CacheDirectory);
         foreach (string warning in keynode.Warnings) Output.Warning(warning);
         return keynode;
     }
@@ -110,6 +110,9 @@ internal sealed class Session
 
     private static byte[] NonEmpty(byte[] passphrase) =>
         passphrase.Length > 0 ? passphrase : throw PolykeyException.Denied("the passphrase is empty");
+
+    /// <summary>Where pk remembers which commits it already verified: ${XDG_CACHE_HOME:-~/.cache}.</summary>
+    public static string CacheDirectory => Env("XDG_CACHE_HOME") ?? System.IO.Path.Combine(Home, ".cache");
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 

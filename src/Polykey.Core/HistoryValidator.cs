@@ -9,9 +9,18 @@ namespace Polykey.Core;
 /// history rewritten), and only through commits signed by a key allowed to write them.
 /// Every reader applies it, whoever wrote the bytes into the file.
 /// </summary>
-internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit)
+internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit, string ownerFingerprint)
 {
     private readonly HashSet<ObjectId> _verified = new();
+    private readonly List<ObjectId> _newlyVerifiedByOwner = new();
+
+    /// <summary>Owner-signed commits verified since the last call (for the verified-commit cache).</summary>
+    public IReadOnlyCollection<ObjectId> TakeNewlyVerifiedByOwner()
+    {
+        var taken = _newlyVerifiedByOwner.ToList();
+        _newlyVerifiedByOwner.Clear();
+        return taken;
+    }
 
     /// <summary>
     /// Null when the move is allowed, else why not (one line, no secret content).
@@ -31,6 +40,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
                 Identity? writer = writerOf(id, commit);
                 if (writer is null || !CommitSignature.Verify(payload, signature, writer))
                     return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
+                if (writer.Fingerprint == ownerFingerprint) _newlyVerifiedByOwner.Add(id);
             }
             walked.Add(id);
             at = commit.Parent;
@@ -41,8 +51,15 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
         return null;
     }
 
-    /// <summary>Commits this process signed itself: accepted without checking the signature again.</summary>
+    /// <summary>Commits known good (cached, or signed by this process): accepted without checking the signature again.</summary>
     public void Trust(IEnumerable<ObjectId> commits) => _verified.UnionWith(commits);
+
+    /// <summary>Commits this process signed with the owner's key: trusted, and worth remembering.</summary>
+    public void TrustSignedByOwner(IReadOnlyCollection<ObjectId> commits)
+    {
+        _verified.UnionWith(commits);
+        _newlyVerifiedByOwner.AddRange(commits);
+    }
 
     private static string Short(string fingerprint) => fingerprint.Length > 16 ? fingerprint[^16..] : fingerprint;
 }

@@ -17,16 +17,19 @@ public sealed partial class Keynode : IDisposable
     private SecretIdentity? _identity;
     private SecretIndex? _index;
     private HistoryValidator? _validator;
+    private readonly string? _cacheDirectory;
+    private VerifiedCommitCache? _verifiedCache;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
     private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
     private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
 
-    private Keynode(KeynodeFile file, Credential? credential)
+    private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory)
     {
         _file = file;
         _credential = credential;
+        _cacheDirectory = cacheDirectory;
     }
 
     public string Path => _file.Path;
@@ -40,7 +43,7 @@ public sealed partial class Keynode : IDisposable
     /// Creates a keynode. With a passphrase, a new owner identity is generated and sealed inside
     /// the file; with a key file, that key becomes the owner and stays outside the file.
     /// </summary>
-    public static Keynode Create(string path, string label, Credential credential)
+    public static Keynode Create(string path, string label, Credential credential, string? cacheDirectory = null)
     {
         SecretIdentity owner;
         var members = new List<PendingMember> { new(KeynodeLayout.HeaderMember, KeynodeLayout.Header(VersionBuilder.NewSecretId())) };
@@ -62,15 +65,16 @@ public sealed partial class Keynode : IDisposable
         }
         members.AddRange(KeynodeLayout.GitSkeleton());
         KeynodeFile file = KeynodeFile.Create(path, members, DateTimeOffset.UtcNow);
-        var keynode = new Keynode(file, credential) { _identity = owner };
+        var keynode = new Keynode(file, credential, cacheDirectory) { _identity = owner };
         keynode.Load();
         return keynode;
     }
 
-    public static Keynode Open(string path, Credential? credential)
+    /// <param name="cacheDirectory">Where to remember what was verified (e.g. $XDG_CACHE_HOME); null remembers nothing.</param>
+    public static Keynode Open(string path, Credential? credential, string? cacheDirectory = null)
     {
         KeynodeFile file = KeynodeFile.Open(path);
-        var keynode = new Keynode(file, credential);
+        var keynode = new Keynode(file, credential, cacheDirectory);
         try
         {
             keynode.Load();
@@ -91,7 +95,9 @@ public sealed partial class Keynode : IDisposable
                 ? KeynodeLayout.NotAKeynode(Path)
                 : PolykeyException.Failed($"keynode {Path} has no owner key", "run 'pk verify' for a full report");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
-        _validator = new HistoryValidator(ReadSignedCommit);
+        _validator = new HistoryValidator(ReadSignedCommit, Owner.Fingerprint);
+        _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, Id);
+        _validator.Trust(_verifiedCache.Load());
         AcceptMovedHistories();
     }
 
@@ -129,6 +135,7 @@ public sealed partial class Keynode : IDisposable
             if (!Warnings.Contains(warning)) Warnings.Add(warning);
         }
         _unchecked.Clear();
+        _verifiedCache?.Append(_validator.TakeNewlyVerifiedByOwner());
     }
 
     // Reads changes others committed since we last looked; updates the index for moved refs.
@@ -308,7 +315,8 @@ public sealed partial class Keynode : IDisposable
                 if (members.Count == 0) return;
                 try
                 {
-                    _validator?.Trust(_ownVersions.Keys);
+                    if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.ToList());
+                    else _validator?.Trust(_ownVersions.Keys);
                     _file.WriteChange(_state.End, members, now);
                     ReadNewChanges();
                     Index();

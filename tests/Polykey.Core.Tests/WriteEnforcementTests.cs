@@ -101,3 +101,31 @@ public sealed class WriteEnforcementTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class VerifiedCommitCacheTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    [Fact]
+    public void OwnerSignedCommits_AreRemembered_ForeignOnesNever()
+    {
+        string cache = _files.PathOf("cache");
+        string id;
+        using (Keynode node = Keynode.Create(_files.PathOf("n.keynode"), "t", TestFiles.OwnerCredential, cache))
+        {
+            node.Set("a", "1"u8);
+            node.Set("a", "2"u8);
+            id = node.Id;
+        }
+        string file = Path.Combine(cache, "polykey", id + ".verified");
+        Assert.Equal(2, File.ReadAllLines(file).Length);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        using (Keynode reopened = Keynode.Open(_files.PathOf("n.keynode"), TestFiles.OwnerCredential, cache))
+            Assert.Equal("2"u8.ToArray(), reopened.Get("a").Span.ToArray());
+        using (Keynode fresh = Keynode.Open(_files.PathOf("n.keynode"), TestFiles.OwnerCredential, _files.PathOf("other-cache")))
+            Assert.Equal(2, fresh.Log("a").Count);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_files.PathOf("other-cache"), "polykey", id + ".verified")).Length);
+    }
+
+    public void Dispose() => _files.Dispose();
+}

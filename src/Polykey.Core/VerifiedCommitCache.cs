@@ -1,0 +1,51 @@
+using Polykey.Core.Git;
+
+namespace Polykey.Core;
+
+/// <summary>
+/// Commits already found signed by the owner, remembered outside the keynode
+/// (<c>{cache}/polykey/{keynode id}.verified</c>, mode 0600), so an open checks only the
+/// signatures it has not seen. Owner-signed commits are valid wherever they appear (their id
+/// is a hash of their content), so the list is safe to share between copies of a keynode.
+/// Whoever can write this file can make pk skip checks: it lives with the user's other
+/// per-user state, which such a writer already controls (shell start-up files, say).
+/// </summary>
+internal sealed class VerifiedCommitCache(string? path)
+{
+    public static VerifiedCommitCache For(string? cacheDirectory, string keynodeId) =>
+        new(cacheDirectory is null ? null : Path.Combine(cacheDirectory, "polykey", keynodeId + ".verified"));
+
+    public IReadOnlyCollection<ObjectId> Load()
+    {
+        var ids = new List<ObjectId>();
+        if (path is null || !File.Exists(path)) return ids;
+        try
+        {
+            foreach (string line in File.ReadLines(path))
+                if (ObjectId.TryParse(line, out ObjectId id)) ids.Add(id);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache that cannot be read only costs time.
+        }
+        return ids;
+    }
+
+    public void Append(IReadOnlyCollection<ObjectId> ids)
+    {
+        if (path is null || ids.Count == 0) return;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using var stream = new FileStream(path, options);
+            using var writer = new StreamWriter(stream);
+            foreach (ObjectId id in ids) writer.Write(id.Hex + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not remembering only costs time next open.
+        }
+    }
+}
