@@ -19,6 +19,7 @@ public sealed partial class Keynode : IDisposable
     private HistoryValidator? _validator;
     private readonly string? _cacheDirectory;
     private VerifiedCommitCache? _verifiedCache;
+    private ScanPoint? _checkedUpTo;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
     private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
@@ -89,6 +90,11 @@ public sealed partial class Keynode : IDisposable
 
     private void Load()
     {
+        if (PeekKeynodeId() is { } peeked)
+        {
+            _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
+            _checkedUpTo = _verifiedCache.LoadScanPoint();
+        }
         using (_file.LockShared()) ReadNewChanges();
         if (_state.KeynodeId is null || _state.OwnerPublicKey is null)
             throw _state.End.Offset == 0 && _state.KeynodeId is null
@@ -96,9 +102,34 @@ public sealed partial class Keynode : IDisposable
                 : PolykeyException.Failed($"keynode {Path} has no owner key", "run 'pk verify' for a full report");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
         _validator = new HistoryValidator(ReadSignedCommit, Owner.Fingerprint);
-        _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, Id);
+        _verifiedCache ??= VerifiedCommitCache.For(_cacheDirectory, Id);
         _validator.Trust(_verifiedCache.Load());
         AcceptMovedHistories();
+        RememberScanPoint();
+    }
+
+    // Saves the end of what was hashed, when it moved, so the next open need not hash it again.
+    private void RememberScanPoint()
+    {
+        if (_verifiedCache is null || _checkedUpTo is { } known && known.Offset == _state.End.Offset) return;
+        _checkedUpTo = _state.End;
+        _verifiedCache.SaveScanPoint(_state.End);
+    }
+
+    // The keynode id from the header member, read before anything else so caches can be found.
+    private string? PeekKeynodeId()
+    {
+        try
+        {
+            byte[] head = new byte[1024];
+            if (RandomAccess.Read(_file.Handle, head, 0) < 1024) return null;
+            if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
+            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path);
+        }
+        catch (PolykeyException)
+        {
+            return null;
+        }
     }
 
     private (Commit, string?, byte[]) ReadSignedCommit(ObjectId id)
@@ -141,7 +172,7 @@ public sealed partial class Keynode : IDisposable
     // Reads changes others committed since we last looked; updates the index for moved refs.
     private void ReadNewChanges()
     {
-        ScanResult scan = _file.ReadChanges(_state.End);
+        ScanResult scan = _file.ReadChanges(_state.End, _checkedUpTo);
         if (scan.Changes.Count > 0 && _state.End.Offset == 0 && scan.Changes[0].Members.FirstOrDefault().Name != KeynodeLayout.HeaderMember)
             throw KeynodeLayout.NotAKeynode(Path);
         if (scan.Changes.Count == 0 && _state.End.Offset == 0)
@@ -320,6 +351,7 @@ public sealed partial class Keynode : IDisposable
                     _file.WriteChange(_state.End, members, now);
                     ReadNewChanges();
                     Index();
+                    RememberScanPoint();
                 }
                 finally
                 {

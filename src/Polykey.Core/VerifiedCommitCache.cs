@@ -15,6 +15,41 @@ internal sealed class VerifiedCommitCache(string? path)
     public static VerifiedCommitCache For(string? cacheDirectory, string keynodeId) =>
         new(cacheDirectory is null ? null : Path.Combine(cacheDirectory, "polykey", keynodeId + ".verified"));
 
+    private string? ScanPath => path is null ? null : Path.ChangeExtension(path, ".scan");
+
+    /// <summary>The last change end whose bytes were hashed and found whole (checked against the file before use).</summary>
+    public Storage.ScanPoint? LoadScanPoint()
+    {
+        try
+        {
+            if (ScanPath is null || !File.Exists(ScanPath)) return null;
+            string[] parts = File.ReadAllText(ScanPath).Trim().Split(' ');
+            return new Storage.ScanPoint(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
+                long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), Convert.FromHexString(parts[2]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    public void SaveScanPoint(Storage.ScanPoint point)
+    {
+        if (ScanPath is null) return;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(ScanPath)!);
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using var stream = new FileStream(ScanPath, options);
+            stream.Write(System.Text.Encoding.ASCII.GetBytes($"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)}\n"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not remembering only costs time next open.
+        }
+    }
+
     public IReadOnlyCollection<ObjectId> Load()
     {
         var ids = new List<ObjectId>();

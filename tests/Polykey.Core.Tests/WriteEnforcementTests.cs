@@ -129,3 +129,38 @@ public sealed class VerifiedCommitCacheTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class ScanPointCacheTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    [Fact]
+    public void RememberedScanPoint_IsUsedOnlyWhileTheRecordThereMatches()
+    {
+        string cache = _files.PathOf("cache"), path = _files.PathOf("n.keynode");
+        using (Keynode node = Keynode.Create(path, "t", TestFiles.OwnerCredential, cache))
+        {
+            node.Set("a", "1"u8);
+            node.Set("b", "2"u8);
+        }
+        byte[] whole = File.ReadAllBytes(path);
+        // A cut copy under the same id: the remembered point lies beyond its end, so everything is hashed.
+        File.WriteAllBytes(path, whole[..(whole.Length - 1024 - 200)]);
+        using (Keynode cut = Keynode.Open(path, TestFiles.OwnerCredential, cache))
+            Assert.Equal(["a"], cut.List().Select(s => s.Path));
+        File.WriteAllBytes(path, whole);
+        using (Keynode again = Keynode.Open(path, TestFiles.OwnerCredential, cache))
+            Assert.Equal(["a", "b"], again.List().Select(s => s.Path));
+
+        // Damage inside an already-hashed change: the cached open finds it when the object is
+        // read; an open without the cache (pk verify) finds it from the change checksum.
+        byte[] damaged = (byte[])whole.Clone();
+        int blob = System.Text.Encoding.ASCII.GetString(damaged).IndexOf("objects/", 3000, StringComparison.Ordinal);
+        damaged[blob + 512 + 30] ^= 0xFF;
+        File.WriteAllBytes(path, damaged);
+        Assert.Throws<PolykeyException>(() => { using Keynode k = Keynode.Open(path, TestFiles.OwnerCredential, cache); k.List(); k.Verify(); });
+        Assert.Contains("corrupt", Assert.Throws<PolykeyException>(() => Keynode.Open(path, TestFiles.OwnerCredential)).Message);
+    }
+
+    public void Dispose() => _files.Dispose();
+}

@@ -27,7 +27,30 @@ internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, 
 /// </summary>
 internal static class ChangeScanner
 {
-    public static ScanResult Scan(byte[] bytes, long baseOffset, ScanPoint from, string fileLabel)
+    /// <param name="checkedUpTo">
+    /// A change end this process (or an earlier one, through the cache) already hashed: changes
+    /// ending at or before it are taken on their record chain alone. If the record found there
+    /// is not the one remembered, the scan starts over with every hash checked.
+    /// </param>
+    public static ScanResult Scan(byte[] bytes, long baseOffset, ScanPoint from, string fileLabel, ScanPoint? checkedUpTo = null)
+    {
+        if (checkedUpTo is { } trusted && trusted.Offset > from.Offset)
+        {
+            try
+            {
+                ScanResult fast = ScanOnce(bytes, baseOffset, from, fileLabel, trusted);
+                bool reached = fast.Changes.Any(c => c.End == trusted.Offset && c.Sequence == trusted.Sequence && c.RecordHash.AsSpan().SequenceEqual(trusted.RecordHash));
+                if (reached) return fast;
+            }
+            catch (PolykeyException)
+            {
+                // Whatever is wrong, the full scan below finds it and says so.
+            }
+        }
+        return ScanOnce(bytes, baseOffset, from, fileLabel, null);
+    }
+
+    private static ScanResult ScanOnce(byte[] bytes, long baseOffset, ScanPoint from, string fileLabel, ScanPoint? trusted)
     {
         var changes = new List<Change>();
         var members = new List<TarMember>();
@@ -61,7 +84,7 @@ internal static class ChangeScanner
                 TxnRecord? record = TxnRecord.TryParse(recordBytes);
                 if (record is null || record.Start != point.Offset || record.Sequence != point.Sequence + 1
                     || !record.PreviousRecordHash.AsSpan().SequenceEqual(point.RecordHash)
-                    || !Digests.Sha256(bytes.AsSpan((int)(point.Offset - baseOffset), (int)(pos - point.Offset))).AsSpan().SequenceEqual(record.ContentHash))
+                    || (next > (trusted?.Offset ?? 0) && !Digests.Sha256(bytes.AsSpan((int)(point.Offset - baseOffset), (int)(pos - point.Offset))).AsSpan().SequenceEqual(record.ContentHash)))
                 {
                     stopReason = "a change whose checksum does not match";
                     break;

@@ -17,6 +17,8 @@ internal sealed class KeynodeFile : IDisposable
 
     public string Path { get; }
 
+    public Microsoft.Win32.SafeHandles.SafeFileHandle Handle => _stream.SafeFileHandle;
+
     /// <summary>Opens for reading and, where permissions and the filesystem allow, for appending.</summary>
     public static KeynodeFile Open(string path)
     {
@@ -104,7 +106,7 @@ internal sealed class KeynodeFile : IDisposable
     public FileLock LockExclusive() => FileLock.Exclusive(_stream.SafeFileHandle);
 
     /// <summary>Reads every change committed after <paramref name="from"/>. Call with a lock held.</summary>
-    public ScanResult ReadChanges(ScanPoint from)
+    public ScanResult ReadChanges(ScanPoint from, ScanPoint? checkedUpTo = null)
     {
         long length = RandomAccess.GetLength(_stream.SafeFileHandle);
         if (length < from.Offset)
@@ -112,7 +114,7 @@ internal sealed class KeynodeFile : IDisposable
                 "another program truncated or replaced it; open it again");
         byte[] tail = new byte[length - from.Offset];
         ReadExactly(from.Offset, tail);
-        return ChangeScanner.Scan(tail, from.Offset, from, Path);
+        return ChangeScanner.Scan(tail, from.Offset, from, Path, checkedUpTo);
     }
 
     public byte[] ReadData(TarMember member)
