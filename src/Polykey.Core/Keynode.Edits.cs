@@ -1,0 +1,162 @@
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core;
+
+/// <summary>Writing: every change is one atomic, durable append of signed versions.</summary>
+public sealed partial class Keynode
+{
+    /// <summary>Writes a new version; returns its number.</summary>
+    public int Set(string path, ReadOnlySpan<byte> value)
+    {
+        byte[] copy = value.ToArray();
+        try
+        {
+            Commit([new SecretEdit.Set(path, copy)]);
+            lock (_gate) return VersionNumber(Index().FindLive(path)!.Tip);
+        }
+        finally
+        {
+            Array.Clear(copy);
+        }
+    }
+
+    public int Restore(string path, int version)
+    {
+        SecretPath.Validate(path);
+        byte[] old;
+        lock (_gate)
+        {
+            (string _, SecretBytes value, VersionKind kind) = ReadVersion(VersionCommit(Known(path), path, version));
+            using (value)
+            {
+                if (kind != VersionKind.Value) throw PolykeyException.NotFound($"version {version} of {path} is a removal; there is nothing to restore");
+                old = value.Span.ToArray();
+            }
+        }
+        try
+        {
+            return Set(path, old);
+        }
+        finally
+        {
+            Array.Clear(old);
+        }
+    }
+
+    public void Remove(string path) => Commit([new SecretEdit.Remove(path)]);
+
+    /// <summary>Renames a secret; its history moves with it.</summary>
+    public void Move(string source, string destination) => Commit([new SecretEdit.Move(source, destination)]);
+
+    /// <summary>
+    /// Writes several edits as one change: all land or none. Each edit resolves its path against
+    /// the keynode as it was before the batch, so a batch may name each path only once.
+    /// </summary>
+    public void Commit(IReadOnlyList<SecretEdit> edits)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string path in edits.SelectMany(Paths))
+        {
+            if (path != Polykey.Core.Access.AccessList.MessageName) SecretPath.Validate(path);
+            if (!seen.Add(path)) throw new ArgumentException($"a batch names {path} twice", nameof(edits));
+        }
+
+        SecretIdentity signer = Unlock();
+        if (!signer.CanSign)
+            throw PolykeyException.Denied($"the credential for {Path} is read-only; it cannot change secrets");
+        lock (_gate)
+        {
+            using (_file.LockExclusive())
+            {
+                ReadNewChanges();
+                DateTimeOffset now = DateTimeOffset.UtcNow;
+                var members = new List<PendingMember>();
+                try
+                {
+                    foreach (SecretEdit edit in edits) members.AddRange(Members(edit, signer, now));
+                }
+                finally
+                {
+                    _pendingAccess = null;
+                }
+                if (members.Count == 0) return;
+                try
+                {
+                    if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.ToList());
+                    else _validator?.Trust(_ownVersions.Keys);
+                    _file.WriteChange(_state.End, members, now);
+                    ReadNewChanges();
+                    Index();
+                    RememberScanPoint();
+                }
+                finally
+                {
+                    _ownVersions.Clear();
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<string> Paths(SecretEdit edit) => edit switch
+    {
+        SecretEdit.Move m => [m.Source, m.Destination],
+        SecretEdit.Set s => [s.Path],
+        SecretEdit.Remove r => [r.Path],
+        SecretEdit.MakeDirectory d => [d.Path],
+        SecretEdit.RemoveDirectory d => [d.Path],
+        SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
+        _ => throw new ArgumentOutOfRangeException(nameof(edit)),
+    };
+
+    private List<PendingMember> Members(SecretEdit edit, SecretIdentity signer, DateTimeOffset now)
+    {
+        switch (edit)
+        {
+            case SecretEdit.Set set:
+            {
+                IndexEntry? entry = Index().Find(set.Path);
+                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now, Readers(set.Path));
+            }
+            case SecretEdit.Remove remove:
+            {
+                IndexEntry entry = Live(remove.Path);
+                return Version(entry.Id, entry.Tip, remove.Path, [], VersionKind.Removed, signer, now, Readers(remove.Path));
+            }
+            case SecretEdit.Move move:
+            {
+                IndexEntry entry = Live(move.Source);
+                if (Index().FindLive(move.Destination) is not null)
+                    throw PolykeyException.Conflict($"{move.Destination} already exists", $"remove it first with 'pk rm {move.Destination}', or choose another name");
+                (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
+                using (value) return Version(entry.Id, entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now, Readers(move.Destination));
+            }
+            case SecretEdit.MakeDirectory mkdir:
+                if (Index().FindDirectory(mkdir.Path) is not null) return [];
+                return Version(VersionBuilder.NewSecretId(), null, mkdir.Path, [], VersionKind.Directory, signer, now, Readers(mkdir.Path));
+            case SecretEdit.RemoveDirectory rmdir:
+            {
+                IndexEntry entry = Index().FindDirectory(rmdir.Path) ?? throw PolykeyException.NotFound($"no directory record {rmdir.Path}");
+                return Version(entry.Id, entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now, Readers(rmdir.Path));
+            }
+            case SecretEdit.SetAccess access:
+            {
+                _pendingAccess = access.List;
+                ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
+                return Version(_accessHistory ?? VersionBuilder.NewSecretId(), tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(),
+                    VersionKind.AccessList, signer, now, [Owner]);
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(edit));
+        }
+    }
+
+    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers)
+    {
+        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, parent, path, value, kind, now, signer, readers);
+        // We signed it and know what it holds: reading it back need not verify or decrypt it again.
+        _ownVersions[tip] = (path, value.Length, kind);
+        return members;
+    }
+}

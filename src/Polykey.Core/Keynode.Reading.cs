@@ -1,0 +1,207 @@
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core;
+
+/// <summary>Reading: listings, values, histories, and the whole-keynode check.</summary>
+public sealed partial class Keynode
+{
+    public IReadOnlyList<SecretInfo> List(string? prefix = null, bool countVersions = false)
+    {
+        lock (_gate)
+        {
+            return Index().Live
+                .Where(e => prefix is null || SecretPath.IsUnder(e.Path, prefix))
+                .OrderBy(e => e.Path, StringComparer.Ordinal)
+                .Select(e => new SecretInfo(e.Path, e.Id, e.Size, e.Modified, countVersions ? VersionNumber(e.Tip) : 0, e.Tip.Hex))
+                .ToList();
+        }
+    }
+
+    /// <summary>The live secret at a path, or null; cheap (no history walk).</summary>
+    public SecretInfo? Find(string path)
+    {
+        lock (_gate)
+            return Index().FindLive(path) is { } e ? new SecretInfo(e.Path, e.Id, e.Size, e.Modified, 0, e.Tip.Hex) : null;
+    }
+
+    /// <summary>The current value (or version <paramref name="version"/>, counted from 1).</summary>
+    public SecretBytes Get(string path, int? version = null)
+    {
+        SecretPath.Validate(path);
+        lock (_gate)
+        {
+            IndexEntry entry = version is null ? Live(path) : Known(path);
+            ObjectId commit = version is null ? entry.Tip : VersionCommit(entry, path, version.Value);
+            (string _, SecretBytes value, VersionKind kind) = ReadVersion(commit);
+            if (kind != VersionKind.Value)
+            {
+                value.Dispose();
+                throw PolykeyException.NotFound($"version {version} of {path} is a removal; it has no value",
+                    $"see 'pk log {path}' for versions that hold values");
+            }
+            return value;
+        }
+    }
+
+    public IReadOnlyList<VersionInfo> Log(string path)
+    {
+        SecretPath.Validate(path);
+        lock (_gate)
+        {
+            IndexEntry entry = Known(path);
+            List<(ObjectId Id, Commit Commit)> history = History(entry.Tip);
+            var versions = new List<VersionInfo>(history.Count);
+            for (int i = 0; i < history.Count; i++)
+            {
+                (ObjectId id, Commit commit) = history[history.Count - 1 - i];
+                (string name, SecretBytes value, VersionKind kind) = ReadVersion(id);
+                using (value)
+                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, name, value.Length, kind != VersionKind.Value));
+            }
+            return versions;
+        }
+    }
+
+    /// <summary>Directory records (made by mkdir in a mount), so empty directories survive remounts.</summary>
+    public IReadOnlyList<string> ListDirectories()
+    {
+        lock (_gate) return Index().Directories.Select(d => d.Path).OrderBy(p => p, StringComparer.Ordinal).ToList();
+    }
+
+    private IndexEntry Live(string path) => Index().FindLive(path) ?? throw Missing(path);
+
+    private IndexEntry Known(string path) => Index().Find(path) ?? throw Missing(path);
+
+    private PolykeyException Missing(string path) =>
+        Index().Find(path) is { Removed: true }
+            ? PolykeyException.NotFound($"secret {path} was removed", $"its history is kept: 'pk log {path}', 'pk restore {path} --version N'")
+            : PolykeyException.NotFound($"no secret {path} in {Path}", "list secrets with 'pk ls'");
+
+    private ObjectId VersionCommit(IndexEntry entry, string path, int version)
+    {
+        List<(ObjectId Id, Commit Commit)> history = History(entry.Tip);
+        if (version < 1 || version > history.Count)
+            throw PolykeyException.NotFound($"{path} has no version {version} (it has {history.Count})", $"see 'pk log {path}'");
+        return history[history.Count - version].Id;
+    }
+
+    // Newest first.
+    private List<(ObjectId Id, Commit Commit)> History(ObjectId tip)
+    {
+        var history = new List<(ObjectId, Commit)>(VersionNumber(tip));
+        for (ObjectId? at = tip; at is { } id; at = _commits[id].Commit.Parent) history.Add((id, _commits[id].Commit));
+        return history;
+    }
+
+    /// <summary>A version's number (1 for a history's root). Commits are immutable, so each is read once per process.</summary>
+    private int VersionNumber(ObjectId tip)
+    {
+        var unknown = new Stack<(ObjectId, Commit)>();
+        int number = 0;
+        for (ObjectId? at = tip; at is { } id;)
+        {
+            if (_commits.TryGetValue(id, out var known))
+            {
+                number = known.Number;
+                break;
+            }
+            Commit commit = ReadCommit(id);
+            unknown.Push((id, commit));
+            at = commit.Parent;
+        }
+        while (unknown.TryPop(out var entry)) _commits[entry.Item1] = (entry.Item2, ++number);
+        return number;
+    }
+
+    private SecretIndex Index()
+    {
+        if (_index is not null) return _index;
+        var index = new SecretIndex();
+        foreach (string id in _accepted.Keys.Where(id => id != _accessHistory)) IndexHistory(index, id);
+        return _index = index;
+    }
+
+    private void IndexHistory(SecretIndex index, string id)
+    {
+        ObjectId tip = _accepted[id];
+        Commit commit = ReadCommit(tip);
+        if (_ownVersions.Remove(tip, out var own))
+        {
+            index.Set(new IndexEntry(id, tip, own.Path, own.Size, commit.Time, own.Kind));
+            return;
+        }
+        (string path, SecretBytes value, VersionKind kind)? version = TryReadVersion(tip, commit);
+        if (version is null)
+        {
+            index.Forget(id);
+            return;
+        }
+        using (version.Value.value)
+            index.Set(new IndexEntry(id, tip, version.Value.path, version.Value.value.Length, commit.Time, version.Value.kind));
+    }
+
+    private (string Path, SecretBytes Value, VersionKind Kind) ReadVersion(ObjectId commitId) =>
+        TryReadVersion(commitId, ReadCommit(commitId))
+        ?? throw PolykeyException.Denied($"version {commitId} is not encrypted to this credential");
+
+    private (string path, SecretBytes value, VersionKind kind)? TryReadVersion(ObjectId commitId, Commit commit)
+    {
+        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
+        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
+            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        var decrypted = SecretMessage.TryDecrypt(ReadObject(blob, ObjectType.Blob), Unlock(), $"version {commitId} in {Path}");
+        return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
+    }
+
+    private Commit ReadCommit(ObjectId id) => Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
+
+    private byte[] ReadObject(ObjectId id, ObjectType expected)
+    {
+        if (!_state.TryGetObject(id, out TarMember member))
+            throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
+        (ObjectType type, byte[] content) = LooseObject.Decode(id, _file.ReadData(member));
+        if (type != expected) throw PolykeyException.Failed($"git object {id} in {Path} is a {type}, not a {expected}");
+        return content;
+    }
+
+    /// <summary>
+    /// Checks the whole keynode: every git object against its name, every version's message
+    /// (decrypted, integrity-checked), and reports what opening refused. The change records
+    /// and signatures were already checked when it was opened.
+    /// </summary>
+    public VerifyReport Verify()
+    {
+        lock (_gate)
+        {
+            var problems = new List<string>(Warnings);
+            int objects = 0, versions = 0;
+            foreach (ObjectId id in _state.ObjectIds)
+            {
+                objects++;
+                _state.TryGetObject(id, out TarMember member);
+                try { LooseObject.Decode(id, _file.ReadData(member)); }
+                catch (PolykeyException e) { problems.Add(e.Message); }
+            }
+            foreach ((string id, ObjectId tip) in _accepted)
+            {
+                foreach ((ObjectId commit, Commit _) in History(tip))
+                {
+                    versions++;
+                    try
+                    {
+                        (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
+                        version?.value.Dispose();
+                        if (version is null) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
+                    }
+                    catch (PolykeyException e)
+                    {
+                        problems.Add(e.Message);
+                    }
+                }
+            }
+            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems);
+        }
+    }
+}
