@@ -10,7 +10,11 @@ if ! command -v pk >/dev/null; then
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+    if [ -n "${mounted:-}" ]; then pk unmount "$work/mnt" 2>/dev/null || fusermount3 -u -z "$work/mnt" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
 export PK_KEYNODE="$work/demo.keynode"
 printf 'demo passphrase\n' > "$work/passphrase"
 export PK_PASSPHRASE_FILE="$work/passphrase"
@@ -25,6 +29,20 @@ step pk get prod/db/password; echo
 step pk log prod/db/password
 step pk get prod/db/password --version 1; echo
 step pk env --prefix prod/
+
+if [ -e /dev/fuse ] && command -v fusermount3 >/dev/null; then
+    echo; echo "Mounted, the secrets are plain files; every save is a signed version."
+    mkdir "$work/mnt"
+    step pk mount "$work/mnt"
+    mounted=1
+    step ls -lR "$work/mnt"
+    step cat "$work/mnt/prod/api/key"; echo
+    step sed -i 's/sk_live_123/sk_live_456/' "$work/mnt/prod/api/key"
+    step pk get prod/api/key; echo
+    step pk log prod/api/key
+    step pk unmount "$work/mnt"
+    mounted=
+fi
 
 echo; echo "The keynode is one file: a tar of a git repository whose blobs are OpenPGP messages."
 mkdir "$work/repo"
