@@ -2,7 +2,7 @@
 # Runs every test project against the installed NativeAOT pk and real tools (tar, git, gpg,
 # vim, ...). Installs what is missing. Ends with one line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 test_packages=(git gnupg tar vim nano tmux rsync procps attr fuse3)
 if [ "$(id -u)" -eq 0 ] && command -v dpkg-query >/dev/null; then
