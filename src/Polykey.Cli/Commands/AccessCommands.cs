@@ -44,9 +44,7 @@ internal static class AccessCommands
                 {
                     w.WriteStartObject();
                     w.WriteString("revoked", who.Fingerprint);
-                    w.WriteStartArray("rotate");
-                    foreach (string path in exposed) w.WriteStringValue(path);
-                    w.WriteEndArray();
+                    Output.Strings(w, "rotate", exposed);
                     w.WriteEndObject();
                 });
             }
@@ -81,12 +79,8 @@ internal static class AccessCommands
                         w.WriteStartObject();
                         w.WriteString("fingerprint", grant.Identity.Fingerprint);
                         w.WriteString("label", grant.Identity.Label);
-                        w.WriteStartArray("read");
-                        foreach (string p in grant.Read) w.WriteStringValue(p);
-                        w.WriteEndArray();
-                        w.WriteStartArray("write");
-                        foreach (string p in grant.Write) w.WriteStringValue(p);
-                        w.WriteEndArray();
+                        Output.Strings(w, "read", grant.Read);
+                        Output.Strings(w, "write", grant.Write);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();

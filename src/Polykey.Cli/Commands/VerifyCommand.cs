@@ -26,9 +26,7 @@ internal static class VerifyCommand
                     w.WriteNumber("objects", report.Objects);
                     w.WriteNumber("histories", report.Histories);
                     w.WriteNumber("versions", report.Versions);
-                    w.WriteStartArray("problems");
-                    foreach (string problem in report.Problems) w.WriteStringValue(problem);
-                    w.WriteEndArray();
+                    Output.Strings(w, "problems", report.Problems);
                     w.WriteEndObject();
                 });
             }
