@@ -75,13 +75,13 @@ public sealed partial class Keynode
     /// <summary>Grants read and/or write on patterns; returns the secrets re-encrypted so the grantee can read them.</summary>
     public IReadOnlyList<string> Grant(Identity who, bool read, bool write, IReadOnlyList<string> patterns)
     {
-        foreach (string pattern in patterns) _ = new PathPattern(pattern);
+        PathPattern[] compiled = patterns.Select(p => new PathPattern(p)).ToArray();
         if (who.Fingerprint == Owner.Fingerprint) throw PolykeyException.Usage("the owner may already read and write everything");
         RequireOwnerSigner("grant");
         lock (_gate)
         {
             AccessList updated = CurrentAccess().WithGrant(who, read ? patterns : [], write ? patterns : []);
-            List<string> paths = read ? Index().Live.Select(e => e.Path).Where(p => patterns.Any(pt => new PathPattern(pt).Matches(p))).ToList() : [];
+            List<string> paths = read ? Index().Live.Select(e => e.Path).Where(p => compiled.Any(pattern => pattern.Matches(p))).ToList() : [];
             CommitWithAccess(updated, paths);
             return paths;
         }

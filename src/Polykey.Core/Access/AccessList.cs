@@ -7,8 +7,11 @@ namespace Polykey.Core.Access;
 /// <summary>One identity's rights: the patterns it may read and write.</summary>
 public sealed record Grant(Identity Identity, IReadOnlyList<string> Read, IReadOnlyList<string> Write)
 {
-    public bool CanRead(string path) => Read.Any(p => new PathPattern(p).Matches(path));
-    public bool CanWrite(string path) => Write.Any(p => new PathPattern(p).Matches(path));
+    // Compiled once per grant: every new version asks who may read its path.
+    private PathPattern[]? _read, _write;
+
+    public bool CanRead(string path) => (_read ??= Read.Select(p => new PathPattern(p)).ToArray()).Any(p => p.Matches(path));
+    public bool CanWrite(string path) => (_write ??= Write.Select(p => new PathPattern(p)).ToArray()).Any(p => p.Matches(path));
 }
 
 /// <summary>An identity whose rights were withdrawn; kept so rotate-needed can name what it could read.</summary>
