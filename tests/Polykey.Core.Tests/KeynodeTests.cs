@@ -142,6 +142,8 @@ public sealed class ProcessHardeningTests
         ProcessHardening.Apply();
         const int PR_GET_DUMPABLE = 3;
         Assert.Equal(0, Polykey.Core.Native.LibC.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
-        Assert.Contains("0", File.ReadAllText("/proc/self/limits").Split('\n').Single(l => l.StartsWith("Max core file size", StringComparison.Ordinal)));
+        string[] core = File.ReadAllText("/proc/self/limits").Split('\n').Single(l => l.StartsWith("Max core file size", StringComparison.Ordinal))
+            ["Max core file size".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["0", "0", "bytes"], core);
     }
 }
