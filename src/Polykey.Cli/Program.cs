@@ -23,7 +23,8 @@ foreach (Command command in new[]
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
 {
-    Output.Error(parse.Errors[0].Message, $"see 'pk {string.Join(' ', parse.CommandResult.Command.Name == "pk" ? "" : parse.CommandResult.Command.Name)} --help'".Replace("pk  --", "pk --"));
+    string command = parse.CommandResult.Command == root ? "pk" : $"pk {parse.CommandResult.Command.Name}";
+    Output.Error(parse.Errors[0].Message, $"see '{command} --help'");
     return ExitCodes.Usage;
 }
 try

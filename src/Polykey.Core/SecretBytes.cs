@@ -12,13 +12,9 @@ public sealed class SecretBytes : IDisposable
 
     public SecretBytes(byte[] bytes) => _bytes = bytes;
 
-    public static SecretBytes Empty => new(Array.Empty<byte>());
-
     public int Length => _bytes.Length;
 
     public ReadOnlySpan<byte> Span => _bytes;
-
-    public ReadOnlyMemory<byte> Memory => _bytes;
 
     public void Dispose()
     {

@@ -3,11 +3,8 @@ namespace Polykey.Cli.Tests;
 /// <summary>A real `pk mount` of a test keynode on a fresh directory; unmounted (and checked gone) on dispose.</summary>
 public sealed class TestMount : IDisposable
 {
-    private readonly TestKeynode _node;
-
     public TestMount(TestKeynode node, params string[] options)
     {
-        _node = node;
         Path = System.IO.Path.Combine(node.Directory, "mnt-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Path);
         Pk.Ok(PkProcess.Pk(node.Args(["mount", Path, .. options])));
@@ -32,6 +29,5 @@ public sealed class TestMount : IDisposable
         }
         // The daemon has saved everything by the time it exits; give it a moment.
         for (int i = 0; i < 100 && PkProcess.Run("pgrep", ["-f", $"mount {Path}"]).ExitCode == 0; i++) Thread.Sleep(50);
-        _ = _node;
     }
 }

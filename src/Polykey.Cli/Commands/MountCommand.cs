@@ -43,7 +43,8 @@ internal static class MountCommand
 
     private static int Serve(Session session, string target, bool readOnly, bool allowOther, string? onChange, bool isDaemon)
     {
-        if (isDaemon) LibcSetsid();
+        // The daemon leaves the caller's session, so the terminal's hang-up does not reach it.
+        if (isDaemon) Polykey.Cli.Native.LibC.setsid();
         using Keynode keynode = session.Open();
         bool canWrite = keynode.Unlock().CanSign;
         using var tree = new SecretTree(keynode, readOnly || !canWrite);
@@ -93,8 +94,6 @@ internal static class MountCommand
         }
         return ExitCodes.Success;
     }
-
-    private static void LibcSetsid() => Polykey.Cli.Native.LibC.setsid();
 
     private static int StartDaemon(Session session)
     {

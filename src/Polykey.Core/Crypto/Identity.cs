@@ -81,7 +81,5 @@ public sealed class Identity
             : (byte)((packetHeader & 0x83) | (publicSubkeyTag << 2));
     }
 
-    internal bool HasKeyId(long keyId) => Ring.GetPublicKey(keyId) is not null;
-
     internal long EncryptionKeyId => EncryptionKey.KeyId;
 }
