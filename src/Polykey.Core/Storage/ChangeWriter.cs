@@ -20,6 +20,8 @@ internal static class ChangeWriter
     {
         using var buffer = new MemoryStream();
         var written = new List<TarMember>(members.Count);
+        Change change;
+        // Disposing the writer appends the two zero blocks that end the archive.
         using (var tar = new TarWriter(buffer, TarEntryFormat.Ustar, leaveOpen: true))
         {
             foreach (PendingMember member in members)
@@ -32,13 +34,11 @@ internal static class ChangeWriter
             var record = new TxnRecord(at.Sequence + 1, at.Offset, contentHash, at.RecordHash);
             byte[] recordBytes = record.Serialize();
             tar.WriteEntry(Entry(new PendingMember(TxnRecord.MemberName, recordBytes), time));
-            long end = at.Offset + buffer.Length;
-            var change = new Change(record.Sequence, at.Offset, end, written, TxnRecord.HashOf(recordBytes));
-            // TarWriter.Dispose would add the end-of-archive blocks; we add them ourselves below
-            // so the change's end offset is known before disposal.
-            buffer.Write(new byte[EndOfArchiveLength]);
-            return (buffer.ToArray(), change);
+            change = new Change(record.Sequence, at.Offset, at.Offset + buffer.Length, written, TxnRecord.HashOf(recordBytes));
         }
+        if (buffer.Length != change.End - at.Offset + EndOfArchiveLength)
+            throw new InvalidOperationException("the tar writer did not end the archive with two zero blocks");
+        return (buffer.ToArray(), change);
     }
 
     private static UstarTarEntry Entry(PendingMember member, DateTimeOffset time)
