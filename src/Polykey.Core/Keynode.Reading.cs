@@ -45,6 +45,24 @@ public sealed partial class Keynode
         }
     }
 
+    /// <summary>
+    /// The value of one version, named by its commit (<see cref="SecretInfo.Tip"/> of an
+    /// earlier listing): for readers that keep a version after a newer one replaced it.
+    /// </summary>
+    public SecretBytes GetVersion(string path, string commit)
+    {
+        SecretPath.Validate(path);
+        if (!ObjectId.TryParse(commit, out ObjectId id))
+            throw PolykeyException.NotFound($"'{commit}' is not a version id", "see 'pk log' for version ids");
+        lock (_gate)
+        {
+            (string name, SecretBytes value, VersionKind kind) = ReadVersion(id);
+            if (kind == VersionKind.Value && name == path) return value;
+            value.Dispose();
+            throw PolykeyException.NotFound($"version {commit} holds no value of {path}", $"see 'pk log {path}' for its versions");
+        }
+    }
+
     public IReadOnlyList<VersionInfo> Log(string path)
     {
         SecretPath.Validate(path);

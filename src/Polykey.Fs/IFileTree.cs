@@ -60,6 +60,27 @@ public interface IFileTree
     /// </summary>
     bool CacheIsCurrent(ulong handle) => true;
 
+    /// <summary>
+    /// True when a file node always shows the same bytes: a change gives the path a new node,
+    /// and the old node keeps its version for whoever still has it open. An adapter may then
+    /// skip open, flush and release (no round trip per open) and read by node.
+    /// </summary>
+    bool NodesAreSnapshots => false;
+
+    /// <summary>Reads a file node without a handle; see <see cref="NodesAreSnapshots"/>.</summary>
+    int ReadNode(ulong node, long offset, Span<byte> buffer)
+    {
+        ulong handle = Open(node, OpenMode.Read);
+        try
+        {
+            return Read(handle, offset, buffer);
+        }
+        finally
+        {
+            Release(handle);
+        }
+    }
+
     /// <summary>Creates (or, when it exists, opens) a file and opens it; adds one lookup reference.</summary>
     (NodeInfo Info, ulong Handle) Create(ulong parent, string name, OpenMode mode, uint permissions);
 

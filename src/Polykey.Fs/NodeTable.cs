@@ -36,12 +36,17 @@ internal sealed class NodeTable
         return node;
     }
 
-    public void Forget(ulong node, ulong count)
+    /// <summary>Drops kernel lookups; true when the node number is gone as a result.</summary>
+    public bool Forget(ulong node, ulong count)
     {
-        if (node == IFileTree.RootNode || !_byNode.TryGetValue(node, out Record? record)) return;
+        if (node == IFileTree.RootNode || !_byNode.TryGetValue(node, out Record? record)) return false;
         record.Lookups = record.Lookups > count ? record.Lookups - count : 0;
         DropIfUnused(node, record);
+        return !_byNode.ContainsKey(node);
     }
+
+    /// <summary>Whether the kernel (or a handle) may still use the node number.</summary>
+    public bool Knows(ulong node) => _byNode.ContainsKey(node);
 
     public void AddHandle(ulong node)
     {

@@ -168,18 +168,23 @@ public sealed partial class SecretTree
         if (tip is null) return SecretContent.Copy([]);
         if (_cache.TryGetValue(path, out var cached) && cached.Tip == tip) return cached.Content;
         DropCached(path);
-        SecretContent content;
+        SecretContent content = Decrypt(() => _keynode.Get(path));
+        _cache[path] = (tip, content);
+        return content;
+    }
+
+    /// <summary>A decrypted value moved into locked memory; keynode failures become file errors.</summary>
+    private static SecretContent Decrypt(Func<SecretBytes> read)
+    {
         try
         {
-            using SecretBytes value = _keynode.Get(path);
-            content = SecretContent.Copy(value.Span);
+            using SecretBytes value = read();
+            return SecretContent.Copy(value.Span);
         }
         catch (PolykeyException e)
         {
             throw new FsException(e.Kind == FailureKind.NotFound ? FsError.NotFound : FsError.IoError, e.Message);
         }
-        _cache[path] = (tip, content);
-        return content;
     }
 
     private void DropCached(string path)

@@ -68,12 +68,15 @@ public sealed partial class SecretTree : IFileTree, IDisposable
 
     public void Forget(ulong node, ulong count)
     {
-        lock (_gate) _nodes.Forget(node, count);
+        lock (_gate)
+        {
+            if (_nodes.Forget(node, count)) ForgetRetired(node);
+        }
     }
 
     public NodeInfo GetAttributes(ulong node)
     {
-        lock (_gate) return Info(node, PathOf(node));
+        lock (_gate) return TryRetiredInfo(node, out NodeInfo retired) ? retired : Info(node, PathOf(node));
     }
 
     public NodeInfo SetAttributes(ulong node, ulong? handle, AttributeChange change)
@@ -133,6 +136,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         if (writing) RequireWritable();
         lock (_gate)
         {
+            if (_retired.ContainsKey(node)) return AddHandle(node, mode, null, NodeContent(node).Share());
             string path = PathOf(node);
             if (!_view.IsFile(path)) throw new FsException(FsError.IsDirectory);
             if (writing) return AddHandle(node, mode, BufferFor(path, (mode & OpenMode.Truncate) != 0), null);
@@ -169,9 +173,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         {
             lock (writeBuffer) return writeBuffer.Read(offset, buffer);
         }
-        ReadOnlySpan<byte> content = open.Snapshot!.Span;
-        int n = offset >= content.Length ? 0 : (int)Math.Min(buffer.Length, content.Length - offset);
-        content.Slice((int)Math.Min(offset, content.Length), n).CopyTo(buffer);
+        int n = CopyOut(open.Snapshot!.Span, offset, buffer);
         if (open.Stale)
         {
             // These old bytes now sit in the shared page cache: have it dropped again.
@@ -331,6 +333,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         directoriesChanged.SymmetricExceptWith(_directoryRecords);
         directoriesChanged.ExceptWith(own);
         if (changed.Count == 0 && directoriesChanged.Count == 0) return;
+        RetireChanged(changed, before);
         foreach (string path in changed) DropCached(path);
         RaiseInvalidations(changed.Concat(directoriesChanged));
         // Handlers only queue work (the hook runs on its own thread), so raising under the lock is safe.
@@ -346,6 +349,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             foreach (WriteBuffer buffer in _buffers.Values) buffer.Wipe();
             _buffers.Clear();
             foreach (var (_, (_, content)) in _cache) content.Release();
+            ReleaseRetired();
             _cache.Clear();
         }
     }

@@ -37,6 +37,14 @@ internal sealed unsafe partial class FuseOperations
     private static void OnOpen(nint req, ulong ino, FuseFileInfo* fi)
     {
         var self = From(req);
+        if (self._tree.NodesAreSnapshots)
+        {
+            // ENOSYS tells the kernel to stop sending OPEN (and RELEASE) for good: a cached
+            // open/read/close then costs no round trip. Reads arrive with fh 0 and are served
+            // by node, whose bytes never change (a changed secret gets a new node).
+            ReplyError(req, Errno.ENOSYS);
+            return;
+        }
         ulong handle;
         try
         {
@@ -125,7 +133,8 @@ internal sealed unsafe partial class FuseOperations
         var errno = 0;
         try
         {
-            count = Math.Clamp(self._tree.Read(fi->Fh, offset, buffer.AsSpan(0, length)), 0, length);
+            var span = buffer.AsSpan(0, length);
+            count = Math.Clamp(fi->Fh == 0 ? self._tree.ReadNode(ino, offset, span) : self._tree.Read(fi->Fh, offset, span), 0, length);
         }
         catch (Exception e)
         {
@@ -165,10 +174,24 @@ internal sealed unsafe partial class FuseOperations
     /// saving here is what makes "close returned" mean "the version is stored".
     /// </summary>
     [UnmanagedCallersOnly]
-    private static void OnFlush(nint req, ulong ino, FuseFileInfo* fi) => From(req).FlushHandle(req, fi->Fh);
+    private static void OnFlush(nint req, ulong ino, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        if (self._tree.NodesAreSnapshots)
+            ReplyError(req, Errno.ENOSYS); // nothing is ever written: the kernel stops asking
+        else
+            self.FlushHandle(req, fi->Fh);
+    }
 
     [UnmanagedCallersOnly]
-    private static void OnFsync(nint req, ulong ino, int dataSync, FuseFileInfo* fi) => From(req).FlushHandle(req, fi->Fh);
+    private static void OnFsync(nint req, ulong ino, int dataSync, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        if (self._tree.NodesAreSnapshots)
+            ReplyError(req, Errno.ENOSYS); // as for flush: there is nothing to make durable
+        else
+            self.FlushHandle(req, fi->Fh);
+    }
 
     private void FlushHandle(nint req, ulong handle)
     {
