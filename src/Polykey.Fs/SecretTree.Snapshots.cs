@@ -2,10 +2,12 @@ using Polykey.Core;
 
 namespace Polykey.Fs;
 
-// Read-only trees serve each file node as one fixed version. When another process changes
-// a secret, its path gets a new node and the old node is "retired": it keeps the version it
-// showed for the programs that still have it open, until the kernel forgets it. Because a
-// node's bytes never change, the adapter can leave opens to the kernel's page cache.
+// When another process changes a secret, its path gets a new node and the old node is
+// "retired": it keeps the version it showed, in the kernel's page cache and here, for the
+// programs that still have it open, until the kernel forgets it. So an old reader never
+// meets pages of the new version, and new opens never meet the old one. In a read-only tree
+// that is the only way bytes change, so a node's bytes never change at all and the adapter
+// can leave opens to the kernel's page cache.
 public sealed partial class SecretTree
 {
     private sealed class RetiredVersion(string path, string tip, long size, DateTimeOffset modified)
@@ -48,9 +50,16 @@ public sealed partial class SecretTree
         if (_retired.TryGetValue(node, out RetiredVersion? retired))
             return retired.Content ??= Decrypt(() => _keynode.GetVersion(retired.Path, retired.Tip));
         string path = PathOf(node);
-        if (!_view.IsFile(path)) throw new FsException(FsError.IsDirectory);
+        if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
         return CurrentContent(path);
     }
+
+    /// <summary>
+    /// The path a change through this node is meant for: its own, or the one a replaced
+    /// version had (the kernel's cached name may lag another process's change by a moment).
+    /// </summary>
+    private string PathForWriting(ulong node) =>
+        _nodes.PathOf(node) ?? (_retired.TryGetValue(node, out RetiredVersion? retired) ? retired.Path : throw new FsException(FsError.NotFound));
 
     private bool TryRetiredInfo(ulong node, out NodeInfo info)
     {
@@ -66,9 +75,10 @@ public sealed partial class SecretTree
     /// </summary>
     private void RetireChanged(IEnumerable<string> changed, IReadOnlyDictionary<string, SecretInfo> before)
     {
-        if (!NodesAreSnapshots) return;
         foreach (string path in changed)
         {
+            // A file open for writing here shows its write buffer, which the change did not touch.
+            if (_buffers.ContainsKey(path)) continue;
             if (!before.TryGetValue(path, out SecretInfo? old) || !_nodes.TryGetNode(path, out ulong node)) continue;
             _nodes.Detach(path);
             if (!_nodes.Knows(node)) continue;

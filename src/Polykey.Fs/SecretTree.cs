@@ -84,10 +84,10 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         RequireWritable();
         lock (_gate)
         {
-            string path = PathOf(node);
+            string path = PathForWriting(node);
             if (change.Size is { } size)
             {
-                if (!_view.IsFile(path)) throw new FsException(FsError.IsDirectory);
+                if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
                 WriteBuffer? openBuffer = handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) ? open.Buffer : null;
                 if (openBuffer is null && _buffers.TryGetValue(path, out WriteBuffer? shared) && shared.Handles > 0) openBuffer = shared;
                 if (openBuffer is not null)
@@ -136,9 +136,9 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         if (writing) RequireWritable();
         lock (_gate)
         {
-            if (_retired.ContainsKey(node)) return AddHandle(node, mode, null, NodeContent(node).Share());
-            string path = PathOf(node);
-            if (!_view.IsFile(path)) throw new FsException(FsError.IsDirectory);
+            if (!writing && _retired.ContainsKey(node)) return AddHandle(node, mode, null, NodeContent(node).Share());
+            string path = writing ? PathForWriting(node) : PathOf(node);
+            if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
             if (writing) return AddHandle(node, mode, BufferFor(path, (mode & OpenMode.Truncate) != 0), null);
             if (_buffers.TryGetValue(path, out WriteBuffer? live)) return AddHandle(node, mode, live, null);
             return AddHandle(node, mode, null, CurrentContent(path).Share());

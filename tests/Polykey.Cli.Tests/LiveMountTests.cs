@@ -7,13 +7,18 @@ public sealed class LiveMountTests : IDisposable
 {
     private readonly TestKeynode _node = new TestKeynode().Init();
 
-    [Fact]
-    public void S7_SetFromAnotherProcess_ShowsWithinOneSecond_ReaderNeverSeesMixOrError_HookRunsOnce()
+    // Read-only mounts serve files without opens (no round trip per open): the same
+    // guarantees must hold there as on the default mount.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void S7_SetFromAnotherProcess_ShowsWithinOneSecond_ReaderNeverSeesMixOrError_HookRunsOnce(bool readOnly)
     {
         string oldValue = new string('o', 4000), newValue = new string('n', 3000);
         Pk.Ok(_node.Set("prod/api_key", oldValue));
         string hookLog = Path.Combine(_node.Directory, "hook.log");
-        using var mount = new TestMount(_node, "--on-change", $"printf '%s;' \"$PK_CHANGED_PATHS\" >> '{hookLog}'");
+        string[] hook = ["--on-change", $"printf '%s;' \"$PK_CHANGED_PATHS\" >> '{hookLog}'"];
+        using var mount = new TestMount(_node, readOnly ? ["--read-only", .. hook] : hook);
 
         var bad = new List<string>();
         DateTime? sawNew = null;
@@ -44,6 +49,31 @@ public sealed class LiveMountTests : IDisposable
         Thread.Sleep(200);
         Assert.Equal("prod/api_key;", File.ReadAllText(hookLog));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OpenReader_KeepsTheVersionItOpened_WhileNewOpensSeeTheNewOne(bool readOnly)
+    {
+        // Larger than the kernel's read-ahead, so the old reader's later pages come from the mount.
+        string oldValue = RandomText(400_000), newValue = RandomText(300_000);
+        Pk.Ok(_node.Set("big", oldValue));
+        using var mount = readOnly ? new TestMount(_node, "--read-only") : new TestMount(_node);
+        using var reader = new FileStream(mount["big"], FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var head = new byte[4096];
+        reader.ReadExactly(head);
+
+        Pk.Ok(_node.Set("big", newValue));
+        string seen = "";
+        for (int i = 0; i < 40 && (seen = File.ReadAllText(mount["big"])) != newValue; i++) Thread.Sleep(50);
+        Assert.True(seen == newValue, $"new opens still read {seen.Length} bytes, not the new {newValue.Length}");
+
+        using var rest = new MemoryStream();
+        reader.CopyTo(rest);
+        Assert.True(Encoding.ASCII.GetString(head) + Encoding.ASCII.GetString(rest.ToArray()) == oldValue, "the open reader's bytes changed under it");
+    }
+
+    private static string RandomText(int length) => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(length))[..length];
 
     [Fact]
     public void S12_MountAndTwoCliWriters_EveryAcknowledgedChangeIsInHistory()

@@ -157,11 +157,20 @@ public sealed class SecretTreeTests : IDisposable
             other.Set("app/config", "theirs"u8);
         _tree.Refresh();
         Assert.Equal(["app/config"], Assert.Single(hooks));
-        Assert.Contains(new TreeChange(node), changes);
-        var buffer = new byte[16];
-        ulong reader = _tree.Open(node, OpenMode.Read);
-        Assert.Equal("theirs", Encoding.UTF8.GetString(buffer, 0, _tree.Read(reader, 0, buffer)));
-        _tree.Release(reader);
+        // The name is dropped from the kernel's cache; new opens look it up and get a new
+        // node, while the old node keeps the version that programs holding it opened.
+        Assert.Contains(new TreeChange(Dir("app"), "config"), changes);
+        string ReadOnce(ulong n)
+        {
+            var buffer = new byte[16];
+            ulong reader = _tree.Open(n, OpenMode.Read);
+            try { return Encoding.UTF8.GetString(buffer, 0, _tree.Read(reader, 0, buffer)); }
+            finally { _tree.Release(reader); }
+        }
+        ulong fresh = _tree.Lookup(Dir("app"), "config").Node;
+        Assert.NotEqual(node, fresh);
+        Assert.Equal("theirs", ReadOnce(fresh));
+        Assert.Equal("mine", ReadOnce(node));
     }
 
     [Fact]
@@ -182,6 +191,55 @@ public sealed class SecretTreeTests : IDisposable
         ];
         foreach (Action call in calls) Assert.Equal(FsError.ReadOnly, Assert.Throws<FsException>(call).Error);
         Assert.Equal(1, Versions("app/config"));
+    }
+
+    [Fact]
+    public void ReadOnlyTree_OutsideChange_GivesPathANewNode_OldNodeKeepsItsVersionUntilForgotten()
+    {
+        using var tree = new SecretTree(_keynode, readOnly: true);
+        Assert.True(tree.NodesAreSnapshots);
+        ulong app = tree.Lookup(IFileTree.RootNode, "app").Node;
+        ulong old = tree.Lookup(app, "config").Node;
+        var changes = new List<TreeChange>();
+        tree.Changed += changes.Add;
+        string ReadNode(ulong node)
+        {
+            var buffer = new byte[64];
+            return Encoding.UTF8.GetString(buffer, 0, tree.ReadNode(node, 0, buffer));
+        }
+
+        using (Keynode other = Keynode.Open(_keynode.Path, new Credential.KeyFile(Owner.Value, "test")))
+            other.Set("app/config", "color=green, and longer\n"u8);
+        tree.Refresh();
+
+        // The directory's entry is dropped so that new opens look the name up again; the
+        // old node's pages stay valid, so it is not invalidated.
+        Assert.Contains(new TreeChange(app, "config"), changes);
+        Assert.DoesNotContain(new TreeChange(old), changes);
+        NodeInfo fresh = tree.Lookup(app, "config");
+        Assert.NotEqual(old, fresh.Node);
+        Assert.Equal("color=green, and longer\n", ReadNode(fresh.Node));
+        Assert.Equal(24, fresh.Size);
+        Assert.Equal("color=red\n", ReadNode(old));
+        Assert.Equal(10, tree.GetAttributes(old).Size);
+
+        tree.Forget(old, 1);
+        Assert.Equal(FsError.NotFound, Assert.Throws<FsException>(() => tree.GetAttributes(old)).Error);
+        Assert.Equal(FsError.NotFound, Assert.Throws<FsException>(() => tree.ReadNode(old, 0, new byte[8])).Error);
+    }
+
+    [Fact]
+    public void ReadOnlyTree_OutsideRemoval_OldNodeStillReads()
+    {
+        using var tree = new SecretTree(_keynode, readOnly: true);
+        ulong app = tree.Lookup(IFileTree.RootNode, "app").Node;
+        ulong old = tree.Lookup(app, "config").Node;
+        _keynode.Set("app/other", "keeps app alive"u8);
+        _keynode.Remove("app/config");
+        tree.Refresh();
+        Assert.Equal(FsError.NotFound, Assert.Throws<FsException>(() => tree.Lookup(app, "config")).Error);
+        var buffer = new byte[64];
+        Assert.Equal("color=red\n", Encoding.UTF8.GetString(buffer, 0, tree.ReadNode(old, 0, buffer)));
     }
 
     [Theory]
