@@ -86,7 +86,9 @@ public sealed partial class Keynode
                 {
                     if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.ToList());
                     else _validator?.Trust(_ownVersions.Keys);
-                    _file.WriteChange(_state.End, members, now);
+                    Change written = _file.WriteChange(_state.End, members, now);
+                    // Bytes we just built and made durable need no hashing on the way back in.
+                    _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
                     ReadNewChanges();
                     Index();
                     RememberScanPoint();

@@ -20,6 +20,7 @@ public sealed partial class Keynode : IDisposable
     private readonly string? _cacheDirectory;
     private VerifiedCommitCache? _verifiedCache;
     private ScanPoint? _checkedUpTo;
+    private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
     private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
@@ -94,6 +95,7 @@ public sealed partial class Keynode : IDisposable
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
             _checkedUpTo = _verifiedCache.LoadScanPoint();
+            _savedScanOffset = _checkedUpTo?.Offset ?? -1;
         }
         using (_file.LockShared()) ReadNewChanges();
         if (_state.KeynodeId is null || _state.OwnerPublicKey is null)
@@ -111,8 +113,9 @@ public sealed partial class Keynode : IDisposable
     // Saves the end of what was hashed, when it moved, so the next open need not hash it again.
     private void RememberScanPoint()
     {
-        if (_verifiedCache is null || _checkedUpTo is { } known && known.Offset == _state.End.Offset) return;
+        if (_verifiedCache is null || _savedScanOffset == _state.End.Offset) return;
         _checkedUpTo = _state.End;
+        _savedScanOffset = _state.End.Offset;
         _verifiedCache.SaveScanPoint(_state.End);
     }
 
@@ -193,6 +196,9 @@ public sealed partial class Keynode : IDisposable
     {
         lock (_gate)
         {
+            // Changes only ever append: a file that did not grow holds nothing new, and
+            // asking costs no lock (a mount hears of each of its own appends).
+            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset) return;
             using (_file.LockShared()) ReadNewChanges();
         }
     }

@@ -15,7 +15,19 @@ internal sealed class VerifiedCommitCache(string? path)
     public static VerifiedCommitCache For(string? cacheDirectory, string keynodeId) =>
         new(cacheDirectory is null ? null : Path.Combine(cacheDirectory, "polykey", keynodeId + ".verified"));
 
+    // Longer than any record (two 19-digit numbers and a 64-digit hash), so each write covers the last.
+    private const int ScanRecordLength = 128;
+
+    private bool _directoryMade;
+
     private string? ScanPath => path is null ? null : Path.ChangeExtension(path, ".scan");
+
+    private void MakeDirectory()
+    {
+        if (_directoryMade) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(path!)!);
+        _directoryMade = true;
+    }
 
     /// <summary>The last change end whose bytes were hashed and found whole (checked against the file before use).</summary>
     public Storage.ScanPoint? LoadScanPoint()
@@ -23,7 +35,7 @@ internal sealed class VerifiedCommitCache(string? path)
         try
         {
             if (ScanPath is null || !File.Exists(ScanPath)) return null;
-            string[] parts = File.ReadAllText(ScanPath).Trim().Split(' ');
+            string[] parts = File.ReadAllText(ScanPath).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
             return new Storage.ScanPoint(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
                 long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), Convert.FromHexString(parts[2]));
         }
@@ -38,11 +50,14 @@ internal sealed class VerifiedCommitCache(string? path)
         if (ScanPath is null) return;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(ScanPath)!);
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            MakeDirectory();
+            // Overwritten in place at one fixed length, never truncated: a truncate-and-rewrite
+            // makes ext4 write the file back at close, and a mount saves this after every change.
+            string line = $"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)}".PadRight(ScanRecordLength - 1) + "\n";
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using var stream = new FileStream(ScanPath, options);
-            stream.Write(System.Text.Encoding.ASCII.GetBytes($"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)}\n"));
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(line));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -71,7 +86,7 @@ internal sealed class VerifiedCommitCache(string? path)
         if (path is null || ids.Count == 0) return;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            MakeDirectory();
             var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using var stream = new FileStream(path, options);

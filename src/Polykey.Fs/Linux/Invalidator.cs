@@ -12,7 +12,11 @@ namespace Polykey.Fs.Linux;
 internal sealed unsafe class Invalidator : IDisposable
 {
     private readonly nint _session;
-    private readonly BlockingCollection<TreeChange> _queue = new();
+    private readonly ConcurrentQueue<TreeChange> _queue = new();
+    // No spinning before it sleeps: a spinning waiter steals one of two cores from the save
+    // whose invalidations it waits for (BlockingCollection spun here, on every save).
+    private readonly ManualResetEventSlim _pending = new(false, spinCount: 0);
+    private volatile bool _stopping;
     private readonly Action<Exception>? _unexpectedError;
     private readonly Thread _thread;
 
@@ -26,42 +30,47 @@ internal sealed unsafe class Invalidator : IDisposable
 
     public void Enqueue(TreeChange change)
     {
-        try
-        {
-            _queue.Add(change);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-            // Shutting down (an event raised while we unsubscribe): no kernel cache is left.
-        }
+        // Once shutting down (an event raised while we unsubscribe), no kernel cache is left.
+        if (_stopping) return;
+        _queue.Enqueue(change);
+        _pending.Set();
     }
 
     /// <summary>Stops after the queued changes; must run before the session is destroyed.</summary>
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _stopping = true;
+        _pending.Set();
         _thread.Join();
-        _queue.Dispose();
+        _pending.Dispose();
     }
 
     private void Run()
     {
-        foreach (var change in _queue.GetConsumingEnumerable())
+        while (true)
+        {
+            _pending.Wait();
+            _pending.Reset();
+            while (_queue.TryDequeue(out TreeChange change)) InvalidateReporting(change);
+            if (_stopping) return;
+        }
+    }
+
+    private void InvalidateReporting(TreeChange change)
+    {
+        try
+        {
+            Invalidate(change);
+        }
+        catch (Exception e)
         {
             try
             {
-                Invalidate(change);
+                _unexpectedError?.Invoke(e);
             }
-            catch (Exception e)
+            catch
             {
-                try
-                {
-                    _unexpectedError?.Invoke(e);
-                }
-                catch
-                {
-                    // An unhandled exception here would end the process.
-                }
+                // An unhandled exception here would end the process.
             }
         }
     }
