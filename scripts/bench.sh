@@ -54,6 +54,7 @@ SHM_DIR=''       # P3's plain tmpfs peer: a directory under /dev/shm
 LOOP=()          # the loop timer for P3/P4 (see setup_loop_timer)
 LOOP_KIND=''
 PK_MNT=''        # where P3 mounts the bench keynode
+PK_RO_MNT=''     # and where it mounts it again with --read-only
 GC_PLAIN=''      # where gocryptfs shows its plain files
 P4_KEYNODE=''    # P4's empty keynode, copied afresh for each run, and its key file
 P4_KEY=''
@@ -253,12 +254,12 @@ setup_pass() {
     quietly pass show bench/p1
 }
 
-# mount_pk MOUNTPOINT KEYNODE KEYFILE: the mount is listed before it is made, so that
-# clean-up also removes one that came up half-way.
+# mount_pk MOUNTPOINT KEYNODE KEYFILE [OPTION...]: the mount is listed before it is
+# made, so that clean-up also removes one that came up half-way.
 mount_pk() {
     mkdir -p "$1"
     MOUNTS+=("pk:$1")
-    quietly "$PK" mount "$1" -k "$2" --identity-file "$3"
+    quietly "$PK" mount "$1" -k "$2" --identity-file "$3" "${@:4}"
 }
 
 # mount_gocryptfs CIPHERDIR PLAINDIR: a fresh gocryptfs with a throw-away password.
@@ -439,9 +440,9 @@ check_output() {
 # default), "µs/op", or s ("s/1,000 files"). Every target is written as
 # "pk / peer <= MAX_RATIO" (5x faster = 0.2, within 2x = 2).
 record_result() {
-    local id="$1" label="$2" peer="$3" target="$4" valid="$5" unit="${6:-ms}" key="${7:-peer}"
+    local id="$1" label="$2" peer="$3" target="$4" valid="$5" unit="${6:-ms}" key="${7:-peer}" pk_key="${8:-pk}"
     local pk_s peer_s pk_shown peer_shown ratio mark
-    pk_s="$(median "$WORK/samples/$id.pk")"
+    pk_s="$(median "$WORK/samples/$id.$pk_key")"
     peer_s="$(median "$WORK/samples/$id.$key")"
     pk_shown="$(in_unit "$pk_s" "$unit")"
     peer_shown="$(in_unit "$peer_s" "$unit")"
@@ -517,21 +518,25 @@ setup_p3() {
     cp "$WORK/value" "$PK_MNT/bench/p3"
     cp "$WORK/value" "$SHM_DIR/p3"
     cp "$WORK/value" "$GC_PLAIN/bench/p3"
+    # Services that only read secrets mount read-only (S4, S5): there pk answers no
+    # open or close at all, so it is timed as a second pk row.
+    PK_RO_MNT="$WORK/pk-mount-ro"
+    mount_pk "$PK_RO_MNT" "$PK_KEYNODE_FILE" "$PK_KEY_FILE" --read-only
 }
 
 # P3: open/read/close of one 1 KiB file, P3_OPS times in one process, through the pk
 # mount vs tmpfs and gocryptfs. Rounds interleave the three, so that a burst of load
 # on this shared machine hits all of them alike; warm-up rounds fill the caches.
 bench_p3() {
-    local -A file=([pk]="$PK_MNT/bench/p3" [tmpfs]="$SHM_DIR/p3" [gocryptfs]="$GC_PLAIN/bench/p3")
-    local -A ok=([pk]=1 [tmpfs]=1 [gocryptfs]=1)
+    local -A file=([pk]="$PK_MNT/bench/p3" [pkro]="$PK_RO_MNT/bench/p3" [tmpfs]="$SHM_DIR/p3" [gocryptfs]="$GC_PLAIN/bench/p3")
+    local -A ok=([pk]=1 [pkro]=1 [tmpfs]=1 [gocryptfs]=1)
     local who round samples
-    for who in pk tmpfs gocryptfs; do
+    for who in pk pkro tmpfs gocryptfs; do
         check_output P3 "cat through $who" cat "${file[$who]}" || ok[$who]=0
     done
-    note "P3: $P3_WARMUP warm-up + $P3_RUNS rounds of $P3_OPS open/read/close on each of pk, tmpfs, gocryptfs ($LOOP_KIND)"
+    note "P3: $P3_WARMUP warm-up + $P3_RUNS rounds of $P3_OPS open/read/close on each of pk, pk --read-only, tmpfs, gocryptfs ($LOOP_KIND)"
     for ((round = 1; round <= P3_WARMUP + P3_RUNS; round++)); do
-        for who in pk tmpfs gocryptfs; do
+        for who in pk pkro tmpfs gocryptfs; do
             samples=''
             [ "$round" -le "$P3_WARMUP" ] || samples="$WORK/samples/P3.$who"
             time_loop P3 "$samples" "$P3_OPS" read "${file[$who]}" "$P3_OPS" || ok[$who]=0
@@ -541,6 +546,10 @@ bench_p3() {
         "$((ok[pk] & ok[tmpfs]))" "µs/op" tmpfs
     record_result P3 "$P3_OPS x open/read/close 1 KiB" "gocryptfs" 0.2 \
         "$((ok[pk] & ok[gocryptfs]))" "µs/op" gocryptfs
+    record_result P3 "$P3_OPS x open/read/close 1 KiB, read-only mount" "tmpfs" 2 \
+        "$((ok[pkro] & ok[tmpfs]))" "µs/op" tmpfs pkro
+    record_result P3 "$P3_OPS x open/read/close 1 KiB, read-only mount" "gocryptfs" 0.2 \
+        "$((ok[pkro] & ok[gocryptfs]))" "µs/op" gocryptfs pkro
 }
 
 # P4 writes into a keynode of its own, the same empty one for every run: pk's cost
@@ -672,7 +681,7 @@ method_notes() {
         case "$id" in
             P1) echo "- P1: whole-process wall time of \`pk get\` vs \`pass show\` (hyperfine, $WARMUP warm-up + $RUNS runs each); pk reads its key from a file, pass has a warm gpg-agent." ;;
             P2) echo "- P2: whole-process wall time of \`pk set\` (a durable, signed version) vs \`pass insert\` (a git commit), same counts as P1; each run must have made one version." ;;
-            P3) echo "- P3: $P3_OPS x open/read/close of the same 1 KiB file in one process, timed by $LOOP_KIND; every read is checked against the value. Per round the three file systems run one after another (pk mount, tmpfs under /dev/shm, gocryptfs); median of µs per open/read/close over $P3_RUNS rounds, after $P3_WARMUP warm-up." ;;
+            P3) echo "- P3: $P3_OPS x open/read/close of the same 1 KiB file in one process, timed by $LOOP_KIND; every read is checked against the value. Per round the four file systems run one after another (the pk mount, the same keynode mounted \`--read-only\`, tmpfs under /dev/shm, gocryptfs); median of µs per open/read/close over $P3_RUNS rounds, after $P3_WARMUP warm-up." ;;
             P4) echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync. pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes." ;;
         esac
     done

@@ -162,5 +162,27 @@ public sealed class ScanPointCacheTests : IDisposable
         Assert.Contains("corrupt", Assert.Throws<PolykeyException>(() => Keynode.Open(path, TestFiles.OwnerCredential)).Message);
     }
 
+    [Fact]
+    public void ScanPoint_IsOneFixedLengthRecord_RewrittenAtEachCommit()
+    {
+        string cache = _files.PathOf("cache"), path = _files.PathOf("n.keynode");
+        using Keynode node = Keynode.Create(path, "t", TestFiles.OwnerCredential, cache);
+        string scan = Path.Combine(cache, "polykey", node.Id + ".scan");
+        var offsets = new List<long>();
+        foreach (string name in new[] { "a", "b" })
+        {
+            node.Set(name, "value"u8);
+            byte[] record = File.ReadAllBytes(scan);
+            Assert.Equal(128, record.Length);
+            Assert.Equal((byte)'\n', record[^1]);
+            string[] fields = System.Text.Encoding.ASCII.GetString(record).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(64, fields[2].Trim().Length);
+            offsets.Add(long.Parse(fields[0]));
+            // The change ends where the archive's two closing blocks begin.
+            Assert.Equal(new FileInfo(path).Length - 1024, offsets[^1]);
+        }
+        Assert.True(offsets[1] > offsets[0]);
+    }
+
     public void Dispose() => _files.Dispose();
 }
