@@ -73,12 +73,13 @@ public sealed partial class SecretTree
     /// Before the cache of changed paths is dropped: give each changed path a fresh node and
     /// let the kernel keep the old one, with its version, for open files.
     /// </summary>
-    private void RetireChanged(IEnumerable<string> changed, IReadOnlyDictionary<string, SecretInfo> before)
+    private void RetireChanged(IEnumerable<string> changed, IReadOnlyDictionary<string, SecretInfo> before, TreeView viewBefore)
     {
         foreach (string path in changed)
         {
-            // A file open for writing here shows its write buffer, which the change did not touch.
-            if (_buffers.ContainsKey(path)) continue;
+            // A file open for writing here shows its write buffer, which the change did not
+            // touch; a secret hidden behind a directory of the same name had no node of its own.
+            if (_buffers.ContainsKey(path) || !viewBefore.IsFile(path)) continue;
             if (!before.TryGetValue(path, out SecretInfo? old) || !_nodes.TryGetNode(path, out ulong node)) continue;
             _nodes.Detach(path);
             if (!_nodes.Knows(node)) continue;

@@ -324,6 +324,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         Dictionary<string, SecretInfo> before = _secretByPath;
         HashSet<string> directoriesBefore = _directoryRecords;
+        TreeView viewBefore = _view;
         Reload();
         List<string> changed = _secretByPath.Values.Where(s => !before.TryGetValue(s.Path, out SecretInfo? old) || old.Tip != s.Tip).Select(s => s.Path)
             .Concat(before.Keys.Where(p => !_secretByPath.ContainsKey(p)))
@@ -333,7 +334,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         directoriesChanged.SymmetricExceptWith(_directoryRecords);
         directoriesChanged.ExceptWith(own);
         if (changed.Count == 0 && directoriesChanged.Count == 0) return;
-        RetireChanged(changed, before);
+        RetireChanged(changed, before, viewBefore);
         foreach (string path in changed) DropCached(path);
         RaiseInvalidations(changed.Concat(directoriesChanged));
         // Handlers only queue work (the hook runs on its own thread), so raising under the lock is safe.

@@ -229,6 +229,18 @@ public sealed class SecretTreeTests : IDisposable
     }
 
     [Fact]
+    public void OutsideChange_ToASecretHiddenBehindADirectory_LeavesTheDirectoryNodeAlone()
+    {
+        _keynode.Set("app/config/extra", "x"u8); // "app/config" is now shown as the directory
+        _tree.Refresh();
+        ulong directory = _tree.Lookup(Dir("app"), "config").Node;
+        _keynode.Set("app/config", "hidden, changed"u8);
+        _tree.Refresh();
+        Assert.Equal(NodeKind.Directory, _tree.GetAttributes(directory).Kind);
+        Assert.Equal(directory, _tree.Lookup(Dir("app"), "config").Node);
+    }
+
+    [Fact]
     public void ReadOnlyTree_OutsideRemoval_OldNodeStillReads()
     {
         using var tree = new SecretTree(_keynode, readOnly: true);
