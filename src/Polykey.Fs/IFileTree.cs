@@ -21,6 +21,19 @@ public enum OpenMode
     Append = 8,
 }
 
+/// <summary>What a read-only open does with the pages the kernel cached for its file.</summary>
+public enum PageCacheUse
+{
+    /// <summary>They hold the bytes this open reads: keep them.</summary>
+    Keep,
+
+    /// <summary>A reader of an older version may have filled them: drop them, then cache anew.</summary>
+    Drop,
+
+    /// <summary>Readers of an older version still read them: leave them to those and read past the cache.</summary>
+    Bypass,
+}
+
 /// <summary>Changes a setattr call asks for; null means "leave as is".</summary>
 public readonly record struct AttributeChange(long? Size = null, DateTimeOffset? Modified = null, uint? Mode = null);
 
@@ -53,12 +66,8 @@ public interface IFileTree
     /// <summary>Opens a file; returns a handle. Readers see the version current at open.</summary>
     ulong Open(ulong node, OpenMode mode);
 
-    /// <summary>
-    /// Whether pages the kernel cached for this handle's file still hold its current bytes
-    /// (so a read-only open may keep them). False when a reader of an older version may have
-    /// filled the cache since the file last changed.
-    /// </summary>
-    bool CacheIsCurrent(ulong handle) => true;
+    /// <summary>How a read-only open should use the kernel's page cache of its file.</summary>
+    PageCacheUse CacheUseFor(ulong handle) => PageCacheUse.Keep;
 
     /// <summary>
     /// True when a file node always shows the same bytes: a change gives the path a new node,

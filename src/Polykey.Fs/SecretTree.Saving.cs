@@ -64,7 +64,17 @@ public sealed partial class SecretTree
     private void MarkReadersStale(ulong node)
     {
         foreach (OpenHandle open in _handles.Values)
-            if (open.Node == node && open.Snapshot is not null) open.Stale = true;
+        {
+            if (open.Node != node || open.Snapshot is null || open.Stale) continue;
+            open.Stale = true;
+            CountStaleReader(node, +1);
+        }
+    }
+
+    private void CountStaleReader(ulong node, int delta)
+    {
+        int readers = _staleReaders.AddOrUpdate(node, delta, (_, count) => count + delta);
+        if (readers <= 0) _staleReaders.TryRemove(node, out _);
     }
 
     private void DropBuffer(WriteBuffer buffer)

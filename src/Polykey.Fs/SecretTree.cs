@@ -24,6 +24,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     private readonly ConcurrentDictionary<ulong, OpenHandle> _handles = new();
     // Nodes whose kernel page cache an old-version reader may have filled.
     private readonly ConcurrentDictionary<ulong, bool> _staleCache = new();
+    // How many open readers of each node read a version older than the node's current one.
+    private readonly ConcurrentDictionary<ulong, int> _staleReaders = new();
     private readonly DateTimeOffset _mountedAt = DateTimeOffset.UtcNow;
     private Dictionary<string, SecretInfo> _secretByPath = new(StringComparer.Ordinal);
     private HashSet<string> _directoryRecords = new(StringComparer.Ordinal);
@@ -183,8 +185,12 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         return n;
     }
 
-    public bool CacheIsCurrent(ulong handle) =>
-        !_handles.TryGetValue(handle, out OpenHandle? open) || !_staleCache.TryRemove(open.Node, out _);
+    public PageCacheUse CacheUseFor(ulong handle)
+    {
+        if (!_handles.TryGetValue(handle, out OpenHandle? open)) return PageCacheUse.Keep;
+        if (_staleReaders.TryGetValue(open.Node, out int readers) && readers > 0) return PageCacheUse.Bypass;
+        return _staleCache.TryRemove(open.Node, out _) ? PageCacheUse.Drop : PageCacheUse.Keep;
+    }
 
     public int Write(ulong handle, long offset, ReadOnlySpan<byte> data)
     {
@@ -223,6 +229,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             }
             finally
             {
+                if (open.Stale) CountStaleReader(open.Node, -1);
                 open.Snapshot?.Release();
                 _nodes.RemoveHandle(open.Node);
             }

@@ -60,9 +60,16 @@ internal sealed unsafe partial class FuseOperations
         {
             // noflush: a reader's close has nothing to save, so it costs no FLUSH round trip.
             // keep_cache: a reopen reads from the page cache, which the tree's Changed event
-            // invalidates; unless a reader of an older version may have filled it since.
+            // invalidates; unless a reader of an older version may have filled it since, or
+            // still reads it (then this reader goes past the cache, so it cannot put new
+            // pages under that older reader).
             fi->Bits |= FuseFileInfo.NoFlush;
-            if (self._tree.CacheIsCurrent(handle)) fi->Bits |= FuseFileInfo.KeepCache;
+            fi->Bits |= self._tree.CacheUseFor(handle) switch
+            {
+                PageCacheUse.Keep => FuseFileInfo.KeepCache,
+                PageCacheUse.Bypass => FuseFileInfo.DirectIo,
+                _ => 0,
+            };
         }
         else
         {
