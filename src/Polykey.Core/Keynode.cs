@@ -196,9 +196,10 @@ public sealed partial class Keynode : IDisposable
     {
         lock (_gate)
         {
-            // Changes only ever append: a file that did not grow holds nothing new, and
-            // asking costs no lock (a mount hears of each of its own appends).
-            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset) return;
+            // Changes only ever append: a file that still ends where our last change ended
+            // (plus the archive's closing blocks) holds nothing new, and asking costs no
+            // lock (a mount hears of each of its own appends).
+            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
             using (_file.LockShared()) ReadNewChanges();
         }
     }

@@ -163,6 +163,24 @@ public sealed class ScanPointCacheTests : IDisposable
     }
 
     [Fact]
+    public void Refresh_OfAFileThatDidNotGrow_TakesNoLock_AndLaterSeesNewChanges()
+    {
+        string path = _files.PathOf("n.keynode");
+        using Keynode node = Keynode.Create(path, "t", TestFiles.OwnerCredential);
+        node.Set("a", "1"u8);
+        using (var other = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        using (FileLock.Exclusive(other.SafeFileHandle))
+        {
+            // A writer holds the lock but has appended nothing: nothing to wait for.
+            Assert.True(Task.Run(node.Refresh).Wait(TimeSpan.FromSeconds(5)), "Refresh waited for the lock of an unchanged file");
+        }
+        using (Keynode writer = Keynode.Open(path, TestFiles.OwnerCredential))
+            writer.Set("b", "2"u8);
+        node.Refresh();
+        Assert.Equal(["a", "b"], node.List().Select(s => s.Path));
+    }
+
+    [Fact]
     public void ScanPoint_IsOneFixedLengthRecord_RewrittenAtEachCommit()
     {
         string cache = _files.PathOf("cache"), path = _files.PathOf("n.keynode");
