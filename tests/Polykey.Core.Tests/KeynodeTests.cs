@@ -22,6 +22,20 @@ public sealed class KeynodeTests : IDisposable
     }
 
     [Fact]
+    public void GetVersion_ReadsAReplacedVersion_OnlyForItsOwnPath()
+    {
+        using Keynode node = _files.Create();
+        node.Set("a", "old"u8);
+        node.Set("b", "other"u8);
+        string oldTip = node.Find("a")!.Tip;
+        node.Set("a", "new"u8);
+        using (SecretBytes old = node.GetVersion("a", oldTip))
+            Assert.Equal("old"u8.ToArray(), old.Span.ToArray());
+        Assert.Equal(FailureKind.NotFound, Assert.Throws<PolykeyException>(() => node.GetVersion("b", oldTip)).Kind);
+        Assert.Equal(FailureKind.NotFound, Assert.Throws<PolykeyException>(() => node.GetVersion("a", "not-a-commit")).Kind);
+    }
+
+    [Fact]
     public void SecondHandle_SeesChangesAfterRefresh()
     {
         using Keynode writer = _files.Create();
