@@ -58,6 +58,11 @@ public interface IFileTree
 
     NodeInfo GetAttributes(ulong node);
 
+    /// <summary>
+    /// Changes attributes. A size change with no handle (truncate(2)) is saved at once; with
+    /// a handle, at that handle's flush or last close; with handle 0 (a file open without a
+    /// handle), at the node's next write-back, sync or quiet time.
+    /// </summary>
     NodeInfo SetAttributes(ulong node, ulong? handle, AttributeChange change);
 
     /// <summary>A stable snapshot of a directory's entries (without "." and "..").</summary>
@@ -89,6 +94,38 @@ public interface IFileTree
             Release(handle);
         }
     }
+
+    /// <summary>
+    /// True when the tree takes handle-less writes (<see cref="WriteNode"/>,
+    /// <see cref="CreateNode"/>, <see cref="SyncNode"/>): an adapter whose kernel caches
+    /// writes can then skip opens on a writable tree too.
+    /// </summary>
+    bool AcceptsWriteBack => false;
+
+    /// <summary>
+    /// Writes bytes that an adapter's own write-back cache collected for a node, without a
+    /// handle. The kernel writes a file back when it is closed or synced, so a write-back
+    /// ends a save: the file becomes one new version at once. When more of the same
+    /// write-back may follow (<paramref name="mayContinue"/>: a request as large as the
+    /// adapter allows), or the file is over <see cref="WriteBackSaveLimit"/> bytes, the save
+    /// waits for a short quiet time instead. Returns the bytes written.
+    /// </summary>
+    int WriteNode(ulong node, long offset, ReadOnlySpan<byte> data, bool mayContinue) => throw new FsException(FsError.BadHandle);
+
+    /// <summary>Saves now whatever a node has pending (fsync without a handle).</summary>
+    void SyncNode(ulong node)
+    {
+    }
+
+    /// <summary>
+    /// Creates (or, when it exists, finds) a file to be written without a handle, through
+    /// <see cref="WriteNode"/>; adds one lookup reference. A new file that no write-back
+    /// follows is saved, empty, after a short quiet time.
+    /// </summary>
+    NodeInfo CreateNode(ulong parent, string name, bool truncate, uint permissions) => throw new FsException(FsError.BadHandle);
+
+    /// <summary>The largest file a write-back saves at once; larger ones may be written back in parts.</summary>
+    const int WriteBackSaveLimit = 1 << 20;
 
     /// <summary>Creates (or, when it exists, opens) a file and opens it; adds one lookup reference.</summary>
     (NodeInfo Info, ulong Handle) Create(ulong parent, string name, OpenMode mode, uint permissions);

@@ -31,7 +31,7 @@ public sealed partial class SecretTree
     }
 
     /// <summary>Commits a changed buffer as the next version of its path (one version per save).</summary>
-    private void Save(WriteBuffer buffer)
+    private void Save(WriteBuffer buffer, bool invalidateCache = true)
     {
         if (!buffer.Dirty || buffer.Scratch || buffer.Detached) return;
         byte[] bytes;
@@ -57,7 +57,7 @@ public sealed partial class SecretTree
         if (_nodes.TryGetNode(buffer.Path, out ulong node))
         {
             MarkReadersStale(node);
-            Changed?.Invoke(new TreeChange(node));
+            if (invalidateCache) Changed?.Invoke(new TreeChange(node));
         }
     }
 

@@ -26,7 +26,11 @@ public sealed partial class SecretTree
     public int ReadNode(ulong node, long offset, Span<byte> buffer)
     {
         SecretContent content;
-        lock (_gate) content = NodeContent(node).Share();
+        lock (_gate)
+        {
+            if (TryReadPending(node, offset, buffer, out int pending)) return pending;
+            content = NodeContent(node).Share();
+        }
         try
         {
             return CopyOut(content.Span, offset, buffer);
@@ -91,6 +95,23 @@ public sealed partial class SecretTree
             }
             _retired[node] = retired;
         }
+    }
+
+    /// <summary>
+    /// The version a path showed before this tree removed or replaced it (unlink, rename
+    /// over), captured so its node can be retired once the change is made.
+    /// </summary>
+    private (ulong Node, SecretInfo Secret)? VersionAt(string path) =>
+        _nodes.TryGetNode(path, out ulong node) && !_buffers.ContainsKey(path) && !_masked.Contains(path)
+            && _view.IsFile(path) && _secretByPath.TryGetValue(path, out SecretInfo? secret)
+            ? (node, secret)
+            : null;
+
+    /// <summary>After an unlink or a rename over a file: its node keeps reading what it showed, for open files.</summary>
+    private void RetireRemoved((ulong Node, SecretInfo Secret)? removed)
+    {
+        if (removed is not var (node, secret) || !_nodes.Knows(node) || _nodes.PathOf(node) is not null) return;
+        _retired[node] = new RetiredVersion(secret.Path, secret.Tip, secret.Size, secret.Modified);
     }
 
     private void ForgetRetired(ulong node)

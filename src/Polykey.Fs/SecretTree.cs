@@ -92,7 +92,14 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                 if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
                 WriteBuffer? openBuffer = handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) ? open.Buffer : null;
                 if (openBuffer is null && _buffers.TryGetValue(path, out WriteBuffer? shared) && shared.Handles > 0) openBuffer = shared;
-                if (openBuffer is not null)
+                if (handle == 0)
+                {
+                    // Open without a handle (O_TRUNC, ftruncate): the write-back that follows saves it.
+                    WriteBuffer buffer = BufferFor(path, truncate: false);
+                    lock (buffer) Truncate(buffer, size);
+                    SaveWhenQuiet();
+                }
+                else if (openBuffer is not null)
                 {
                     // The file is open: the change is saved with its next flush or last close.
                     lock (openBuffer) Truncate(openBuffer, size);
@@ -257,6 +264,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             string path = TreeView.Join(DirectoryPath(parent), name);
             if (_view.IsDirectory(path)) throw new FsException(FsError.IsDirectory);
             if (!_view.IsFile(path)) throw new FsException(FsError.NotFound);
+            var removed = VersionAt(path);
             var edits = new List<SecretEdit>();
             if (_buffers.Remove(path, out WriteBuffer? buffer))
             {
@@ -269,6 +277,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             KeepParent(edits, path);
             _nodes.Detach(path);
             Commit(edits, touched: [path, .. buffer?.Origin is { } o ? [o] : Array.Empty<string>()]);
+            RetireRemoved(removed);
         }
     }
 
@@ -304,7 +313,11 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             }
             else
             {
+                var replaced = VersionAt(to);
                 RenameFile(from, to, newName);
+                _nodes.Move(from, to);
+                RetireRemoved(replaced);
+                return;
             }
             _nodes.Move(from, to);
         }
@@ -352,6 +365,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         lock (_gate)
         {
+            StopQuietSaves();
             foreach (OpenHandle open in _handles.Values) open.Snapshot?.Release();
             _handles.Clear();
             foreach (WriteBuffer buffer in _buffers.Values) buffer.Wipe();

@@ -50,26 +50,48 @@ public sealed class LiveMountTests : IDisposable
         Assert.Equal("prod/api_key;", File.ReadAllText(hookLog));
     }
 
-    // The new version comes from `pk set` in another process (on both kinds of mount), or
-    // is written in place through the mount (the file keeps its inode).
+    public enum NewVersionFrom
+    {
+        /// <summary>`pk set` in another process.</summary>
+        OtherProcess,
+        /// <summary>A new file renamed over the old one through the mount, as editors and atomic writers do.</summary>
+        RenameThroughMount,
+        /// <summary>Rewritten in place through the mount: the file keeps its inode.</summary>
+        InPlaceThroughMount,
+    }
+
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    public void OpenReader_KeepsTheVersionItOpened_WhileNewOpensSeeTheNewOne(bool readOnly, bool throughMount)
+    [InlineData("", NewVersionFrom.OtherProcess)]
+    [InlineData("--read-only", NewVersionFrom.OtherProcess)]
+    [InlineData("", NewVersionFrom.RenameThroughMount)]
+    [InlineData("--pin-versions", NewVersionFrom.OtherProcess)]
+    [InlineData("--pin-versions", NewVersionFrom.InPlaceThroughMount)]
+    public void OpenReader_KeepsTheVersionItOpened_WhileNewOpensSeeTheNewOne(string mountOption, NewVersionFrom from)
     {
         // Larger than the kernel's read-ahead, so the old reader's later pages come from the mount.
         // Written in place, the file keeps its inode, and the kernel keeps one size per inode:
         // a reader can keep its bytes, but not a length the file no longer has.
-        string oldValue = RandomText(400_000), newValue = RandomText(throughMount ? 400_000 : 300_000);
+        bool inPlace = from == NewVersionFrom.InPlaceThroughMount;
+        string oldValue = RandomText(400_000), newValue = RandomText(inPlace ? 400_000 : 300_000);
         Pk.Ok(_node.Set("big", oldValue));
-        using var mount = readOnly ? new TestMount(_node, "--read-only") : new TestMount(_node);
+        using var mount = mountOption.Length > 0 ? new TestMount(_node, mountOption) : new TestMount(_node);
         using var reader = new FileStream(mount["big"], FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         var head = new byte[4096];
         reader.ReadExactly(head);
 
-        if (throughMount) File.WriteAllText(mount["big"], newValue);
-        else Pk.Ok(_node.Set("big", newValue));
+        switch (from)
+        {
+            case NewVersionFrom.OtherProcess:
+                Pk.Ok(_node.Set("big", newValue));
+                break;
+            case NewVersionFrom.RenameThroughMount:
+                File.WriteAllText(mount["big.new"], newValue);
+                File.Move(mount["big.new"], mount["big"], overwrite: true);
+                break;
+            case NewVersionFrom.InPlaceThroughMount:
+                File.WriteAllText(mount["big"], newValue);
+                break;
+        }
         string seen = "";
         for (int i = 0; i < 40 && (seen = File.ReadAllText(mount["big"])) != newValue; i++) Thread.Sleep(50);
         Assert.True(seen == newValue, $"new opens still read {seen.Length} bytes, not the new {newValue.Length}");

@@ -154,7 +154,7 @@ public sealed class MountTests : IDisposable
     public void ReaderOpenedEarlier_ReadsItsVersion_NewOpensSeeTheNewOne()
     {
         Pk.Ok(_node.Set("k", "old-value"));
-        using var mount = new TestMount(_node);
+        using var mount = new TestMount(_node, "--pin-versions");
         using var reader = new FileStream(mount["k"], FileMode.Open, FileAccess.Read);
         Pk.Ok(Sh($"printf new-value > '{mount["k"]}'"));
         var buffer = new byte[64];

@@ -25,9 +25,13 @@ internal static class MountCommand
         var foreground = new Option<bool>("--foreground", "-f") { Description = "stay in the foreground (for systemd); default is to return once mounted" };
         var onChange = new Option<string?>("--on-change") { Description = "shell command run after secrets change behind the mount; $PK_CHANGED_PATHS lists them" };
         var allowOther = new Option<bool>("--allow-other") { Description = "let other users in (needs user_allow_other in /etc/fuse.conf for non-root)" };
+        var pinVersions = new Option<bool>("--pin-versions")
+        {
+            Description = "on a writable mount, every open keeps reading the version it opened, even while the mount rewrites the file in place; costs a round trip per open",
+        };
         var command = new Command("mount", "Mount the keynode as a plain-text directory; saved files become signed versions.\n\nExamples:\n  pk mount /run/secrets --read-only --on-change 'systemctl reload app'\n  pk unmount /run/secrets")
         {
-            mountPoint, readOnly, foreground, onChange, allowOther,
+            mountPoint, readOnly, foreground, onChange, allowOther, pinVersions,
         };
         command.SetAction(parse =>
         {
@@ -36,19 +40,22 @@ internal static class MountCommand
             CheckMountPoint(target);
             bool isDaemon = Environment.GetEnvironmentVariable(DaemonVariable) == "1";
             if (!parse.GetValue(foreground) && !isDaemon) return StartDaemon(session);
-            return Serve(session, target, parse.GetValue(readOnly), parse.GetValue(allowOther), parse.GetValue(onChange), isDaemon);
+            var settings = new MountSettings(parse.GetValue(readOnly), parse.GetValue(allowOther), parse.GetValue(pinVersions), parse.GetValue(onChange));
+            return Serve(session, target, settings, isDaemon);
         });
         return command;
     }
 
-    private static int Serve(Session session, string target, bool readOnly, bool allowOther, string? onChange, bool isDaemon)
+    private sealed record MountSettings(bool ReadOnly, bool AllowOther, bool PinVersions, string? OnChange);
+
+    private static int Serve(Session session, string target, MountSettings settings, bool isDaemon)
     {
         // The daemon leaves the caller's session, so the terminal's hang-up does not reach it.
         if (isDaemon) Polykey.Cli.Native.LibC.setsid();
         using Keynode keynode = session.Open();
         bool canWrite = keynode.Unlock().CanSign;
-        using var tree = new SecretTree(keynode, readOnly || !canWrite);
-        using var hook = onChange is null ? null : new OnChangeHook(onChange, target, keynode.Path);
+        using var tree = new SecretTree(keynode, settings.ReadOnly || !canWrite);
+        using var hook = settings.OnChange is null ? null : new OnChangeHook(settings.OnChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
 
         // Signals are taken before mounting, so one that arrives early still unmounts cleanly.
@@ -68,7 +75,8 @@ internal static class MountCommand
             mount = FuseMount.Start(tree, target, new FuseMountOptions
             {
                 ReadOnly = tree.IsReadOnly,
-                AllowOther = allowOther,
+                AllowOther = settings.AllowOther,
+                PinVersionAtOpen = settings.PinVersions,
                 FsName = Path.GetFullPath(keynode.Path),
             });
             mount.WaitUntilReady();

@@ -8,6 +8,17 @@ public sealed record FuseMountOptions
     /// <summary>Mount with <c>ro</c>: the kernel refuses every change with EROFS. Forced on when the tree is read-only.</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// Ask for an OPEN round trip on every open of a writable mount, so that each open file
+    /// keeps reading the version it opened even while this mount rewrites the file in place,
+    /// and writes collect in the tree until close. Off (the default), opens cost no round trip:
+    /// the kernel's write-back cache collects writes and hands them over at close or fsync,
+    /// and in-place rewrites through the mount are seen by earlier readers, as on a local
+    /// filesystem. Changes by other processes, and editors that replace the file, keep
+    /// earlier readers on their version either way. Read-only mounts never need it.
+    /// </summary>
+    public bool PinVersionAtOpen { get; init; }
+
     /// <summary>Let users other than the mounting one in (<c>allow_other</c>); permissions are still checked by the kernel.</summary>
     public bool AllowOther { get; init; }
 

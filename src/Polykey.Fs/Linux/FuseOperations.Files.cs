@@ -37,11 +37,12 @@ internal sealed unsafe partial class FuseOperations
     private static void OnOpen(nint req, ulong ino, FuseFileInfo* fi)
     {
         var self = From(req);
-        if (self._tree.NodesAreSnapshots)
+        if (self._openless)
         {
             // ENOSYS tells the kernel to stop sending OPEN (and RELEASE) for good: a cached
             // open/read/close then costs no round trip. Reads arrive with fh 0 and are served
-            // by node, whose bytes never change (a changed secret gets a new node).
+            // by node: a secret changed by another process gets a new node, so a node's pages
+            // only ever change through writes to this mount, which the page cache holds itself.
             ReplyError(req, Errno.ENOSYS);
             return;
         }
@@ -96,7 +97,16 @@ internal sealed unsafe partial class FuseOperations
                 ReplyError(req, Errno.EEXIST);
                 return;
             }
-            (info, handle) = self._tree.Create(parent, decoded, ToOpenMode(fi->Flags), mode & NodeAttributes.PermissionMask);
+            if (self._writeBack)
+            {
+                // No handle: like every other file here, its writes come back by node.
+                info = self._tree.CreateNode(parent, decoded, (fi->Flags & O_TRUNC) != 0, mode & NodeAttributes.PermissionMask);
+                handle = 0;
+            }
+            else
+            {
+                (info, handle) = self._tree.Create(parent, decoded, ToOpenMode(fi->Flags), mode & NodeAttributes.PermissionMask);
+            }
         }
         catch (Exception e)
         {
@@ -104,12 +114,15 @@ internal sealed unsafe partial class FuseOperations
             return;
         }
         fi->Fh = handle;
-        fi->Bits |= FuseFileInfo.DirectIo;
+        // Without the write-back cache a new file's writes skip the page cache, as other writers' do.
+        if (!self._writeBack)
+            fi->Bits |= FuseFileInfo.DirectIo;
         FuseEntryParam entry = default;
         self.FillEntry(ref entry, info);
         if (LibFuse.fuse_reply_create(req, &entry, fi) != 0)
         {
-            self.ReleaseQuietly(handle);
+            if (handle != 0)
+                self.ReleaseQuietly(handle);
             self.ForgetQuietly(info.Node, 1);
         }
     }
@@ -166,7 +179,12 @@ internal sealed unsafe partial class FuseOperations
         int written;
         try
         {
-            written = self._tree.Write(fi->Fh, offset, new ReadOnlySpan<byte>(data, (int)Math.Min(size, (nuint)int.MaxValue)));
+            var bytes = new ReadOnlySpan<byte>(data, (int)Math.Min(size, (nuint)int.MaxValue));
+            // With the write-back cache every WRITE is the kernel writing a file back (at close,
+            // fsync or under memory pressure), whichever descriptor it names.
+            written = self._writeBack
+                ? self._tree.WriteNode(ino, offset, bytes, mayContinue: size >= self._maxWrite)
+                : self._tree.Write(fi->Fh, offset, bytes);
         }
         catch (Exception e)
         {
@@ -178,16 +196,19 @@ internal sealed unsafe partial class FuseOperations
 
     /// <summary>
     /// Sent on every close(2) of a writable descriptor, and close waits for the answer:
-    /// saving here is what makes "close returned" mean "the version is stored".
+    /// saving here is what makes "close returned" mean "the version is stored". Without
+    /// opens there is nothing to do: a close has already written its file back (and saved
+    /// it) before the kernel would ask, so ENOSYS stops the kernel asking.
     /// </summary>
     [UnmanagedCallersOnly]
     private static void OnFlush(nint req, ulong ino, FuseFileInfo* fi)
     {
         var self = From(req);
-        if (self._tree.NodesAreSnapshots)
-            ReplyError(req, Errno.ENOSYS); // nothing is ever written: the kernel stops asking
+        ulong handle = fi->Fh;
+        if (self._openless)
+            ReplyError(req, Errno.ENOSYS);
         else
-            self.FlushHandle(req, fi->Fh);
+            self.Sync(req, () => self._tree.Flush(handle));
     }
 
     [UnmanagedCallersOnly]
@@ -195,17 +216,22 @@ internal sealed unsafe partial class FuseOperations
     {
         var self = From(req);
         if (self._tree.NodesAreSnapshots)
-            ReplyError(req, Errno.ENOSYS); // as for flush: there is nothing to make durable
+            ReplyError(req, Errno.ENOSYS); // nothing is ever written: the kernel stops asking
+        else if (self._writeBack)
+            self.Sync(req, () => self._tree.SyncNode(ino)); // the kernel wrote the file back first
         else
-            self.FlushHandle(req, fi->Fh);
+        {
+            ulong handle = fi->Fh;
+            self.Sync(req, () => self._tree.Flush(handle));
+        }
     }
 
-    private void FlushHandle(nint req, ulong handle)
+    private void Sync(nint req, Action save)
     {
         var errno = 0;
         try
         {
-            _tree.Flush(handle);
+            save();
         }
         catch (Exception e)
         {
@@ -221,7 +247,8 @@ internal sealed unsafe partial class FuseOperations
         var errno = 0;
         try
         {
-            self._tree.Release(fi->Fh);
+            if (fi->Fh != 0) // 0: a file created without a handle
+                self._tree.Release(fi->Fh);
         }
         catch (Exception e)
         {

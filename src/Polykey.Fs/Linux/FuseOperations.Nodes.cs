@@ -88,9 +88,12 @@ internal sealed unsafe partial class FuseOperations
                     Mode: (toSet & SetMode) != 0 ? attr->Mode & NodeAttributes.PermissionMask : null);
                 // atime and ctime are not stored (both always equal mtime): such a change is
                 // accepted and answered with the current attributes.
+                // With the write-back cache, a size change may be open(O_TRUNC), which looks
+                // like truncate(2) here: either is left for the write-back that follows (handle 0).
+                ulong? handle = fi != null ? fi->Fh : self._writeBack ? 0UL : null;
                 info = change == default
                     ? self._tree.GetAttributes(ino)
-                    : self._tree.SetAttributes(ino, fi != null ? fi->Fh : null, change);
+                    : self._tree.SetAttributes(ino, handle, change);
             }
         }
         catch (Exception e)

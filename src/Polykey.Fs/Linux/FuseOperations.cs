@@ -21,6 +21,13 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     private readonly double _entryTimeout;
     private readonly double _attrTimeout;
     private readonly Action<Exception>? _unexpectedError;
+    // Files are opened without OPEN, FLUSH and RELEASE round trips; reads and writes go by node.
+    private volatile bool _openless;
+    // Writes collect in the kernel's page cache and reach the tree when a file is written back.
+    private volatile bool _writeBack;
+    // The largest WRITE the kernel sends; one that size may be followed by more of the same write-back.
+    private uint _maxWrite = MaxWrite;
+    private const uint MaxWrite = 1 << 20;
     private readonly DirectorySnapshots _directories = new();
     private readonly ManualResetEventSlim _initialized = new();
     private GCHandle<FuseOperations> _self;
@@ -33,6 +40,8 @@ internal sealed unsafe partial class FuseOperations : IDisposable
         _entryTimeout = options.EntryTimeout.TotalSeconds;
         _attrTimeout = options.AttributeTimeout.TotalSeconds;
         _unexpectedError = options.UnexpectedError;
+        _writeBack = !tree.IsReadOnly && tree.AcceptsWriteBack && !options.PinVersionAtOpen;
+        _openless = tree.NodesAreSnapshots || _writeBack;
         _self = new GCHandle<FuseOperations>(this);
     }
 
@@ -162,12 +171,31 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     [UnmanagedCallersOnly]
     private static void OnInit(nint userdata, FuseConnInfo* conn)
     {
-        // No writeback cache: every write reaches the tree at once (it keeps the bytes of
-        // an open file itself), and O_APPEND is the tree's to honour (OpenMode.Append).
-        conn->Want &= ~FuseConnInfo.CapWritebackCache;
         try
         {
-            GCHandle<FuseOperations>.FromIntPtr(userdata).Target._initialized.Set();
+            var self = GCHandle<FuseOperations>.FromIntPtr(userdata).Target;
+            // With the write-back cache the kernel keeps a file's writes (and honours O_APPEND)
+            // and writes them back, synchronously, when the file is closed: the close-time
+            // save needs no FLUSH, so a reader's close costs nothing. Without it every write
+            // reaches the tree at once and O_APPEND is the tree's to honour (OpenMode.Append).
+            if (self._writeBack && (conn->Capable & FuseConnInfo.CapWritebackCache) != 0)
+            {
+                conn->Want |= FuseConnInfo.CapWritebackCache;
+                conn->MaxWrite = Math.Min(conn->MaxWrite, MaxWrite);
+                self._maxWrite = conn->MaxWrite;
+                // With atomic_o_trunc the kernel leaves O_TRUNC to OPEN, which is never sent
+                // here: without it, open(O_TRUNC) sends a SETATTR of size 0 first.
+                conn->Want &= ~FuseConnInfo.CapAtomicOTrunc;
+            }
+            else
+            {
+                // A kernel without it would send every write(2) on its own: keep OPEN and
+                // FLUSH then, so a save still happens once per close.
+                conn->Want &= ~FuseConnInfo.CapWritebackCache;
+                self._writeBack = false;
+                self._openless = self._tree.NodesAreSnapshots;
+            }
+            self._initialized.Set();
         }
         catch
         {

@@ -90,6 +90,7 @@ internal unsafe struct FuseConnInfo
     public uint TimeGranularity;
     private fixed uint _reserved[22];
 
+    public const uint CapAtomicOTrunc = 1u << 3;
     public const uint CapWritebackCache = 1u << 16;
 }
 

@@ -1,0 +1,168 @@
+namespace Polykey.Fs;
+
+// Files written without handles: the adapter lets the kernel's page cache collect writes and
+// hands them over when it writes the file back, which it does when the file is closed or
+// synced. A write-back therefore ends a save and becomes a version at once. The few changes
+// that reach the tree with no write-back after them (a truncation and nothing more, a new
+// empty file, a large file written back in several parts) are saved after a quiet second,
+// at fsync, at a rename, or at unmount.
+public sealed partial class SecretTree
+{
+    private static readonly TimeSpan QuietSaveDelay = TimeSpan.FromSeconds(1);
+
+    private Timer? _quietSaveTimer;
+
+    public bool AcceptsWriteBack => true;
+
+    public int WriteNode(ulong node, long offset, ReadOnlySpan<byte> data, bool mayContinue)
+    {
+        RequireWritable();
+        lock (_gate)
+        {
+            string path = PathForWriting(node);
+            if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
+            WriteBuffer buffer = BufferFor(path, truncate: false);
+            lock (buffer)
+            {
+                buffer.Write(offset, data);
+                buffer.Dirty = true;
+                buffer.Modified = DateTimeOffset.UtcNow;
+            }
+            if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit)
+            {
+                SaveWhenQuiet();
+                return data.Length;
+            }
+            try
+            {
+                SaveWrittenBack(buffer);
+            }
+            catch (FsException)
+            {
+                DiscardUnsaved(buffer, node);
+                throw;
+            }
+            return data.Length;
+        }
+    }
+
+    /// <summary>
+    /// After a write-back that could not be saved (its close reports the error): the bytes
+    /// are dropped, and the path gets a new node, because the kernel keeps its own idea of
+    /// a written file's size; the old node shows the last saved version to whoever has it open.
+    /// </summary>
+    private void DiscardUnsaved(WriteBuffer buffer, ulong node)
+    {
+        string path = buffer.Path;
+        if (buffer.Handles > 0) return; // its last close tries again and reports
+        DropBuffer(buffer);
+        var saved = _secretByPath.GetValueOrDefault(path);
+        _nodes.Detach(path);
+        if (saved is not null && _nodes.Knows(node) && !_retired.ContainsKey(node))
+            _retired[node] = new RetiredVersion(path, saved.Tip, saved.Size, saved.Modified);
+        Changed?.Invoke(new TreeChange(node));
+        RaiseInvalidations([path]);
+    }
+
+    public void SyncNode(ulong node)
+    {
+        lock (_gate)
+        {
+            string path = PathForWriting(node);
+            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0) SaveWrittenBack(buffer);
+        }
+    }
+
+    public NodeInfo CreateNode(ulong parent, string name, bool truncate, uint permissions)
+    {
+        RequireWritable();
+        lock (_gate)
+        {
+            string path = TreeView.Join(DirectoryPath(parent), name);
+            if (_view.IsDirectory(path)) throw new FsException(FsError.IsDirectory);
+            if (!_view.IsFile(path))
+            {
+                CheckName(path);
+                bool scratch = ScratchNames.IsScratch(name);
+                _masked.Remove(path);
+                _buffers[path] = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
+                RefreshPath(path);
+                if (!scratch) SaveWhenQuiet(); // unless its write-back comes first
+            }
+            else if (truncate)
+            {
+                WriteBuffer buffer = BufferFor(path, truncate: true);
+                if (buffer.Handles == 0) SaveWhenQuiet();
+            }
+            return Info(_nodes.Ensure(path, countLookup: true), path);
+        }
+    }
+
+    /// <summary>
+    /// Saves a buffer whose bytes the kernel's page cache already shows, so the cache stays;
+    /// drops the buffer unless a handle still has it open.
+    /// </summary>
+    private void SaveWrittenBack(WriteBuffer buffer)
+    {
+        Save(buffer, invalidateCache: false);
+        if (buffer.Handles == 0 && !buffer.Scratch) DropBuffer(buffer);
+    }
+
+    private void SaveWhenQuiet()
+    {
+        _quietSaveTimer ??= new Timer(_ => SavePending(), null, Timeout.Infinite, Timeout.Infinite);
+        _quietSaveTimer.Change(QuietSaveDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Saves every buffer that changed with no handle to save it at close.</summary>
+    private void SavePending()
+    {
+        lock (_gate)
+        {
+            if (_quietSaveTimer is null) return; // disposed meanwhile
+            bool failed = false;
+            foreach (WriteBuffer buffer in PendingBuffers())
+            {
+                try
+                {
+                    SaveWrittenBack(buffer);
+                }
+                catch (FsException)
+                {
+                    // Kept in memory, still shown by the mount, and tried again after the next quiet time.
+                    failed = true;
+                }
+            }
+            if (failed) SaveWhenQuiet();
+        }
+    }
+
+    private List<WriteBuffer> PendingBuffers() =>
+        _buffers.Values.Where(b => b.Handles == 0 && b.Dirty && !b.Scratch && !b.Detached).ToList();
+
+    /// <summary>The bytes a handle-less buffer holds for a node, while one waits to be saved.</summary>
+    private bool TryReadPending(ulong node, long offset, Span<byte> destination, out int count)
+    {
+        count = 0;
+        if (_retired.ContainsKey(node) || _nodes.PathOf(node) is not { } path || !_buffers.TryGetValue(path, out WriteBuffer? buffer)) return false;
+        lock (buffer) count = buffer.Read(offset, destination);
+        return true;
+    }
+
+    private void StopQuietSaves()
+    {
+        _quietSaveTimer?.Dispose();
+        _quietSaveTimer = null;
+        foreach (WriteBuffer buffer in PendingBuffers())
+        {
+            try
+            {
+                SaveWrittenBack(buffer);
+            }
+            catch (FsException)
+            {
+                // Unmounting with the keynode unwritable: nothing more can be done with the bytes.
+            }
+        }
+    }
+}
