@@ -518,8 +518,8 @@ setup_p3() {
     cp "$WORK/value" "$PK_MNT/bench/p3"
     cp "$WORK/value" "$SHM_DIR/p3"
     cp "$WORK/value" "$GC_PLAIN/bench/p3"
-    # Services that only read secrets mount read-only (S4, S5): there pk answers no
-    # open or close at all, so it is timed as a second pk row.
+    # Services that only read secrets mount read-only (S4, S5): timed as a second pk
+    # row. Both kinds of mount answer no open or close (--pin-versions would).
     PK_RO_MNT="$WORK/pk-mount-ro"
     mount_pk "$PK_RO_MNT" "$PK_KEYNODE_FILE" "$PK_KEY_FILE" --read-only
 }
