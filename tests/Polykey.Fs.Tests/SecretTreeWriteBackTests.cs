@@ -1,0 +1,139 @@
+using System.Text;
+using Polykey.Core;
+using Polykey.Core.Crypto;
+
+namespace Polykey.Fs.Tests;
+
+/// <summary>
+/// The tree driven the way a write-back mount drives it: no handles, writes by node as the
+/// kernel writes files back, truncations with handle 0.
+/// </summary>
+public sealed class SecretTreeWriteBackTests : IDisposable
+{
+    private static readonly Lazy<SecretIdentity> Owner = new(() => SecretIdentity.Generate("write-back-test"));
+    private readonly string _directory = Directory.CreateTempSubdirectory("pk-tree-wb-").FullName;
+    private readonly Keynode _keynode;
+    private readonly SecretTree _tree;
+
+    public SecretTreeWriteBackTests()
+    {
+        _keynode = Keynode.Create(Path.Combine(_directory, "n.keynode"), "write-back-test", new Credential.KeyFile(Owner.Value, "test"));
+        _keynode.Set("app/config", "color=red\n"u8);
+        _tree = new SecretTree(_keynode, readOnly: false);
+    }
+
+    private ulong Node(string path)
+    {
+        ulong node = IFileTree.RootNode;
+        foreach (string part in path.Split('/')) node = _tree.Lookup(node, part).Node;
+        return node;
+    }
+
+    private string Value(string path) => Encoding.UTF8.GetString(_keynode.Get(path).Span);
+
+    private int Versions(string path) => _keynode.Log(path).Count;
+
+    private string ReadNode(ulong node)
+    {
+        var buffer = new byte[1 << 16];
+        return Encoding.UTF8.GetString(buffer, 0, _tree.ReadNode(node, 0, buffer));
+    }
+
+    private static bool Eventually(Func<bool> condition)
+    {
+        for (int i = 0; i < 60 && !condition(); i++) Thread.Sleep(50);
+        return condition();
+    }
+
+    [Fact]
+    public void AWriteBack_IsOneVersionAtOnce_AndTheTreeKeepsNoBuffer()
+    {
+        ulong config = Node("app/config");
+        _tree.SetAttributes(config, 0, new AttributeChange(Size: 0)); // open(O_TRUNC)
+        Assert.Equal(1, Versions("app/config"));
+        Assert.Equal("", ReadNode(config));
+
+        _tree.WriteNode(config, 0, "color=blue\n"u8, mayContinue: false);
+        Assert.Equal("color=blue\n", Value("app/config"));
+        Assert.Equal(2, Versions("app/config"));
+        Assert.Equal("color=blue\n", ReadNode(config));
+        Thread.Sleep(1300); // the truncation's quiet-time save finds nothing left to do
+        Assert.Equal(2, Versions("app/config"));
+    }
+
+    [Fact]
+    public void AWriteBackThatMayContinue_WaitsForTheQuietTime_ThenIsOneVersion()
+    {
+        ulong config = Node("app/config");
+        _tree.WriteNode(config, 0, "part one, "u8, mayContinue: true);
+        _tree.WriteNode(config, 10, "part two\n"u8, mayContinue: true);
+        Assert.Equal("color=red\n", Value("app/config"));
+        Assert.Equal("part one, part two\n", ReadNode(config));
+        Assert.True(Eventually(() => Versions("app/config") == 2), "never saved after the quiet time");
+        Assert.Equal("part one, part two\n", Value("app/config"));
+    }
+
+    [Fact]
+    public void ATruncationAlone_IsSavedByFsync()
+    {
+        ulong config = Node("app/config");
+        _tree.SetAttributes(config, 0, new AttributeChange(Size: 5));
+        _tree.SyncNode(config);
+        Assert.Equal("color", Value("app/config"));
+        Assert.Equal(2, Versions("app/config"));
+    }
+
+    [Fact]
+    public void ANewFile_IsSavedByItsWriteBack_OrEmptyAfterTheQuietTime()
+    {
+        ulong app = Node("app");
+        NodeInfo written = _tree.CreateNode(app, "written", truncate: false, 0x180);
+        _tree.WriteNode(written.Node, 0, "value"u8, mayContinue: false);
+        Assert.Equal("value", Value("app/written"));
+
+        _tree.CreateNode(app, "empty", truncate: false, 0x180);
+        Assert.DoesNotContain("app/empty", _keynode.List().Select(s => s.Path));
+        Assert.True(Eventually(() => _keynode.List().Any(s => s.Path == "app/empty")), "the empty file was never saved");
+        Assert.Equal(1, Versions("app/written"));
+    }
+
+    [Fact]
+    public void ScratchFiles_StayInMemory()
+    {
+        ulong app = Node("app");
+        NodeInfo swap = _tree.CreateNode(app, ".config.swp", truncate: false, 0x180);
+        _tree.WriteNode(swap.Node, 0, "swap bytes"u8, mayContinue: false);
+        _tree.SyncNode(swap.Node);
+        Assert.Equal("swap bytes", ReadNode(swap.Node));
+        _tree.Dispose(); // unmount: pending saves are made, scratch files are not
+        Assert.Equal(["app/config"], _keynode.List().Select(s => s.Path));
+    }
+
+    [Fact]
+    public void RemovedOrReplaced_TheOldNodeKeepsReadingItsVersion()
+    {
+        _keynode.Set("app/other", "other\n"u8);
+        _tree.Refresh();
+        ulong config = Node("app/config"), other = Node("app/other");
+        ulong app = Node("app");
+
+        _tree.Unlink(app, "other");
+        Assert.Equal("other\n", ReadNode(other));
+
+        NodeInfo fresh = _tree.CreateNode(app, "config.new", truncate: false, 0x180);
+        _tree.WriteNode(fresh.Node, 0, "color=green\n"u8, mayContinue: false);
+        _tree.Rename(app, "config.new", app, "config", noReplace: false);
+        Assert.Equal("color=red\n", ReadNode(config));
+        Assert.Equal("color=green\n", ReadNode(Node("app/config")));
+
+        _tree.Forget(config, 1);
+        Assert.Equal(FsError.NotFound, Assert.Throws<FsException>(() => _tree.ReadNode(config, 0, new byte[8])).Error);
+    }
+
+    public void Dispose()
+    {
+        _tree.Dispose();
+        _keynode.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
