@@ -14,7 +14,7 @@ public sealed class WriteBackMountTests : IDisposable
     [Fact]
     public void InPlaceWrites_AreSavedBeforeCloseReturns_OneVersionEach()
     {
-        Pk.Ok(_node.Set("k", "v0"));
+        Pk.Ok(_node.Set("k", "a first value, longer than every later one"));
         using var mount = new TestMount(_node);
         for (int i = 1; i <= 8; i++)
         {
