@@ -78,16 +78,10 @@ public sealed partial class SecretTree
         RequireWritable();
         lock (_gate)
         {
-            string path = TreeView.Join(DirectoryPath(parent), name);
-            if (_view.IsDirectory(path)) throw new FsException(FsError.IsDirectory);
-            if (!_view.IsFile(path))
+            string path = NewFilePath(parent, name, out WriteBuffer? created);
+            if (created is not null)
             {
-                CheckName(path);
-                bool scratch = ScratchNames.IsScratch(name);
-                _masked.Remove(path);
-                _buffers[path] = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
-                RefreshPath(path);
-                if (!scratch) SaveWhenQuiet(); // unless its write-back comes first
+                if (!created.Scratch) SaveWhenQuiet(); // unless its write-back comes first
             }
             else if (truncate)
             {

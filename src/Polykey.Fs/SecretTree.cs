@@ -159,16 +159,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         RequireWritable();
         lock (_gate)
         {
-            string path = TreeView.Join(DirectoryPath(parent), name);
-            if (_view.IsDirectory(path)) throw new FsException(FsError.IsDirectory);
-            if (!_view.IsFile(path))
-            {
-                CheckName(path);
-                bool scratch = ScratchNames.IsScratch(name);
-                _masked.Remove(path);
-                _buffers[path] = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
-                RefreshPath(path);
-            }
+            string path = NewFilePath(parent, name, out _);
             ulong node = _nodes.Ensure(path, countLookup: true);
             ulong handle = AddHandle(node, mode | OpenMode.Write, BufferFor(path, (mode & OpenMode.Truncate) != 0), null);
             return (Info(node, path), handle);
@@ -241,6 +232,25 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                 _nodes.RemoveHandle(open.Node);
             }
         }
+    }
+
+    /// <summary>
+    /// The path a create names, with an empty unsaved buffer when no file is there yet
+    /// (<paramref name="created"/>); scratch names get a buffer that is never saved.
+    /// </summary>
+    private string NewFilePath(ulong parent, string name, out WriteBuffer? created)
+    {
+        created = null;
+        string path = TreeView.Join(DirectoryPath(parent), name);
+        if (_view.IsDirectory(path)) throw new FsException(FsError.IsDirectory);
+        if (_view.IsFile(path)) return path;
+        CheckName(path);
+        bool scratch = ScratchNames.IsScratch(name);
+        _masked.Remove(path);
+        created = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
+        _buffers[path] = created;
+        RefreshPath(path);
+        return path;
     }
 
     public NodeInfo MakeDirectory(ulong parent, string name)

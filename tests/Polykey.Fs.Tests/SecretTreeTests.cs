@@ -8,20 +8,8 @@ namespace Polykey.Fs.Tests;
 /// The keynode-backed tree, driven in-process with the call sequences real tools make
 /// (vim, sed -i, rsync, mv): each save is one version, scratch files never reach the keynode.
 /// </summary>
-public sealed class SecretTreeTests : IDisposable
+public sealed class SecretTreeTests : SecretTreeTestBase
 {
-    private static readonly Lazy<SecretIdentity> Owner = new(() => SecretIdentity.Generate("tree-test"));
-    private readonly string _directory = Directory.CreateTempSubdirectory("pk-tree-").FullName;
-    private readonly Keynode _keynode;
-    private readonly SecretTree _tree;
-
-    public SecretTreeTests()
-    {
-        _keynode = Keynode.Create(Path.Combine(_directory, "n.keynode"), "tree-test", new Credential.KeyFile(Owner.Value, "test"));
-        _keynode.Set("app/config", "color=red\n"u8);
-        _tree = new SecretTree(_keynode, readOnly: false);
-    }
-
     private ulong Dir(string path)
     {
         ulong node = IFileTree.RootNode;
@@ -33,10 +21,6 @@ public sealed class SecretTreeTests : IDisposable
     {
         _tree.Write(handle, 0, Encoding.UTF8.GetBytes(text));
     }
-
-    private string Value(string path) => Encoding.UTF8.GetString(_keynode.Get(path).Span);
-
-    private int Versions(string path) => _keynode.Log(path).Count;
 
     private string[] Names() => _keynode.List().Select(s => s.Path).ToArray();
 
@@ -269,11 +253,4 @@ public sealed class SecretTreeTests : IDisposable
     [InlineData("sedative", false)]
     [InlineData("password", false)]
     public void ScratchNames_MatchEditorTempFilesOnly(string name, bool scratch) => Assert.Equal(scratch, ScratchNames.IsScratch(name));
-
-    public void Dispose()
-    {
-        _tree.Dispose();
-        _keynode.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
 }

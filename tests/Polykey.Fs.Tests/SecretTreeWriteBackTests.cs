@@ -1,6 +1,4 @@
 using System.Text;
-using Polykey.Core;
-using Polykey.Core.Crypto;
 
 namespace Polykey.Fs.Tests;
 
@@ -8,30 +6,14 @@ namespace Polykey.Fs.Tests;
 /// The tree driven the way a write-back mount drives it: no handles, writes by node as the
 /// kernel writes files back, truncations with handle 0.
 /// </summary>
-public sealed class SecretTreeWriteBackTests : IDisposable
+public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
 {
-    private static readonly Lazy<SecretIdentity> Owner = new(() => SecretIdentity.Generate("write-back-test"));
-    private readonly string _directory = Directory.CreateTempSubdirectory("pk-tree-wb-").FullName;
-    private readonly Keynode _keynode;
-    private readonly SecretTree _tree;
-
-    public SecretTreeWriteBackTests()
-    {
-        _keynode = Keynode.Create(Path.Combine(_directory, "n.keynode"), "write-back-test", new Credential.KeyFile(Owner.Value, "test"));
-        _keynode.Set("app/config", "color=red\n"u8);
-        _tree = new SecretTree(_keynode, readOnly: false);
-    }
-
     private ulong Node(string path)
     {
         ulong node = IFileTree.RootNode;
         foreach (string part in path.Split('/')) node = _tree.Lookup(node, part).Node;
         return node;
     }
-
-    private string Value(string path) => Encoding.UTF8.GetString(_keynode.Get(path).Span);
-
-    private int Versions(string path) => _keynode.Log(path).Count;
 
     private string ReadNode(ulong node)
     {
@@ -128,12 +110,5 @@ public sealed class SecretTreeWriteBackTests : IDisposable
 
         _tree.Forget(config, 1);
         Assert.Equal(FsError.NotFound, Assert.Throws<FsException>(() => _tree.ReadNode(config, 0, new byte[8])).Error);
-    }
-
-    public void Dispose()
-    {
-        _tree.Dispose();
-        _keynode.Dispose();
-        Directory.Delete(_directory, recursive: true);
     }
 }
