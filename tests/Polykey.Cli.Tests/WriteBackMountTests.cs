@@ -137,7 +137,7 @@ public sealed class WriteBackMountTests : IDisposable
 
     private static bool Eventually(Func<bool> condition)
     {
-        for (int i = 0; i < 60; i++)
+        for (int i = 0; i < 200; i++)
         {
             if (condition()) return true;
             Thread.Sleep(50);

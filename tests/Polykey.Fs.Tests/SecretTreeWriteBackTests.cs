@@ -21,9 +21,10 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
         return Encoding.UTF8.GetString(buffer, 0, _tree.ReadNode(node, 0, buffer));
     }
 
+    // The quiet-time save runs on a thread-pool timer, which a loaded test run may delay.
     private static bool Eventually(Func<bool> condition)
     {
-        for (int i = 0; i < 60 && !condition(); i++) Thread.Sleep(50);
+        for (int i = 0; i < 200 && !condition(); i++) Thread.Sleep(50);
         return condition();
     }
 
