@@ -116,6 +116,7 @@ public sealed partial class SecretTree
 
     private void ForgetRetired(ulong node)
     {
+        _discarded.Remove(node);
         if (_retired.Remove(node, out RetiredVersion? retired)) retired.Content?.Release();
     }
 

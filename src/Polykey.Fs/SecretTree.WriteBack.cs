@@ -12,6 +12,9 @@ public sealed partial class SecretTree
 
     private Timer? _quietSaveTimer;
 
+    // Nodes whose write-back failed: they take no more writes until the kernel forgets them.
+    private readonly HashSet<ulong> _discarded = new();
+
     public bool AcceptsWriteBack => true;
 
     public int WriteNode(ulong node, long offset, ReadOnlySpan<byte> data, bool mayContinue)
@@ -19,23 +22,20 @@ public sealed partial class SecretTree
         RequireWritable();
         lock (_gate)
         {
+            RefuseDiscarded(node);
             string path = PathForWriting(node);
             if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
             WriteBuffer buffer = BufferFor(path, truncate: false);
-            lock (buffer)
-            {
-                buffer.Write(offset, data);
-                buffer.Dirty = true;
-                buffer.Modified = DateTimeOffset.UtcNow;
-            }
-            if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit)
-            {
-                SaveWhenQuiet();
-                return data.Length;
-            }
             try
             {
-                SaveWrittenBack(buffer);
+                lock (buffer)
+                {
+                    buffer.Write(offset, data);
+                    buffer.Dirty = true;
+                    buffer.Modified = DateTimeOffset.UtcNow;
+                }
+                if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) SaveWhenQuiet();
+                else SaveWrittenBack(buffer);
             }
             catch (FsException)
             {
@@ -46,10 +46,31 @@ public sealed partial class SecretTree
         }
     }
 
+    public void SyncNode(ulong node)
+    {
+        lock (_gate)
+        {
+            RefuseDiscarded(node);
+            string path = PathForWriting(node);
+            if (!_buffers.TryGetValue(path, out WriteBuffer? buffer) || buffer.Handles > 0) return;
+            try
+            {
+                SaveWrittenBack(buffer);
+            }
+            catch (FsException)
+            {
+                DiscardUnsaved(buffer, node);
+                throw;
+            }
+        }
+    }
+
     /// <summary>
-    /// After a write-back that could not be saved (its close reports the error): the bytes
-    /// are dropped, and the path gets a new node, because the kernel keeps its own idea of
-    /// a written file's size; the old node shows the last saved version to whoever has it open.
+    /// After a write-back that could not be taken or saved (its close or fsync reports the
+    /// error): the file's unsaved bytes are dropped, and the path gets a new node, because
+    /// the kernel keeps its own idea of a written file's size. The old node shows the last
+    /// saved version to whoever has it open, and refuses further writes: the rest of a
+    /// failed write-back must not land on top of the saved version.
     /// </summary>
     private void DiscardUnsaved(WriteBuffer buffer, ulong node)
     {
@@ -60,17 +81,14 @@ public sealed partial class SecretTree
         _nodes.Detach(path);
         if (saved is not null && _nodes.Knows(node) && !_retired.ContainsKey(node))
             _retired[node] = new RetiredVersion(path, saved.Tip, saved.Size, saved.Modified);
+        if (_nodes.Knows(node)) _discarded.Add(node);
         Changed?.Invoke(new TreeChange(node));
         RaiseInvalidations([path]);
     }
 
-    public void SyncNode(ulong node)
+    private void RefuseDiscarded(ulong node)
     {
-        lock (_gate)
-        {
-            string path = PathForWriting(node);
-            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0) SaveWrittenBack(buffer);
-        }
+        if (_discarded.Contains(node)) throw new FsException(FsError.IoError, "an earlier save of this file failed; open it again");
     }
 
     public NodeInfo CreateNode(ulong parent, string name, bool truncate, uint permissions)

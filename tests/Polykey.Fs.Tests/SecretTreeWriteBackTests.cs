@@ -57,6 +57,26 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
     }
 
     [Fact]
+    public void AFailedWriteBack_DropsItsBytes_AndTheNodeTakesNoMore()
+    {
+        const int maxSize = 64 << 20;
+        ulong config = Node("app/config");
+        _tree.WriteNode(config, 0, new byte[1 << 20], mayContinue: true); // the first part of a file too large to keep
+        Assert.Equal(FsError.TooBig, Assert.Throws<FsException>(() => _tree.WriteNode(config, maxSize, "x"u8, mayContinue: true)).Error);
+        Assert.Equal(FsError.IoError, Assert.Throws<FsException>(() => _tree.WriteNode(config, 1 << 20, new byte[10], mayContinue: true)).Error);
+        Thread.Sleep(1500); // past the quiet time: nothing of the failed write-back is saved
+        Assert.Equal("color=red\n", Value("app/config"));
+        Assert.Equal(1, Versions("app/config"));
+
+        ulong fresh = Node("app/config");
+        Assert.NotEqual(config, fresh);
+        Assert.Equal("color=red\n", ReadNode(config));
+        Assert.Equal("color=red\n", ReadNode(fresh));
+        _tree.WriteNode(fresh, 0, "color=blue\n"u8, mayContinue: false);
+        Assert.Equal("color=blue\n", Value("app/config"));
+    }
+
+    [Fact]
     public void ATruncationAlone_IsSavedByFsync()
     {
         ulong config = Node("app/config");
