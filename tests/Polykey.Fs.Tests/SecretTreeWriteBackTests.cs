@@ -87,6 +87,17 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
     }
 
     [Fact]
+    public void PendingChanges_AreSavedAtUnmount()
+    {
+        ulong config = Node("app/config");
+        _tree.SetAttributes(config, 0, new AttributeChange(Size: 5));
+        _tree.WriteNode(config, 5, new byte[(1 << 20) + 1], mayContinue: true);
+        _tree.Dispose(); // within the quiet time
+        Assert.Equal((1 << 20) + 6, _keynode.Get("app/config").Length);
+        Assert.Equal(2, Versions("app/config"));
+    }
+
+    [Fact]
     public void ANewFile_IsSavedByItsWriteBack_OrEmptyAfterTheQuietTime()
     {
         ulong app = Node("app");
