@@ -19,11 +19,21 @@ public sealed class TestMount : IDisposable
         try
         {
             Mount = FuseMount.Start(Tree, Path, options ?? new FuseMountOptions { FsName = "pk-test" });
-            Mount.WaitUntilReady();
         }
         catch
         {
             Directory.Delete(_root, recursive: true);
+            throw;
+        }
+        try
+        {
+            Mount.WaitUntilReady();
+        }
+        catch
+        {
+            // Unmount first: deleting the directory would wait forever on a mount nobody serves.
+            Mount.Dispose();
+            if (!IsMounted(Path)) Directory.Delete(_root, recursive: true);
             throw;
         }
     }
