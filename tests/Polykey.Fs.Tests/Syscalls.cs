@@ -24,10 +24,15 @@ public static partial class Syscalls
         return result >= 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
+    // O_CLOEXEC: tests run in parallel, and a process another test starts meanwhile (or
+    // libfuse's fusermount3 helper) would otherwise inherit the descriptor and keep this
+    // test's mount busy long after the test closed it.
+    private const int O_CLOEXEC = 0x80000;
+
     public static int OpenClose(string path, int flags, uint mode = 0x1A4)
         => Errno(() =>
         {
-            var fd = open(path, flags, mode);
+            var fd = open(path, flags | O_CLOEXEC, mode);
             if (fd >= 0)
                 close(fd);
             return fd;
