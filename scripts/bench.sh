@@ -312,7 +312,8 @@ static char ref[65536], buf[65536];
 
 int main(int argc, char **argv) {
     if (argc != 5) return 2;
-    int writing = strcmp(argv[1], "write") == 0;
+    int syncing = strcmp(argv[1], "writesync") == 0;
+    int writing = syncing || strcmp(argv[1], "write") == 0;
     long n = atol(argv[3]), bad = 0;
     int fd = open(argv[4], O_RDONLY);
     ssize_t len = fd < 0 ? -1 : read(fd, ref, sizeof ref);
@@ -327,6 +328,7 @@ int main(int argc, char **argv) {
             fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
             if (fd < 0) { bad++; continue; }
             if (write(fd, ref, len) != len) bad++;
+            if (syncing && fsync(fd) != 0) bad++;
         } else {
             fd = open(argv[2], O_RDONLY);
             if (fd < 0) { bad++; continue; }
@@ -351,10 +353,12 @@ bad = 0
 start = time.perf_counter()
 for i in range(n):
     try:
-        if mode == "write":
+        if mode in ("write", "writesync"):
             fd = os.open("%s/f%05d" % (target, i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 bad += os.write(fd, ref) != len(ref)
+                if mode == "writesync":
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         else:
@@ -569,9 +573,9 @@ setup_p4() {
 # versions, no fsync; a fresh directory per run), and `pass insert` with git in a shell
 # loop, of which only PASS_BATCHES x PASS_BATCH inserts are timed (1,000 take minutes).
 bench_p4() {
-    local -A ok=([pk]=1 [gocryptfs]=1 [pass]=1)
+    local -A ok=([pk]=1 [gocryptfs]=1 [gcsync]=1 [pass]=1)
     local run samples batch
-    note "P4: $P4_WARMUP warm-up + $P4_RUNS runs of $P4_FILES new files on each of pk, gocryptfs ($LOOP_KIND)"
+    note "P4: $P4_WARMUP warm-up + $P4_RUNS runs of $P4_FILES new files on each of pk, gocryptfs, gocryptfs with fsync ($LOOP_KIND)"
     for ((run = 1; run <= P4_WARMUP + P4_RUNS; run++)); do
         samples=''
         [ "$run" -le "$P4_WARMUP" ] || samples="$WORK/samples/P4"
@@ -579,8 +583,11 @@ bench_p4() {
         mkdir -p "$GC_PLAIN/bench/p4/r$run"
         time_loop P4 "${samples:+$samples.gocryptfs}" 1 write "$GC_PLAIN/bench/p4/r$run" "$P4_FILES" \
             || ok[gocryptfs]=0
+        mkdir -p "$GC_PLAIN/bench/p4-sync/r$run"
+        time_loop P4 "${samples:+$samples.gcsync}" 1 writesync "$GC_PLAIN/bench/p4-sync/r$run" "$P4_FILES" \
+            || ok[gcsync]=0
     done
-    check_p4_gocryptfs "$((P4_WARMUP + P4_RUNS))" || ok[gocryptfs]=0
+    check_p4_gocryptfs "$((P4_WARMUP + P4_RUNS))" || { ok[gocryptfs]=0; ok[gcsync]=0; }
     note "P4: $PASS_BATCHES batches of $PASS_BATCH pass insert (git), scaled to $P4_FILES"
     for ((batch = 1; batch <= PASS_BATCHES; batch++)); do
         time_pass_batch "$batch" >>"$WORK/samples/P4.pass" || ok[pass]=0
@@ -591,6 +598,10 @@ bench_p4() {
         "$((ok[pk] & ok[pass]))" "s/$P4_FILES files" pass
     record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
         "gocryptfs (not versioned)" 2 "$((ok[pk] & ok[gocryptfs]))" "s/$P4_FILES files" gocryptfs
+    # Not a design target: the same guarantee of durability on both sides (gocryptfs
+    # fsyncs each file), to show what the row above compares.
+    record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
+        "gocryptfs + fsync per file (durable, not versioned)" 2 "$((ok[pk] & ok[gcsync]))" "s/$P4_FILES files" gcsync
 }
 
 # p4_pk_run RUN SAMPLES: one pk run of P4 on a fresh copy of the empty keynode, mounted
@@ -643,9 +654,9 @@ check_p4_pk() {
 check_p4_gocryptfs() {
     local runs="$1" bad=0 sample count
     sample="bench/p4/r$runs/f$(printf '%05d' $((P4_FILES / 2)))"
-    count="$(find "$GC_PLAIN/bench/p4" -type f | grep -c .)" || true
-    [ "$count" = $((runs * P4_FILES)) ] \
-        || { note "P4: WRONG OUTPUT: gocryptfs holds $count files, not $runs x $P4_FILES"; bad=1; }
+    count="$(find "$GC_PLAIN/bench/p4" "$GC_PLAIN/bench/p4-sync" -type f | grep -c .)" || true
+    [ "$count" = $((2 * runs * P4_FILES)) ] \
+        || { note "P4: WRONG OUTPUT: gocryptfs holds $count files, not 2 x $runs x $P4_FILES"; bad=1; }
     check_output P4 "cat of $sample in gocryptfs" cat "$GC_PLAIN/$sample" || bad=1
     return "$bad"
 }
@@ -682,7 +693,7 @@ method_notes() {
             P1) echo "- P1: whole-process wall time of \`pk get\` vs \`pass show\` (hyperfine, $WARMUP warm-up + $RUNS runs each); pk reads its key from a file, pass has a warm gpg-agent." ;;
             P2) echo "- P2: whole-process wall time of \`pk set\` (a durable, signed version) vs \`pass insert\` (a git commit), same counts as P1; each run must have made one version." ;;
             P3) echo "- P3: $P3_OPS x open/read/close of the same 1 KiB file in one process, timed by $LOOP_KIND; every read is checked against the value. Per round the four file systems run one after another (the pk mount, the same keynode mounted \`--read-only\`, tmpfs under /dev/shm, gocryptfs); median of µs per open/read/close over $P3_RUNS rounds, after $P3_WARMUP warm-up." ;;
-            P4) echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync. pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes." ;;
+            P4) echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the last row: the same durability as pk, not a design target). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes." ;;
         esac
     done
 }
