@@ -86,14 +86,12 @@ public sealed partial class SecretTree
             if (_buffers.ContainsKey(path) || !viewBefore.IsFile(path)) continue;
             if (!before.TryGetValue(path, out SecretInfo? old) || !_nodes.TryGetNode(path, out ulong node)) continue;
             _nodes.Detach(path);
-            if (!_nodes.Knows(node)) continue;
-            var retired = new RetiredVersion(path, old.Tip, old.Size, old.Modified);
+            if (Retire(node, old) is not { } retired) continue;
             if (_cache.Remove(path, out var cached))
             {
                 if (cached.Tip == old.Tip) retired.Content = cached.Content;
                 else cached.Content.Release();
             }
-            _retired[node] = retired;
         }
     }
 
@@ -110,8 +108,16 @@ public sealed partial class SecretTree
     /// <summary>After an unlink or a rename over a file: its node keeps reading what it showed, for open files.</summary>
     private void RetireRemoved((ulong Node, SecretInfo Secret)? removed)
     {
-        if (removed is not var (node, secret) || !_nodes.Knows(node) || _nodes.PathOf(node) is not null) return;
-        _retired[node] = new RetiredVersion(secret.Path, secret.Tip, secret.Size, secret.Modified);
+        if (removed is var (node, secret) && _nodes.PathOf(node) is null) Retire(node, secret);
+    }
+
+    /// <summary>A node the path no longer has keeps showing <paramref name="version"/> until the kernel forgets it.</summary>
+    private RetiredVersion? Retire(ulong node, SecretInfo version)
+    {
+        if (!_nodes.Knows(node) || _retired.ContainsKey(node)) return null;
+        var retired = new RetiredVersion(version.Path, version.Tip, version.Size, version.Modified);
+        _retired[node] = retired;
+        return retired;
     }
 
     private void ForgetRetired(ulong node)

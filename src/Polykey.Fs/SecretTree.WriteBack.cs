@@ -1,3 +1,5 @@
+using Polykey.Core;
+
 namespace Polykey.Fs;
 
 // Files written without handles: the adapter lets the kernel's page cache collect writes and
@@ -34,14 +36,14 @@ public sealed partial class SecretTree
                     buffer.Dirty = true;
                     buffer.Modified = DateTimeOffset.UtcNow;
                 }
-                if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) SaveWhenQuiet();
-                else SaveWrittenBack(buffer);
             }
             catch (FsException)
             {
                 DiscardUnsaved(buffer, node);
                 throw;
             }
+            if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) SaveWhenQuiet();
+            else SaveOrDiscard(buffer, node);
             return data.Length;
         }
     }
@@ -52,16 +54,21 @@ public sealed partial class SecretTree
         {
             RefuseDiscarded(node);
             string path = PathForWriting(node);
-            if (!_buffers.TryGetValue(path, out WriteBuffer? buffer) || buffer.Handles > 0) return;
-            try
-            {
-                SaveWrittenBack(buffer);
-            }
-            catch (FsException)
-            {
-                DiscardUnsaved(buffer, node);
-                throw;
-            }
+            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0) SaveOrDiscard(buffer, node);
+        }
+    }
+
+    /// <summary>A save someone waits for (close, fsync): on failure its bytes go, and the error reaches them.</summary>
+    private void SaveOrDiscard(WriteBuffer buffer, ulong node)
+    {
+        try
+        {
+            SaveWrittenBack(buffer);
+        }
+        catch (FsException)
+        {
+            DiscardUnsaved(buffer, node);
+            throw;
         }
     }
 
@@ -77,10 +84,9 @@ public sealed partial class SecretTree
         string path = buffer.Path;
         if (buffer.Handles > 0) return; // its last close tries again and reports
         DropBuffer(buffer);
-        var saved = _secretByPath.GetValueOrDefault(path);
+        SecretInfo? saved = _secretByPath.GetValueOrDefault(path);
         _nodes.Detach(path);
-        if (saved is not null && _nodes.Knows(node) && !_retired.ContainsKey(node))
-            _retired[node] = new RetiredVersion(path, saved.Tip, saved.Size, saved.Modified);
+        if (saved is not null) Retire(node, saved);
         if (_nodes.Knows(node)) _discarded.Add(node);
         Changed?.Invoke(new TreeChange(node));
         RaiseInvalidations([path]);
@@ -132,25 +138,28 @@ public sealed partial class SecretTree
         lock (_gate)
         {
             if (_quietSaveTimer is null) return; // disposed meanwhile
-            bool failed = false;
-            foreach (WriteBuffer buffer in PendingBuffers())
-            {
-                try
-                {
-                    SaveWrittenBack(buffer);
-                }
-                catch (FsException)
-                {
-                    // Kept in memory, still shown by the mount, and tried again after the next quiet time.
-                    failed = true;
-                }
-            }
-            if (failed) SaveWhenQuiet();
+            // A failed one stays in memory, still shown by the mount, and is tried again later.
+            if (!SaveAllPending()) SaveWhenQuiet();
         }
     }
 
-    private List<WriteBuffer> PendingBuffers() =>
-        _buffers.Values.Where(b => b.Handles == 0 && b.Dirty && !b.Scratch && !b.Detached).ToList();
+    /// <summary>False when some pending buffer could not be saved (it is kept).</summary>
+    private bool SaveAllPending()
+    {
+        bool saved = true;
+        foreach (WriteBuffer buffer in _buffers.Values.Where(b => b.Handles == 0 && b.Dirty && !b.Scratch && !b.Detached).ToList())
+        {
+            try
+            {
+                SaveWrittenBack(buffer);
+            }
+            catch (FsException)
+            {
+                saved = false;
+            }
+        }
+        return saved;
+    }
 
     /// <summary>The bytes a handle-less buffer holds for a node, while one waits to be saved.</summary>
     private bool TryReadPending(ulong node, long offset, Span<byte> destination, out int count)
@@ -161,20 +170,11 @@ public sealed partial class SecretTree
         return true;
     }
 
+    /// <summary>At unmount: what waits for the quiet time is saved now (with the keynode unwritable, it is lost).</summary>
     private void StopQuietSaves()
     {
         _quietSaveTimer?.Dispose();
         _quietSaveTimer = null;
-        foreach (WriteBuffer buffer in PendingBuffers())
-        {
-            try
-            {
-                SaveWrittenBack(buffer);
-            }
-            catch (FsException)
-            {
-                // Unmounting with the keynode unwritable: nothing more can be done with the bytes.
-            }
-        }
+        SaveAllPending();
     }
 }

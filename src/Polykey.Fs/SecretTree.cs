@@ -90,8 +90,6 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             if (change.Size is { } size)
             {
                 if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
-                WriteBuffer? openBuffer = handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) ? open.Buffer : null;
-                if (openBuffer is null && _buffers.TryGetValue(path, out WriteBuffer? shared) && shared.Handles > 0) openBuffer = shared;
                 if (handle == 0)
                 {
                     // Open without a handle (O_TRUNC, ftruncate): the write-back that follows saves it.
@@ -99,7 +97,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                     lock (buffer) Truncate(buffer, size);
                     SaveWhenQuiet();
                 }
-                else if (openBuffer is not null)
+                else if (OpenBuffer(path, handle) is { } openBuffer)
                 {
                     // The file is open: the change is saved with its next flush or last close.
                     lock (openBuffer) Truncate(openBuffer, size);
@@ -122,6 +120,13 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             // Mode and times are those of the keynode (0600/0700, the version's time): accepted, not stored.
             return Info(node, path);
         }
+    }
+
+    /// <summary>The write buffer a handle (or, failing that, any open handle) has for a path.</summary>
+    private WriteBuffer? OpenBuffer(string path, ulong? handle)
+    {
+        if (handle is { } h && _handles.TryGetValue(h, out OpenHandle? open) && open.Buffer is { } own) return own;
+        return _buffers.TryGetValue(path, out WriteBuffer? shared) && shared.Handles > 0 ? shared : null;
     }
 
     public IReadOnlyList<DirectoryEntry> ReadDirectory(ulong node)
