@@ -1,0 +1,26 @@
+namespace Polykey.Core;
+
+/// <summary>
+/// Every length pk reads from a keynode, a stream or a file is checked against one of these
+/// before it is trusted (docs/keynode-format.md, "Limits").
+/// </summary>
+public static class Limits
+{
+    /// <summary>The largest value any writer may store; readers refuse objects that would hold more.</summary>
+    public const long MaxValueBytes = 1L << 30;
+
+    /// <summary>What `pk set` and the mount accept unless told otherwise (`--max-size`).</summary>
+    public const long DefaultMaxValueBytes = 64L << 20;
+
+    /// <summary>A passphrase file or stream longer than this is refused, not read on.</summary>
+    public const int MaxPassphraseBytes = 4096;
+
+    /// <summary>Members read whole into memory (header, owner key, sealed key, refs, change records).</summary>
+    public const int MaxSmallMemberBytes = 64 << 10;
+
+    /// <summary>Commits and trees: a few hundred bytes each when pk writes them.</summary>
+    public const int MaxMetadataObjectBytes = 1 << 20;
+
+    /// <summary>How long a command waits for another process's writer lock before giving up.</summary>
+    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(30);
+}
