@@ -24,30 +24,41 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
 
     /// <summary>
     /// Null when the move is allowed, else why not (one line, no secret content).
-    /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is.
+    /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is;
+    /// <paramref name="meaningProblem"/> says why a commit does not belong where the ref puts it
+    /// (its signed history id and version number), or null when it does.
     /// </summary>
-    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf)
+    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf, Func<ObjectId, Commit, string?> meaningProblem)
     {
         if (accepted == candidate) return null;
         var walked = new List<ObjectId>();
+        var byOwner = new List<ObjectId>();
         for (ObjectId? at = candidate; at is { } id; )
         {
-            if (id == accepted || _verified.Contains(id) && accepted is null) break;
+            if (id == accepted) break;
             (Commit commit, string? signature, byte[] payload) = readCommit(id);
-            if (!_verified.Contains(id))
+            if (meaningProblem(id, commit) is { } problem) return problem;
+            if (_verified.Contains(id))
+            {
+                // Verified earlier, with its ancestors: only the walk back to the accepted tip is left.
+                if (accepted is null) break;
+            }
+            else
             {
                 if (signature is null) return $"commit {id} is not signed";
                 Identity? writer = writerOf(id, commit);
                 if (writer is null || !CommitSignature.Verify(payload, signature, writer))
                     return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
-                if (writer.Fingerprint == ownerFingerprint) _newlyVerifiedByOwner.Add(id);
+                if (writer.Fingerprint == ownerFingerprint) byOwner.Add(id);
             }
             walked.Add(id);
             at = commit.Parent;
             if (at is null && accepted is not null)
                 return $"commit {candidate} does not descend from the accepted version {accepted} (an older version replayed, or history rewritten)";
         }
+        // Only a whole walk counts: a commit is remembered with the ancestors that make it acceptable.
         foreach (ObjectId id in walked) _verified.Add(id);
+        _newlyVerifiedByOwner.AddRange(byOwner);
         return null;
     }
 

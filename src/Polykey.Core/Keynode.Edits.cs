@@ -86,7 +86,7 @@ public sealed partial class Keynode
                 {
                     if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.ToList());
                     else _validator?.Trust(_ownVersions.Keys);
-                    Change written = _file.WriteChange(_state.End, members, now);
+                    Change written = _file.WriteChange(_state.End, _state.WriteAt, members, now);
                     // Bytes we just built and made durable need no hashing on the way back in.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
                     ReadNewChanges();
@@ -146,7 +146,7 @@ public sealed partial class Keynode
             {
                 _pendingAccess = access.List;
                 ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
-                return Version(_accessHistory ?? VersionBuilder.NewSecretId(), tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(),
+                return Version(Id, tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(),
                     VersionKind.AccessList, signer, now, [Owner]);
             }
             default:
@@ -156,7 +156,8 @@ public sealed partial class Keynode
 
     private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers)
     {
-        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, parent, path, value, kind, now, signer, readers);
+        long sequence = parent is { } p ? SequenceOf(p) + 1 : 1;
+        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, parent, sequence, path, value, kind, now, signer, readers);
         // We signed it and know what it holds: reading it back need not verify or decrypt it again.
         _ownVersions[tip] = (path, value.Length, kind);
         return members;

@@ -179,7 +179,9 @@ public sealed partial class Keynode
     {
         if (!_state.TryGetObject(id, out TarMember member))
             throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
-        (ObjectType type, byte[] content) = LooseObject.Decode(id, _file.ReadData(member));
+        if (member.Size > LooseObject.MaxObjectBytes(expected))
+            throw PolykeyException.Failed($"git object {id} in {Path} is larger than any {expected} pk writes ({member.Size} bytes)", "run 'pk verify' for a full report");
+        (ObjectType type, byte[] content) = LooseObject.Decode(id, _file.ReadData(member), LooseObject.MaxObjectBytes(expected));
         if (type != expected) throw PolykeyException.Failed($"git object {id} in {Path} is a {type}, not a {expected}");
         return content;
     }
@@ -194,12 +196,17 @@ public sealed partial class Keynode
         lock (_gate)
         {
             var problems = new List<string>(Warnings);
+            problems.AddRange(_state.Unaccounted);
             int objects = 0, versions = 0;
             foreach (ObjectId id in _state.ObjectIds)
             {
                 objects++;
                 _state.TryGetObject(id, out TarMember member);
-                try { LooseObject.Decode(id, _file.ReadData(member)); }
+                try
+                {
+                    if (member.Size > LooseObject.MaxObjectBytes(ObjectType.Blob)) throw PolykeyException.Failed($"git object {id} in {Path} is larger than any object pk writes");
+                    LooseObject.Decode(id, _file.ReadData(member));
+                }
                 catch (PolykeyException e) { problems.Add(e.Message); }
             }
             foreach ((string id, ObjectId tip) in _accepted)

@@ -18,7 +18,13 @@ public sealed partial class Keynode : IDisposable
     private SecretIndex? _index;
     private HistoryValidator? _validator;
     private readonly string? _cacheDirectory;
+    private readonly string? _stateDirectory;
+    private readonly bool _legacyAllowed;
     private VerifiedCommitCache? _verifiedCache;
+    private ReaderPins? _pins;
+    // Set when this open took changes on the remembered scan point without hashing them.
+    private bool _scannedOnTrust;
+    private bool _refusedSomething;
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
@@ -27,11 +33,13 @@ public sealed partial class Keynode : IDisposable
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
     private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
 
-    private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory)
+    private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory, string? stateDirectory, bool legacyAllowed = false)
     {
         _file = file;
         _credential = credential;
         _cacheDirectory = cacheDirectory;
+        _stateDirectory = stateDirectory;
+        _legacyAllowed = legacyAllowed;
     }
 
     public string Path => _file.Path;
@@ -45,7 +53,8 @@ public sealed partial class Keynode : IDisposable
     /// Creates a keynode. With a passphrase, a new owner identity is generated and sealed inside
     /// the file; with a key file, that key becomes the owner and stays outside the file.
     /// </summary>
-    public static Keynode Create(string path, string label, Credential credential, string? cacheDirectory = null)
+    /// <param name="stateDirectory">Where to pin the owner and access list (e.g. $XDG_STATE_HOME); null pins nothing.</param>
+    public static Keynode Create(string path, string label, Credential credential, string? cacheDirectory = null, string? stateDirectory = null)
     {
         SecretIdentity owner;
         var members = new List<PendingMember> { new(KeynodeLayout.HeaderMember, KeynodeLayout.Header(VersionBuilder.NewSecretId())) };
@@ -67,20 +76,31 @@ public sealed partial class Keynode : IDisposable
         }
         members.AddRange(KeynodeLayout.GitSkeleton());
         KeynodeFile file = KeynodeFile.Create(path, members, DateTimeOffset.UtcNow);
-        var keynode = new Keynode(file, credential, cacheDirectory) { _identity = owner };
-        keynode.Load();
+        var keynode = new Keynode(file, credential, cacheDirectory, stateDirectory) { _identity = owner };
+        keynode.Load(trustScanCache: true);
         return keynode;
     }
 
     /// <param name="cacheDirectory">Where to remember what was verified (e.g. $XDG_CACHE_HOME); null remembers nothing.</param>
-    public static Keynode Open(string path, Credential? credential, string? cacheDirectory = null)
+    /// <param name="stateDirectory">Where this reader pins the owner and access list (e.g. $XDG_STATE_HOME); null pins nothing.</param>
+    public static Keynode Open(string path, Credential? credential, string? cacheDirectory = null, string? stateDirectory = null) =>
+        Open(path, credential, cacheDirectory, stateDirectory, legacyAllowed: false, trustScanCache: true);
+
+    private static Keynode Open(string path, Credential? credential, string? cacheDirectory, string? stateDirectory, bool legacyAllowed, bool trustScanCache)
     {
         KeynodeFile file = KeynodeFile.Open(path);
-        var keynode = new Keynode(file, credential, cacheDirectory);
+        var keynode = new Keynode(file, credential, cacheDirectory, stateDirectory, legacyAllowed);
         try
         {
-            keynode.Load();
+            keynode.Load(trustScanCache);
             return keynode;
+        }
+        catch (RescanNeeded)
+        {
+            // Something was refused in changes taken on the scan cache's word: hash them all, so
+            // the answer is the one a reader without the cache gets.
+            keynode.Dispose();
+            return Open(path, credential, cacheDirectory, stateDirectory, legacyAllowed, trustScanCache: false);
         }
         catch
         {
@@ -89,24 +109,37 @@ public sealed partial class Keynode : IDisposable
         }
     }
 
-    private void Load()
+    private sealed class RescanNeeded : Exception;
+
+    private void Load(bool trustScanCache)
     {
         if (PeekKeynodeId() is { } peeked)
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
-            _checkedUpTo = _verifiedCache.LoadScanPoint();
-            _savedScanOffset = _checkedUpTo?.Offset ?? -1;
+            _checkedUpTo = trustScanCache ? _verifiedCache.LoadScanPoint() : null;
+            _scannedOnTrust = _checkedUpTo is not null;
+            _savedScanOffset = _verifiedCache.LoadScanPoint()?.Offset ?? -1;
         }
         using (_file.LockShared()) ReadNewChanges();
         if (_state.KeynodeId is null || _state.OwnerPublicKey is null)
-            throw _state.End.Offset == 0 && _state.KeynodeId is null
+            throw _state.KeynodeId is null
                 ? KeynodeLayout.NotAKeynode(Path)
-                : PolykeyException.Failed($"keynode {Path} has no owner key", "run 'pk verify' for a full report");
+                : PolykeyException.Failed($"keynode {Path} has no owner key in its first change", "run 'pk verify' for a full report");
+        if (_state.FormatVersion == KeynodeLayout.LegacyFormatVersion && !_legacyAllowed)
+            throw PolykeyException.Failed($"keynode {Path} uses format 1, whose versions do not name their history, so replayed versions cannot be told apart",
+                $"upgrade it once with 'pk upgrade -k {Path}' (needs the owner's key; the old file is kept beside it)");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
+        _pins = ReaderPins.For(_stateDirectory, Id);
+        if (_pins.Owner is { } pinned && pinned != Owner.Fingerprint)
+            throw PolykeyException.Failed(
+                $"keynode {Path} now names owner {Owner.Fingerprint}, but this user pinned owner {pinned} for it: the file was replaced by another keynode with the same id",
+                $"if you replaced it on purpose, remove {_pins.Location} and open it again");
         _validator = new HistoryValidator(ReadSignedCommit, Owner.Fingerprint);
         _verifiedCache ??= VerifiedCommitCache.For(_cacheDirectory, Id);
         _validator.Trust(_verifiedCache.Load());
         AcceptMovedHistories();
+        if (_scannedOnTrust && _refusedSomething) throw new RescanNeeded();
+        PinAccessList(atOpen: true);
         RememberScanPoint();
     }
 
@@ -127,7 +160,7 @@ public sealed partial class Keynode : IDisposable
             byte[] head = new byte[1024];
             if (RandomAccess.Read(_file.Handle, head, 0) < 1024) return null;
             if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
-            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path);
+            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path).Id;
         }
         catch (PolykeyException)
         {
@@ -152,7 +185,7 @@ public sealed partial class Keynode : IDisposable
             string? problem;
             try
             {
-                problem = _validator.Check(accepted, candidate, WriterOf);
+                problem = _validator.Check(accepted, candidate, WriterOf, (commitId, commit) => MeaningProblem(id, commitId, commit));
             }
             catch (PolykeyException e)
             {
@@ -161,15 +194,17 @@ public sealed partial class Keynode : IDisposable
             if (problem is null)
             {
                 _accepted[id] = candidate;
-                if (KindOfCommit(candidate) == VersionKind.AccessList) _accessHistory = id;
+                if (IsAccessHistory(id, candidate)) _accessHistory = id;
                 else if (_index is not null) IndexHistory(_index, id);
                 continue;
             }
+            _refusedSomething = true;
             string warning = $"refused a change to secret history {id[..8]}: {problem}";
             if (!Warnings.Contains(warning)) Warnings.Add(warning);
         }
         _unchecked.Clear();
         _verifiedCache?.Append(_validator.TakeNewlyVerifiedByOwner());
+        if (_pins is not null) PinAccessList(atOpen: false);
     }
 
     // Reads changes others committed since we last looked; updates the index for moved refs.
@@ -178,18 +213,32 @@ public sealed partial class Keynode : IDisposable
         ScanResult scan = _file.ReadChanges(_state.End, _checkedUpTo);
         if (scan.Changes.Count > 0 && _state.End.Offset == 0 && scan.Changes[0].Members.FirstOrDefault().Name != KeynodeLayout.HeaderMember)
             throw KeynodeLayout.NotAKeynode(Path);
+        if (scan.Changes.Count > 0 && _state.End.Offset == 0)
+        {
+            // The first change fixes what the keynode is: its header and owner are not up for refusal.
+            var first = new List<string>();
+            var state = new KeynodeState();
+            state.Apply(scan with { Changes = [scan.Changes[0]] }, Path, first);
+            if (first.Count > 0) throw PolykeyException.Failed($"keynode {Path} has a malformed first change: {first[0]}", "restore the file from a backup");
+        }
         if (scan.Changes.Count == 0 && _state.End.Offset == 0)
-            throw LooksLikeKeynode(scan.Bytes)
+            throw LooksLikeKeynode()
                 ? PolykeyException.Failed($"keynode {Path} is incomplete: its first change was never finished",
                     "the file was cut while 'pk init' wrote it; create it again or restore a backup")
                 : KeynodeLayout.NotAKeynode(Path);
-        if (scan.TailWarning is not null && !Warnings.Contains(scan.TailWarning)) Warnings.Add(scan.TailWarning);
-        _unchecked.AddRange(_state.Apply(scan, Path));
+        foreach (string warning in scan.Warnings.Where(w => !Warnings.Contains(w))) Warnings.Add(warning);
+        var refused = new List<string>();
+        _unchecked.AddRange(_state.Apply(scan, Path, refused));
+        foreach (string warning in refused.Where(w => !Warnings.Contains(w))) Warnings.Add(warning);
+        if (refused.Count > 0) _refusedSomething = true;
         AcceptMovedHistories();
     }
 
-    private static bool LooksLikeKeynode(byte[] bytes) =>
-        TarHeader.TryParse(bytes) is { Name: KeynodeLayout.HeaderMember };
+    private bool LooksLikeKeynode()
+    {
+        byte[] first = new byte[TarHeader.BlockSize];
+        return RandomAccess.Read(_file.Handle, first, 0) == first.Length && TarHeader.TryParse(first) is { Name: KeynodeLayout.HeaderMember };
+    }
 
     /// <summary>Picks up changes made by other processes since the last read.</summary>
     public void Refresh()
@@ -225,7 +274,9 @@ public sealed partial class Keynode : IDisposable
             Credential.KeyFile keyFile => throw PolykeyException.Denied(
                 $"identity {keyFile.Identity.Public.Fingerprint} from {keyFile.Source} holds no key for {Path}",
                 $"the keynode's owner is {Owner.Fingerprint}"),
-            Credential.Passphrase passphrase => UnsealOwnerKey(passphrase),
+            Credential.Passphrase passphrase => UnsealOwnerKey(passphrase) is var unsealed && unsealed.Public.Fingerprint == Owner.Fingerprint
+                ? unsealed
+                : throw PolykeyException.Failed($"the sealed key in {Path} is not the key of its owner {Owner.Fingerprint}", "run 'pk verify' for a full report"),
             _ => throw new InvalidOperationException(),
         };
         return _identity;

@@ -34,7 +34,7 @@ public sealed class VerifyTests : IDisposable
 
         using (KeynodeFile file = KeynodeFile.Open(_node.Path))
         using (file.LockExclusive())
-            file.WriteChange(file.ReadChanges(ScanPoint.Origin).End,
+            file.WriteChange(file.ReadChanges(ScanPoint.Origin),
                 [new PendingMember("refs/secrets/" + secretId, Encoding.ASCII.GetBytes(oldCommit + "\n"))], DateTimeOffset.UtcNow);
 
         PkResult get = Pk.Ok(_node.Run("get", "prod/key"));

@@ -28,14 +28,7 @@ public sealed class AccessTests : IDisposable
     private byte[] CurrentMessage(string path, int? version)
     {
         string commit = version is null ? _node.List().Single(s => s.Path == path).Tip : _node.Log(path)[version.Value - 1].CommitId;
-        using KeynodeFile file = KeynodeFile.Open(_node.Path);
-        var state = new KeynodeState();
-        state.Apply(file.ReadChanges(ScanPoint.Origin), _node.Path);
-        byte[] Read(ObjectId id)
-        {
-            state.TryGetObject(id, out TarMember member);
-            return LooseObject.Decode(id, file.ReadData(member)).Content;
-        }
+        byte[] Read(ObjectId id) => RawKeynode.ReadObject(_node.Path, id);
         Commit c = Commit.Decode(new ObjectId(commit), Read(new ObjectId(commit))).Commit;
         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(Read(c.Tree));
         VersionBuilder.KindOf(tree, out ObjectId blob);
@@ -134,21 +127,13 @@ public sealed class AccessTests : IDisposable
 
     private VersionKind? KindOf(ObjectId commit)
     {
-        using KeynodeFile file = KeynodeFile.Open(_node.Path);
-        var state = new KeynodeState();
-        state.Apply(file.ReadChanges(ScanPoint.Origin), _node.Path);
-        state.TryGetObject(commit, out TarMember member);
-        Commit c = Commit.Decode(commit, LooseObject.Decode(commit, file.ReadData(member)).Content).Commit;
-        state.TryGetObject(c.Tree, out TarMember treeMember);
-        return VersionBuilder.KindOf(Tree.Decode(LooseObject.Decode(c.Tree, file.ReadData(treeMember)).Content), out _);
+        Commit c = RawKeynode.ReadCommit(_node.Path, commit);
+        return VersionBuilder.KindOf(Tree.Decode(RawKeynode.ReadObject(_node.Path, c.Tree)), out _);
     }
 
     private ObjectId TipOf(string id)
     {
-        using KeynodeFile file = KeynodeFile.Open(_node.Path);
-        var state = new KeynodeState();
-        state.Apply(file.ReadChanges(ScanPoint.Origin), _node.Path);
-        return state.SecretRefs[id];
+        return RawKeynode.State(_node.Path).SecretRefs[id];
     }
 
     private void AppendSignedBy(SecretIdentity signer, string path, string value)
@@ -160,10 +145,8 @@ public sealed class AccessTests : IDisposable
 
     private void AppendVersion(SecretIdentity signer, string id, ObjectId parent, string path, byte[] value, VersionKind kind)
     {
-        (_, List<PendingMember> members) = VersionBuilder.Build(id, parent, path, value, kind, DateTimeOffset.UtcNow, signer, [TestFiles.Owner.Public, signer.Public]);
-        using KeynodeFile file = KeynodeFile.Open(_node.Path);
-        using (file.LockExclusive())
-            file.WriteChange(file.ReadChanges(ScanPoint.Origin).End, members, DateTimeOffset.UtcNow);
+        (_, List<PendingMember> members) = VersionBuilder.Build(id, parent, RawKeynode.NextSequence(_node.Path, parent), path, value, kind, DateTimeOffset.UtcNow, signer, [TestFiles.Owner.Public, signer.Public]);
+        RawKeynode.Append(_node.Path, members);
     }
 
     public void Dispose()

@@ -33,7 +33,7 @@ public sealed class WriteEnforcementTests : IDisposable
     public void UnsignedCommit_IsRefused()
     {
         Commit good = ReadCommit(_goodTip);
-        var forged = new Commit(good.Tree, _goodTip, TestFiles.Owner.Public.Fingerprint, DateTimeOffset.UtcNow, Commit.StandardMessage);
+        var forged = new Commit(good.Tree, _goodTip, TestFiles.Owner.Public.Fingerprint, DateTimeOffset.UtcNow, new HistoryBinding(_secretId, 3).Message());
         (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, forged.Payload());
         HandAppend([new PendingMember(id.LoosePath, compressed), RefUpdate(id)]);
         AssertRefusedAndGoodHistoryReadable("is not signed");
@@ -43,7 +43,7 @@ public sealed class WriteEnforcementTests : IDisposable
     public void CommitSignedByAnotherKey_IsRefused()
     {
         SecretIdentity intruder = SecretIdentity.Generate("intruder");
-        (_, List<PendingMember> members) = VersionBuilder.Build(_secretId, _goodTip, "prod/db/password", "evil"u8,
+        (_, List<PendingMember> members) = VersionBuilder.Build(_secretId, _goodTip, 3, "prod/db/password", "evil"u8,
             VersionKind.Value, DateTimeOffset.UtcNow, intruder, [TestFiles.Owner.Public]);
         HandAppend(members);
         AssertRefusedAndGoodHistoryReadable("not signed by a key allowed to write");
@@ -85,18 +85,12 @@ public sealed class WriteEnforcementTests : IDisposable
 
     private void HandAppend(IReadOnlyList<PendingMember> members)
     {
-        using KeynodeFile file = KeynodeFile.Open(_path);
-        using (file.LockExclusive())
-            file.WriteChange(file.ReadChanges(ScanPoint.Origin).End, members, DateTimeOffset.UtcNow);
+        RawKeynode.Append(_path, members);
     }
 
     private Commit ReadCommit(ObjectId id)
     {
-        using KeynodeFile file = KeynodeFile.Open(_path);
-        var state = new KeynodeState();
-        state.Apply(file.ReadChanges(ScanPoint.Origin), _path);
-        state.TryGetObject(id, out TarMember member);
-        return Commit.Decode(id, LooseObject.Decode(id, file.ReadData(member)).Content).Commit;
+        return RawKeynode.ReadCommit(_path, id);
     }
 
     public void Dispose() => _files.Dispose();

@@ -13,7 +13,7 @@ internal static class VerifyCommand
         {
             // Opened directly, not through Session.Open: what opening refused belongs in the report, not in warnings.
             var session = new Session(parse, options);
-            using Keynode keynode = Keynode.Open(session.KeynodePath, session.Credential(forInit: false));
+            using Keynode keynode = Keynode.Open(session.KeynodePath, session.Credential(forInit: false), cacheDirectory: null, Session.StateDirectory);
             VerifyReport report = keynode.Verify();
             if (parse.GetValue(json))
             {

@@ -10,6 +10,8 @@ namespace Polykey.Core.Git;
 public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFingerprint, DateTimeOffset Time, string Message)
 {
     public const string StandardMessage = "polykey version\n";
+    // 9999-12-31T23:59:59Z: the last second a DateTimeOffset can hold.
+    private const long MaxUnixSeconds = 253402300799;
     private const string AuthorName = "polykey";
 
     /// <summary>The bytes that are signed: the commit without its gpgsig header.</summary>
@@ -112,7 +114,7 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
         int open = value.IndexOf('<'), close = value.IndexOf('>');
         if (open < 0 || close < open) throw Malformed(id, "a malformed committer");
         string[] rest = value[(close + 1)..].Trim().Split(' ');
-        if (!long.TryParse(rest[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long seconds))
+        if (!long.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) || seconds > MaxUnixSeconds)
             throw Malformed(id, "a malformed time");
         return (value[(open + 1)..close], DateTimeOffset.FromUnixTimeSeconds(seconds));
     }

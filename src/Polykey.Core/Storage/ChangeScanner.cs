@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
-
 namespace Polykey.Core.Storage;
 
-/// <summary>A tar member of a committed change: its name and where its data lies in the file.</summary>
-internal readonly record struct TarMember(string Name, long DataOffset, long Size);
+/// <summary>A tar member of a committed change: its name, type and where its data lies; small members carry their data.</summary>
+internal readonly record struct TarMember(string Name, long DataOffset, long Size, char Type = TarHeader.RegularFile, byte[]? Inline = null);
 
 /// <summary>One committed change: the members it added, in order.</summary>
 internal sealed record Change(long Sequence, long Start, long End, IReadOnlyList<TarMember> Members, byte[] RecordHash);
@@ -14,31 +12,40 @@ internal readonly record struct ScanPoint(long Offset, long Sequence, byte[] Rec
     public static ScanPoint Origin => new(0, 0, new byte[32]);
 }
 
-/// <summary>The changes found, with the bytes they were read from (so small members need no second read).</summary>
-internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, string? TailWarning, byte[] Bytes, long BaseOffset)
-{
-    public ReadOnlySpan<byte> Data(TarMember member) => Bytes.AsSpan((int)(member.DataOffset - BaseOffset), (int)member.Size);
-}
+/// <summary>
+/// The changes found after a point. <see cref="WriteAt"/> is where the next change may start:
+/// the end of the last change when only zeros follow it, else past every non-zero byte, so a
+/// writer never overwrites what it cannot account for. <see cref="Unaccounted"/> names bytes
+/// that belong to no change (reported by verify).
+/// </summary>
+internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, long WriteAt, IReadOnlyList<string> Warnings, IReadOnlyList<string> Unaccounted);
 
 /// <summary>
-/// Reads changes from raw keynode bytes. Stops at the last complete change: a torn or damaged
-/// final change is ignored (it was never acknowledged), but damage followed by later changes
-/// is corruption and fails loudly.
+/// Reads changes from a keynode file. A change counts when its closing record chains to the
+/// previous one and its hash matches. After the last counted change, the rest is searched for
+/// change records at any byte: a record that continues the chain further on means the bytes in
+/// between belong to no change (a gap, reported); any other record means damage followed by
+/// later changes, which is corruption and fails loudly; no record at all is an unfinished
+/// append (a crash or a cut copy), which reads as the last counted change.
 /// </summary>
 internal static class ChangeScanner
 {
+    private const int MaxRecordBytes = 4096;
+    // A partial member at the end is completed with zeros before the next change (so tar stays in step) only up to this much.
+    private const long MaxZeroFill = 64L << 20;
+
     /// <param name="checkedUpTo">
     /// A change end this process (or an earlier one, through the cache) already hashed: changes
     /// ending at or before it are taken on their record chain alone. If the record found there
     /// is not the one remembered, the scan starts over with every hash checked.
     /// </param>
-    public static ScanResult Scan(byte[] bytes, long baseOffset, ScanPoint from, string fileLabel, ScanPoint? checkedUpTo = null)
+    public static ScanResult Scan(BlockReader reader, ScanPoint from, string fileLabel, ScanPoint? checkedUpTo = null)
     {
         if (checkedUpTo is { } trusted && trusted.Offset > from.Offset)
         {
             try
             {
-                ScanResult fast = ScanOnce(bytes, baseOffset, from, fileLabel, trusted);
+                ScanResult fast = ScanOnce(reader, from, fileLabel, trusted);
                 bool reached = fast.Changes.Any(c => c.End == trusted.Offset && c.Sequence == trusted.Sequence && c.RecordHash.AsSpan().SequenceEqual(trusted.RecordHash));
                 if (reached) return fast;
             }
@@ -47,79 +54,156 @@ internal static class ChangeScanner
                 // Whatever is wrong, the full scan below finds it and says so.
             }
         }
-        return ScanOnce(bytes, baseOffset, from, fileLabel, null);
+        return ScanOnce(reader, from, fileLabel, null);
     }
 
-    private static ScanResult ScanOnce(byte[] bytes, long baseOffset, ScanPoint from, string fileLabel, ScanPoint? trusted)
+    private static ScanResult ScanOnce(BlockReader reader, ScanPoint from, string fileLabel, ScanPoint? trusted)
     {
         var changes = new List<Change>();
-        var members = new List<TarMember>();
+        var warnings = new List<string>();
+        var unaccounted = new List<string>();
         ScanPoint point = from;
-        long pos = from.Offset;
-        string? stopReason = null;
-
+        long start = from.Offset;
         while (true)
         {
-            long rel = pos - baseOffset;
-            if (rel + TarHeader.BlockSize > bytes.Length)
-            {
-                if (rel < bytes.Length || members.Count > 0) stopReason = "the file ends inside a change";
-                break;
-            }
-            ReadOnlySpan<byte> block = bytes.AsSpan((int)rel, TarHeader.BlockSize);
-            if (TarHeader.IsZeroBlock(block))
-            {
-                if (members.Count > 0) stopReason = "a change has no closing record";
-                break;
-            }
-            TarHeader? header = TarHeader.TryParse(block);
-            if (header is null) { stopReason = "a damaged tar header"; break; }
-            long dataOffset = pos + TarHeader.BlockSize;
-            long next = dataOffset + TarHeader.Padded(header.Value.Size);
-            if (next - baseOffset > bytes.Length) { stopReason = "the file ends inside a member"; break; }
+            int before = changes.Count;
+            (long stopAt, string? reason) = ReadRun(reader, ref point, start, trusted, changes);
+            if (reason is null) return new ScanResult(changes, point, point.Offset, warnings, unaccounted);
+            if (point.Offset == 0 && TarHeader.TryParse(reader.Read(0, Math.Min(TarHeader.BlockSize, (int)Math.Min(reader.Length, TarHeader.BlockSize)))) is not { Name: KeynodeLayout.HeaderMember })
+                return new ScanResult(changes, point, point.Offset, warnings, unaccounted); // not a keynode: nothing to search
+            if (start != point.Offset && changes.Count == before)
+                throw Corrupt(fileLabel, stopAt, reason, start); // a continuation that was found but does not read
 
-            if (header.Value.Name == TxnRecord.MemberName)
+            Continuation next = FindContinuation(reader, point);
+            if (next.CorruptAt is { } recordAt) throw Corrupt(fileLabel, stopAt, reason, recordAt);
+            if (next.Start is { } gapEnd)
             {
-                ReadOnlySpan<byte> recordBytes = bytes.AsSpan((int)(dataOffset - baseOffset), (int)header.Value.Size);
-                TxnRecord? record = TxnRecord.TryParse(recordBytes);
-                if (record is null || record.Start != point.Offset || record.Sequence != point.Sequence + 1
-                    || !record.PreviousRecordHash.AsSpan().SequenceEqual(point.RecordHash)
-                    || (next > (trusted?.Offset ?? 0) && !Digests.Sha256(bytes.AsSpan((int)(point.Offset - baseOffset), (int)(pos - point.Offset))).AsSpan().SequenceEqual(record.ContentHash)))
-                {
-                    stopReason = "a change whose checksum does not match";
-                    break;
-                }
+                unaccounted.Add($"bytes {point.Offset} to {gapEnd} ({gapEnd - point.Offset} bytes) before change {point.Sequence + 1} belong to no change: an unfinished write, or bytes another program added; they are ignored");
+                start = gapEnd;
+                continue;
+            }
+            if (next.DamagedLast)
+                warnings.Add($"the last change in {fileLabel} (from byte {point.Offset}) is damaged and was ignored");
+            long dataEnd = reader.EndOfData(point.Offset);
+            if (dataEnd == point.Offset) return new ScanResult(changes, point, point.Offset, warnings, unaccounted);
+            if (!next.DamagedLast)
+                unaccounted.Add($"bytes {point.Offset} to {dataEnd} ({dataEnd - point.Offset} bytes) after the last change belong to no change: an unfinished write, or bytes another program appended; they are ignored");
+            return new ScanResult(changes, point, WritePointAfter(reader, point.Offset, dataEnd), warnings, unaccounted);
+        }
+    }
+
+    /// <summary>Takes changes from <paramref name="start"/> while they count; returns where and why it stopped (null reason: a clean end).</summary>
+    private static (long StopAt, string? Reason) ReadRun(BlockReader reader, ref ScanPoint point, long start, ScanPoint? trusted, List<Change> changes)
+    {
+        var members = new List<TarMember>();
+        long pos = start;
+        long changeStart = start;
+        while (true)
+        {
+            if (pos + TarHeader.BlockSize > reader.Length)
+                return (pos, pos < reader.Length || members.Count > 0 ? "the file ends inside a change" : null);
+            ReadOnlySpan<byte> block = reader.Read(pos, TarHeader.BlockSize);
+            if (TarHeader.IsZeroBlock(block))
+                return (pos, members.Count > 0 ? "a change has no closing record" : "the end-of-archive blocks");
+            if (TarHeader.TryParse(block) is not { } header) return (pos, "a damaged tar header");
+            long dataOffset = pos + TarHeader.BlockSize;
+            if (TarHeader.Padded(header.Size) > reader.Length - dataOffset) return (pos, "the file ends inside a member");
+            long next = dataOffset + TarHeader.Padded(header.Size);
+
+            if (header.Name == TxnRecord.MemberName)
+            {
+                TxnRecord? record = ReadRecord(reader, header, dataOffset, out byte[]? recordBytes);
+                bool counts = record is not null && record.Start == changeStart && record.Sequence == point.Sequence + 1
+                    && record.PreviousRecordHash.AsSpan().SequenceEqual(point.RecordHash)
+                    && (next <= (trusted?.Offset ?? 0) || reader.Sha256(changeStart, pos).AsSpan().SequenceEqual(record.ContentHash));
+                if (!counts) return (pos, "a change whose record does not match");
                 byte[] recordHash = TxnRecord.HashOf(recordBytes);
-                changes.Add(new Change(record.Sequence, point.Offset, next, members.ToArray(), recordHash));
+                changes.Add(new Change(record!.Sequence, changeStart, next, members.ToArray(), recordHash));
                 members.Clear();
                 point = new ScanPoint(next, record.Sequence, recordHash);
+                changeStart = next;
             }
             else
             {
-                members.Add(new TarMember(header.Value.Name, dataOffset, header.Value.Size));
+                byte[]? inline = header.Size <= Limits.MaxSmallMemberBytes && !header.Name.StartsWith("objects/", StringComparison.Ordinal)
+                    ? reader.Read(dataOffset, (int)header.Size).ToArray()
+                    : null;
+                members.Add(new TarMember(header.Name, dataOffset, header.Size, header.Type, inline));
             }
             pos = next;
         }
-
-        if (stopReason is not null && LaterRecordExists(bytes, baseOffset, pos))
-            throw PolykeyException.Failed(
-                $"keynode {fileLabel} is corrupt near byte {pos}: {stopReason}, and later changes follow it",
-                "restore the file from a backup, or pull the secrets from another keynode");
-        string? warning = stopReason is not null && stopReason.Contains("checksum")
-            ? $"the last change in {fileLabel} (from byte {point.Offset}) is damaged and was ignored"
-            : null;
-        return new ScanResult(changes, point, warning, bytes, baseOffset);
     }
 
-    // A closing record after the stop point means the damage is not just an unfinished append.
-    private static bool LaterRecordExists(byte[] bytes, long baseOffset, long stop)
+    private static TxnRecord? ReadRecord(BlockReader reader, TarHeader header, long dataOffset, out byte[] bytes)
     {
-        long first = TarHeader.Padded(stop - baseOffset + 1);
-        for (long rel = first; rel + TarHeader.BlockSize <= bytes.Length; rel += TarHeader.BlockSize)
-        {
-            TarHeader? h = TarHeader.TryParse(bytes.AsSpan((int)rel, TarHeader.BlockSize));
-            if (h is { Name: TxnRecord.MemberName }) return true;
-        }
-        return false;
+        bytes = [];
+        if (header.Type != TarHeader.RegularFile || header.Size > MaxRecordBytes || header.Size > reader.Length - dataOffset) return null;
+        bytes = reader.Read(dataOffset, (int)header.Size).ToArray();
+        return TxnRecord.TryParse(bytes);
     }
+
+    private readonly record struct Continuation(long? Start, long? CorruptAt, bool DamagedLast);
+
+    /// <summary>
+    /// Looks past the last counted change for change records at any byte offset (inserted bytes
+    /// can break the 512-byte grid). The first record that continues the chain and reads whole
+    /// ends the gap; a damaged record of the next change is skipped over; any other record is
+    /// evidence of later changes behind damage.
+    /// </summary>
+    private static Continuation FindContinuation(BlockReader reader, ScanPoint point)
+    {
+        bool damaged = false;
+        for (long hit = reader.Find(point.Offset, TxnRecord.MagicBytes); hit >= 0; hit = reader.Find(hit + 1, TxnRecord.MagicBytes))
+        {
+            long headerAt = hit - TarHeader.BlockSize;
+            if (headerAt < point.Offset) continue;
+            if (TarHeader.TryParse(reader.Read(headerAt, TarHeader.BlockSize)) is not { Name: TxnRecord.MemberName } header) continue;
+            TxnRecord? record = ReadRecord(reader, header, hit, out _);
+            if (record is null) continue;
+            bool chains = record.Sequence == point.Sequence + 1 && record.PreviousRecordHash.AsSpan().SequenceEqual(point.RecordHash);
+            if (!chains || record.Start < point.Offset || record.Start > headerAt) return new Continuation(null, headerAt, false);
+            if (record.Start > point.Offset && ReadsWhole(reader, record, headerAt)) return new Continuation(record.Start, null, false);
+            damaged = true;
+        }
+        return new Continuation(null, null, damaged);
+    }
+
+    // A change found after a gap counts only if its members lie end to end up to its record and its hash matches.
+    private static bool ReadsWhole(BlockReader reader, TxnRecord record, long recordHeaderAt)
+    {
+        long pos = record.Start;
+        while (pos < recordHeaderAt)
+        {
+            if (pos + TarHeader.BlockSize > recordHeaderAt) return false;
+            if (TarHeader.TryParse(reader.Read(pos, TarHeader.BlockSize)) is not { } header) return false;
+            pos += TarHeader.BlockSize + TarHeader.Padded(header.Size);
+        }
+        return pos == recordHeaderAt && reader.Sha256(record.Start, recordHeaderAt).AsSpan().SequenceEqual(record.ContentHash);
+    }
+
+    /// <summary>
+    /// Where the next change goes when bytes follow the last one: past them on the 512-byte
+    /// grid, and past the claimed end of a member cut short (so `tar -x` stays in step).
+    /// </summary>
+    private static long WritePointAfter(BlockReader reader, long end, long dataEnd)
+    {
+        long writeAt = end + TarHeader.Padded(dataEnd - end);
+        for (long pos = end; pos + TarHeader.BlockSize <= reader.Length;)
+        {
+            if (TarHeader.TryParse(reader.Read(pos, TarHeader.BlockSize)) is not { } header) break;
+            long next = pos + TarHeader.BlockSize + TarHeader.Padded(header.Size);
+            if (next > reader.Length)
+            {
+                if (next - reader.Length <= MaxZeroFill) writeAt = Math.Max(writeAt, next);
+                break;
+            }
+            pos = next;
+        }
+        return writeAt;
+    }
+
+    private static PolykeyException Corrupt(string fileLabel, long stopAt, string reason, long laterAt) =>
+        PolykeyException.Failed(
+            $"keynode {fileLabel} is corrupt at byte {stopAt}: {reason}, and a later change follows at byte {laterAt}",
+            "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
 }

@@ -16,7 +16,8 @@ internal static class ChangeWriter
 {
     public const int EndOfArchiveLength = 2 * TarHeader.BlockSize;
 
-    public static (byte[] Bytes, Change Change) Build(ScanPoint at, IReadOnlyList<PendingMember> members, DateTimeOffset time)
+    /// <param name="start">Where the change begins: the end of <paramref name="at"/>, or later when bytes that belong to no change lie there.</param>
+    public static (byte[] Bytes, Change Change) Build(ScanPoint at, long start, IReadOnlyList<PendingMember> members, DateTimeOffset time)
     {
         using var buffer = new MemoryStream();
         var written = new List<TarMember>(members.Count);
@@ -28,15 +29,15 @@ internal static class ChangeWriter
             {
                 long headerAt = buffer.Position;
                 tar.WriteEntry(Entry(member, time));
-                written.Add(new TarMember(member.Name, at.Offset + headerAt + TarHeader.BlockSize, member.Data?.Length ?? 0));
+                written.Add(new TarMember(member.Name, start + headerAt + TarHeader.BlockSize, member.Data?.Length ?? 0));
             }
             byte[] contentHash = Digests.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-            var record = new TxnRecord(at.Sequence + 1, at.Offset, contentHash, at.RecordHash);
+            var record = new TxnRecord(at.Sequence + 1, start, contentHash, at.RecordHash);
             byte[] recordBytes = record.Serialize();
             tar.WriteEntry(Entry(new PendingMember(TxnRecord.MemberName, recordBytes), time));
-            change = new Change(record.Sequence, at.Offset, at.Offset + buffer.Length, written, TxnRecord.HashOf(recordBytes));
+            change = new Change(record.Sequence, start, start + buffer.Length, written, TxnRecord.HashOf(recordBytes));
         }
-        if (buffer.Length != change.End - at.Offset + EndOfArchiveLength)
+        if (buffer.Length != change.End - start + EndOfArchiveLength)
             throw new InvalidOperationException("the tar writer did not end the archive with two zero blocks");
         return (buffer.ToArray(), change);
     }

@@ -22,6 +22,7 @@ internal sealed class KeynodeFile : IDisposable
     /// <summary>Opens for reading and, where permissions and the filesystem allow, for appending.</summary>
     public static KeynodeFile Open(string path)
     {
+        KeynodePathCheck.RequireRegularFile(path);
         try
         {
             return new KeynodeFile(path, OpenStream(path, FileAccess.ReadWrite));
@@ -62,6 +63,7 @@ internal sealed class KeynodeFile : IDisposable
     /// <summary>Creates the file (never over an existing one) and writes its first change.</summary>
     public static KeynodeFile Create(string path, IReadOnlyList<PendingMember> members, DateTimeOffset time)
     {
+        KeynodePathCheck.RequireRegularFile(path);
         string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         FileStream stream;
         try
@@ -89,7 +91,7 @@ internal sealed class KeynodeFile : IDisposable
         try
         {
             using (FileLock.Exclusive(stream.SafeFileHandle))
-                file.WriteChange(ScanPoint.Origin, members, time);
+                file.WriteChange(ScanPoint.Origin, 0, members, time);
             if (directory is not null) Native.LibC.FsyncDirectory(directory);
             return file;
         }
@@ -109,46 +111,54 @@ internal sealed class KeynodeFile : IDisposable
     public ScanResult ReadChanges(ScanPoint from, ScanPoint? checkedUpTo = null)
     {
         long length = RandomAccess.GetLength(_stream.SafeFileHandle);
-        if (length < from.Offset)
+        if (TarHeader.Padded(length) < from.Offset)
             throw PolykeyException.Failed($"keynode {Path} became shorter than its last known change",
                 "another program truncated or replaced it; open it again");
-        byte[] tail = new byte[length - from.Offset];
-        ReadExactly(from.Offset, tail);
-        return ChangeScanner.Scan(tail, from.Offset, from, Path, checkedUpTo);
+        return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
     }
 
+    /// <summary>A member's data; small members were read with their header.</summary>
     public byte[] ReadData(TarMember member)
     {
+        if (member.Inline is { } inline) return (byte[])inline.Clone();
+        if (member.Size > Array.MaxLength) throw PolykeyException.Failed($"a member of keynode {Path} is too large to read ({member.Size} bytes)");
         byte[] data = new byte[member.Size];
         ReadExactly(member.DataOffset, data);
         return data;
     }
 
     /// <summary>
-    /// Appends one change at the end of the last committed one and makes it durable. Call with
-    /// the exclusive lock held and <paramref name="at"/> fresh from <see cref="ReadChanges"/>.
+    /// Appends one change after the last committed one and makes it durable. Call with the
+    /// exclusive lock held and <paramref name="at"/> and <paramref name="writeAt"/> fresh from
+    /// <see cref="ReadChanges"/>: the change starts at <paramref name="writeAt"/>, which lies past
+    /// any bytes that belong to no change, so nothing but zeros is ever overwritten.
     /// </summary>
-    public Change WriteChange(ScanPoint at, IReadOnlyList<PendingMember> members, DateTimeOffset time)
+    public Change WriteChange(ScanPoint at, long writeAt, IReadOnlyList<PendingMember> members, DateTimeOffset time)
     {
         if (_readOnlyReason is not null)
             throw PolykeyException.Failed($"cannot write to {Path}: {_readOnlyReason}; the change was not saved");
-        (byte[] bytes, Change change) = ChangeWriter.Build(at, members, time);
+        if (writeAt < at.Offset) throw new ArgumentOutOfRangeException(nameof(writeAt));
+        (byte[] bytes, Change change) = ChangeWriter.Build(at, writeAt, members, time);
         try
         {
-            RandomAccess.Write(_stream.SafeFileHandle, bytes, at.Offset);
-            long end = at.Offset + bytes.Length;
-            // Bytes past our end are the remains of an append that never committed.
+            RandomAccess.Write(_stream.SafeFileHandle, bytes, writeAt);
+            long end = writeAt + bytes.Length;
+            // Only zeros lie past writeAt (the scan saw to that): the old end-of-archive blocks.
             if (RandomAccess.GetLength(_stream.SafeFileHandle) > end) _stream.SetLength(end);
             _stream.Flush(flushToDisk: true);
         }
         catch (IOException e)
         {
-            RollBack(at.Offset);
+            RollBack(writeAt);
             throw PolykeyException.Failed($"cannot write to {Path}: {Describe(e)}; the change was not saved",
                 "the keynode still holds every earlier change; free space and try again");
         }
         return change;
     }
+
+    /// <summary>Appends after what <paramref name="fresh"/> found (a scan taken under the exclusive lock).</summary>
+    public Change WriteChange(ScanResult fresh, IReadOnlyList<PendingMember> members, DateTimeOffset time) =>
+        WriteChange(fresh.End, fresh.WriteAt, members, time);
 
     // Puts back the bytes that were there before a failed append: the end-of-archive blocks.
     private void RollBack(long offset)

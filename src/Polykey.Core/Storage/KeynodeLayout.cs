@@ -10,7 +10,9 @@ internal static class KeynodeLayout
     public const string OwnerPublicKeyMember = "polykey/owner.pub";
     public const string OwnerSealedKeyMember = "polykey/owner.key.pgp";
     public const string SecretRefPrefix = "refs/secrets/";
-    public const int FormatVersion = 1;
+    /// <summary>What this pk writes. Format 1 (no bound histories) is read only to upgrade it.</summary>
+    public const int FormatVersion = 2;
+    public const int LegacyFormatVersion = 1;
     private const string HeaderMagic = "polykey-keynode";
 
     /// <summary>Git files that make the extracted archive a valid bare repository.</summary>
@@ -27,19 +29,23 @@ internal static class KeynodeLayout
     public static byte[] Header(string keynodeId) =>
         Encoding.ASCII.GetBytes($"{HeaderMagic} {FormatVersion.ToString(CultureInfo.InvariantCulture)}\nid {keynodeId}\n");
 
-    /// <summary>Parses the header member; returns the keynode id.</summary>
-    public static string ParseHeader(byte[] data, string fileLabel)
+    /// <summary>Parses the header member; returns the keynode id and the format version.</summary>
+    public static (string Id, int Version) ParseHeader(byte[] data, string fileLabel)
     {
+        if (data.Length > 512 || data.AsSpan().ContainsAnyExceptInRange((byte)0x0a, (byte)0x7e)) throw NotAKeynode(fileLabel);
         string[] lines = Encoding.ASCII.GetString(data).Split('\n');
         string[] first = lines[0].Split(' ');
-        if (first.Length != 2 || first[0] != HeaderMagic || !int.TryParse(first[1], out int version))
+        if (first.Length != 2 || first[0] != HeaderMagic || !int.TryParse(first[1], NumberStyles.None, CultureInfo.InvariantCulture, out int version))
             throw NotAKeynode(fileLabel);
-        if (version != FormatVersion)
-            throw PolykeyException.Failed($"{fileLabel} uses keynode format {version}; this pk reads format {FormatVersion}",
+        if (version is not (FormatVersion or LegacyFormatVersion))
+            throw PolykeyException.Failed($"{fileLabel} uses keynode format {version}; this pk reads formats {LegacyFormatVersion} and {FormatVersion}",
                 "install a newer pk");
         string? id = lines.Skip(1).FirstOrDefault(l => l.StartsWith("id ", StringComparison.Ordinal))?[3..];
-        return id ?? throw NotAKeynode(fileLabel);
+        return id is not null && IsHistoryId(id) ? (id, version) : throw NotAKeynode(fileLabel);
     }
+
+    /// <summary>History and keynode ids: 32 lower-case hex digits (128 random bits).</summary>
+    public static bool IsHistoryId(string id) => id.Length == 32 && !id.AsSpan().ContainsAnyExcept("0123456789abcdef");
 
     public static PolykeyException NotAKeynode(string fileLabel) =>
         PolykeyException.Failed($"{fileLabel} is not a keynode file", "name a file made by 'pk init' with --keynode");

@@ -1,10 +1,13 @@
+using System.Text;
 using Polykey.Core.Git;
 
 namespace Polykey.Core.Storage;
 
 /// <summary>
-/// What the committed changes of a keynode add up to: its header, owner key material, git
-/// objects (as places in the file) and secret refs. Built by replaying changes in order.
+/// What the committed changes of a keynode add up to: its header, owner key material (both
+/// fixed by the first change), git objects (as places in the file) and secret refs. Built by
+/// replaying changes in order; a member that breaks the format is refused on its own, with a
+/// warning, and the rest of its change still counts.
 /// </summary>
 internal sealed class KeynodeState
 {
@@ -12,57 +15,102 @@ internal sealed class KeynodeState
     private readonly Dictionary<string, ObjectId> _secretRefs = new(StringComparer.Ordinal);
 
     public string? KeynodeId { get; private set; }
+    public int FormatVersion { get; private set; }
     public TarMember? OwnerPublicKey { get; private set; }
     public TarMember? OwnerSealedKey { get; private set; }
     public ScanPoint End { get; private set; } = ScanPoint.Origin;
+
+    /// <summary>Where the next change starts (past any bytes that belong to no change).</summary>
+    public long WriteAt { get; private set; }
+
     public IReadOnlyDictionary<string, ObjectId> SecretRefs => _secretRefs;
+
+    /// <summary>Bytes that belong to no change, as the latest scan described them.</summary>
+    public IReadOnlyList<string> Unaccounted { get; private set; } = [];
 
     public bool TryGetObject(ObjectId id, out TarMember member) => _objects.TryGetValue(id, out member);
 
     public IEnumerable<ObjectId> ObjectIds => _objects.Keys;
 
-    /// <summary>Applies changes; returns every ref update, in file order (readers validate each in turn).</summary>
-    public List<(string Id, ObjectId Tip)> Apply(ScanResult scan, string fileLabel)
+    /// <summary>
+    /// Applies changes; returns every ref update, in file order (readers validate each in turn),
+    /// and adds a warning for each refused member.
+    /// </summary>
+    public List<(string Id, ObjectId Tip)> Apply(ScanResult scan, string fileLabel, List<string> warnings)
     {
         var moved = new List<(string Id, ObjectId Tip)>();
         foreach (Change change in scan.Changes)
         {
-            foreach (TarMember member in change.Members)
-                ApplyMember(member, scan, fileLabel, moved);
+            for (int i = 0; i < change.Members.Count; i++)
+            {
+                TarMember member = change.Members[i];
+                string? refused = ApplyMember(member, change.Sequence == 1, i == 0, fileLabel, moved);
+                if (refused is not null)
+                    warnings.Add($"refused member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}");
+            }
             End = new ScanPoint(change.End, change.Sequence, change.RecordHash);
         }
+        WriteAt = scan.WriteAt;
+        Unaccounted = scan.Unaccounted;
         return moved;
     }
 
-    private void ApplyMember(TarMember member, ScanResult scan, string fileLabel, List<(string Id, ObjectId Tip)> moved)
+    /// <summary>Null when the member was taken or is none of a keynode's business; else why it was refused.</summary>
+    private string? ApplyMember(TarMember member, bool firstChange, bool firstMember, string fileLabel, List<(string Id, ObjectId Tip)> moved)
     {
         string name = member.Name;
-        if (name == KeynodeLayout.HeaderMember)
+        bool known = name is KeynodeLayout.HeaderMember or KeynodeLayout.OwnerPublicKeyMember or KeynodeLayout.OwnerSealedKeyMember
+            || name.StartsWith("objects/", StringComparison.Ordinal) && !name.EndsWith('/')
+            || name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/');
+        if (!known) return null; // HEAD, config, directories and names pk does not know carry no keynode state
+        if (member.Type != TarHeader.RegularFile) return $"it is a tar member of type '{Printable(member.Type.ToString())}', not a regular file";
+
+        switch (name)
         {
-            KeynodeId = KeynodeLayout.ParseHeader(scan.Data(member).ToArray(), fileLabel);
+            case KeynodeLayout.HeaderMember:
+                if (!firstChange || !firstMember) return "the format header belongs only at the start of the first change";
+                (KeynodeId, FormatVersion) = KeynodeLayout.ParseHeader(member.Inline ?? [], fileLabel);
+                return null;
+            case KeynodeLayout.OwnerPublicKeyMember:
+                if (!firstChange) return "the owner key is fixed by the first change";
+                if (member.Inline is null) return "it is larger than an owner key can be";
+                OwnerPublicKey = member;
+                return null;
+            case KeynodeLayout.OwnerSealedKeyMember:
+                if (!firstChange) return "the sealed owner key is fixed by the first change";
+                if (member.Inline is null) return "it is larger than a sealed key can be";
+                OwnerSealedKey = member;
+                return null;
         }
-        else if (name == KeynodeLayout.OwnerPublicKeyMember)
+
+        if (name.StartsWith("objects/", StringComparison.Ordinal))
         {
-            OwnerPublicKey = member;
+            if (name.Length != 49 || name[10] != '/' || !IsLowerHex(name.AsSpan(8, 2)) || !IsLowerHex(name.AsSpan(11))
+                || !ObjectId.TryParse(name[8..10] + name[11..], out ObjectId id))
+                return "not a git object name";
+            // Objects are named by their content: the first copy stands, a later one of the same name adds nothing.
+            _objects.TryAdd(id, member);
+            return null;
         }
-        else if (name == KeynodeLayout.OwnerSealedKeyMember)
-        {
-            OwnerSealedKey = member;
-        }
-        else if (name.StartsWith("objects/", StringComparison.Ordinal) && name.Length == 49
-                 && ObjectId.TryParse(name[8..10] + name[11..], out ObjectId id))
-        {
-            _objects[id] = member;
-        }
-        else if (name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/'))
-        {
-            string secretId = name[KeynodeLayout.SecretRefPrefix.Length..];
-            string text = System.Text.Encoding.ASCII.GetString(scan.Data(member)).Trim();
-            if (!ObjectId.TryParse(text, out ObjectId tip))
-                throw PolykeyException.Failed($"keynode {fileLabel} has a malformed ref {name}", "run 'pk verify' for a full report");
-            _secretRefs[secretId] = tip;
-            moved.Add((secretId, tip));
-        }
-        // Other members (HEAD, config, directories) make the archive a git repository; nothing to track.
+
+        string secretId = name[KeynodeLayout.SecretRefPrefix.Length..];
+        if (!KeynodeLayout.IsHistoryId(secretId)) return "a history id is 32 lower-case hex digits";
+        if (member.Inline is not { Length: 41 } data || data[40] != (byte)'\n' || !IsLowerHex(Encoding.ASCII.GetString(data, 0, 40))
+            || !ObjectId.TryParse(Encoding.ASCII.GetString(data, 0, 40), out ObjectId tip))
+            return "a ref holds one commit id (40 lower-case hex digits and a newline)";
+        _secretRefs[secretId] = tip;
+        moved.Add((secretId, tip));
+        return null;
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> text) => !text.IsEmpty && !text.ContainsAnyExcept("0123456789abcdef");
+
+    /// <summary>Member names come from the file: shown with control characters escaped.</summary>
+    public static string Printable(string text)
+    {
+        var sb = new StringBuilder();
+        foreach (char c in text.Length > 120 ? text[..120] + "…" : text)
+            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+        return sb.ToString();
     }
 }

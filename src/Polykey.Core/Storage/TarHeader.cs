@@ -6,6 +6,8 @@ namespace Polykey.Core.Storage;
 internal readonly record struct TarHeader(string Name, long Size, char Type)
 {
     public const int BlockSize = 512;
+    public const char RegularFile = '0';
+    public const char Directory = '5';
 
     public static long Padded(long size) => (size + BlockSize - 1) / BlockSize * BlockSize;
 

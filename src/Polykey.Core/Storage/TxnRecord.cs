@@ -14,6 +14,9 @@ internal sealed record TxnRecord(long Sequence, long Start, byte[] ContentHash, 
     public const string MemberName = "polykey/txn";
     private const string Magic = "polykey-txn 1";
 
+    /// <summary>How every record's data begins: what a search for records past damage looks for.</summary>
+    public static ReadOnlySpan<byte> MagicBytes => "polykey-txn 1\n"u8;
+
     public byte[] Serialize() => Encoding.ASCII.GetBytes(
         $"{Magic}\nseq {Sequence.ToString(CultureInfo.InvariantCulture)}\nstart {Start.ToString(CultureInfo.InvariantCulture)}\n" +
         $"sha256 {Convert.ToHexStringLower(ContentHash)}\nprev {Convert.ToHexStringLower(PreviousRecordHash)}\n");

@@ -1,0 +1,76 @@
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core;
+
+/// <summary>
+/// What a commit means must match where it stands: its signed history id is the ref it is
+/// under, its version number follows its parent's, and the access list lives only in the
+/// keynode's own history (whose id is the keynode id). The newest accepted access list is
+/// pinned outside the file, so an older one cannot come back.
+/// </summary>
+public sealed partial class Keynode
+{
+    private bool Legacy => _state.FormatVersion == KeynodeLayout.LegacyFormatVersion;
+
+    /// <summary>Why <paramref name="commit"/> cannot be a version of history <paramref name="historyId"/>, or null.</summary>
+    private string? MeaningProblem(string historyId, ObjectId id, Commit commit)
+    {
+        if (Legacy) return null; // read only to be upgraded
+        if (HistoryBinding.TryParse(commit.Message) is not { } binding)
+            return $"commit {id} does not name the history it belongs to";
+        if (binding.HistoryId != historyId)
+            return $"commit {id} is a version of history {binding.HistoryId[..8]}, not of {historyId[..8]} (a version replayed under another id)";
+        long expected = commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
+        if (binding.Sequence != expected)
+            return $"commit {id} says it is version {binding.Sequence} but follows version {expected - 1}";
+        bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
+        if (isAccess != (historyId == Id))
+            return isAccess
+                ? $"commit {id} holds an access list outside the keynode's access history"
+                : $"commit {id} is not an access list but stands in the access history";
+        return null;
+    }
+
+    private bool IsAccessHistory(string historyId, ObjectId tip) =>
+        Legacy ? KindOfCommit(tip) == VersionKind.AccessList : historyId == Id;
+
+    /// <summary>A commit's signed version number (format 2).</summary>
+    private long SequenceOf(ObjectId id) =>
+        HistoryBinding.TryParse(ReadCommit(id).Message)?.Sequence
+        ?? throw PolykeyException.Failed($"commit {id} in {Path} does not name its history", "run 'pk verify' for a full report");
+
+    /// <summary>
+    /// Compares the accepted access list with the pinned one: at open an older list (a rolled-back
+    /// or replaced file) or a different one of the same age is refused; then the pin moves up.
+    /// </summary>
+    private void PinAccessList(bool atOpen)
+    {
+        if (_pins is null || Legacy) return;
+        ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
+        long sequence = tip is { } t ? SequenceOf(t) : 0;
+        if (atOpen && _pins.AccessCommit is { } pinned)
+        {
+            string hint = $"if you restored an older copy on purpose, remove {_pins.Location} and open it again";
+            if (sequence < _pins.AccessSequence)
+                throw PolykeyException.Failed(
+                    $"keynode {Path} holds access list version {sequence}, older than version {_pins.AccessSequence} this user accepted before: the file was rolled back or replaced",
+                    hint);
+            if (!Descends(tip!.Value, pinned, _pins.AccessSequence))
+                throw PolykeyException.Failed(
+                    $"keynode {Path} holds an access list that does not continue the one this user accepted before (version {_pins.AccessSequence}): the file was replaced",
+                    hint);
+        }
+        _pins.Save(Owner.Fingerprint, sequence, tip);
+    }
+
+    private bool Descends(ObjectId tip, ObjectId ancestor, long ancestorSequence)
+    {
+        for (ObjectId? at = tip; at is { } id; at = ReadCommit(id).Parent)
+        {
+            if (id == ancestor) return true;
+            if (SequenceOf(id) <= ancestorSequence) return false;
+        }
+        return false;
+    }
+}

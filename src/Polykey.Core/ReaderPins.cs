@@ -1,0 +1,94 @@
+using System.Globalization;
+using Polykey.Core.Git;
+
+namespace Polykey.Core;
+
+/// <summary>
+/// What this user's pk accepted from a keynode before, kept outside the file
+/// (<c>{state}/polykey/{keynode id}.pins</c>, mode 0600): the owner's fingerprint and the
+/// newest access-list version (sequence and commit). Whoever can rewrite the keynode cannot
+/// reach these, so a swapped owner or a rolled-back access list is refused however it was made.
+/// </summary>
+internal sealed class ReaderPins
+{
+    private const string Magic = "polykey-pins 1";
+    private readonly string? _path;
+
+    private ReaderPins(string? path) => _path = path;
+
+    public string? Owner { get; private set; }
+    public long AccessSequence { get; private set; }
+    public ObjectId? AccessCommit { get; private set; }
+
+    public string Location => _path ?? "(none)";
+
+    public static ReaderPins For(string? stateDirectory, string keynodeId)
+    {
+        var pins = new ReaderPins(stateDirectory is null ? null : Path.Combine(stateDirectory, "polykey", keynodeId + ".pins"));
+        pins.Load();
+        return pins;
+    }
+
+    private void Load()
+    {
+        if (_path is null || !File.Exists(_path)) return;
+        string[] lines;
+        try
+        {
+            if (new FileInfo(_path).Length > 4096) throw Unreadable();
+            lines = File.ReadAllLines(_path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable();
+        }
+        if (lines.Length == 0 || lines[0] != Magic) throw Unreadable();
+        foreach (string line in lines.Skip(1))
+        {
+            string[] parts = line.Split(' ');
+            switch (parts[0])
+            {
+                case "owner" when parts.Length == 2 && parts[1].Length == 40:
+                    Owner = parts[1];
+                    break;
+                case "access" when parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long sequence)
+                                   && ObjectId.TryParse(parts[2], out ObjectId commit):
+                    AccessSequence = sequence;
+                    AccessCommit = commit;
+                    break;
+                default:
+                    throw Unreadable();
+            }
+        }
+    }
+
+    private PolykeyException Unreadable() =>
+        PolykeyException.Failed($"the reader pins at {_path} are unreadable", "remove that file to pin the keynode afresh");
+
+    /// <summary>Records the owner and the newest access list; written only when something changed.</summary>
+    public void Save(string owner, long accessSequence, ObjectId? accessCommit)
+    {
+        if (_path is null || (Owner == owner && AccessSequence == accessSequence && AccessCommit == accessCommit)) return;
+        Owner = owner;
+        AccessSequence = accessSequence;
+        AccessCommit = accessCommit;
+        string text = $"{Magic}\nowner {owner}\n" + (accessCommit is { } c ? $"access {accessSequence.ToString(CultureInfo.InvariantCulture)} {c.Hex}\n" : "");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+            string temporary = _path + ".new";
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, _path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An unwritable state directory costs only the protection across opens, not this open.
+        }
+    }
+}

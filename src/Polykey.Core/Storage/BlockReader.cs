@@ -1,0 +1,91 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Polykey.Core.Storage;
+
+/// <summary>
+/// Positional reads of a keynode file through one bounded buffer, so scanning a file of any
+/// size costs a fixed amount of memory and offsets stay 64-bit throughout. A file that ends
+/// inside a 512-byte block reads as if zeros filled the block: a change cut only in its
+/// record's zero padding is whole (the padding carries nothing).
+/// </summary>
+internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string fileLabel)
+{
+    private readonly long length = TarHeader.Padded(fileLength);
+
+    public const int BufferSize = 1 << 20;
+
+    private readonly byte[] _buffer = new byte[BufferSize];
+    private long _bufferStart = -1;
+    private int _bufferLength;
+
+    /// <summary>The file length when the scan began, rounded up to a whole block (a lock keeps it from changing underneath).</summary>
+    public long Length => length;
+
+    /// <summary>Bytes [offset, offset + count); count at most <see cref="BufferSize"/>, range inside the file.</summary>
+    public ReadOnlySpan<byte> Read(long offset, int count)
+    {
+        if (count < 0 || count > BufferSize || offset < 0 || offset > length - count)
+            throw new ArgumentOutOfRangeException(nameof(count), "a read past the end of the keynode");
+        if (_bufferStart < 0 || offset < _bufferStart || offset + count > _bufferStart + _bufferLength)
+            Fill(offset);
+        return _buffer.AsSpan((int)(offset - _bufferStart), count);
+    }
+
+    private void Fill(long offset)
+    {
+        int want = (int)Math.Min(BufferSize, length - offset);
+        int present = (int)Math.Clamp(fileLength - offset, 0, want);
+        _buffer.AsSpan(present, want - present).Clear();
+        int done = 0;
+        while (done < present)
+        {
+            int n = RandomAccess.Read(handle, _buffer.AsSpan(done, present - done), offset + done);
+            if (n == 0) throw PolykeyException.Failed($"keynode {fileLabel} became shorter while it was read",
+                "another program truncated or replaced it; open it again");
+            done += n;
+        }
+        _bufferStart = offset;
+        _bufferLength = want;
+    }
+
+    /// <summary>SHA-256 of bytes [from, to), read a buffer at a time.</summary>
+    public byte[] Sha256(long from, long to)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        for (long at = from; at < to;)
+        {
+            int n = (int)Math.Min(BufferSize, to - at);
+            hash.AppendData(Read(at, n));
+            at += n;
+        }
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>The first offset at or after <paramref name="from"/> where <paramref name="pattern"/> starts, or -1.</summary>
+    public long Find(long from, ReadOnlySpan<byte> pattern)
+    {
+        for (long at = from; at <= length - pattern.Length;)
+        {
+            int n = (int)Math.Min(BufferSize, length - at);
+            int hit = Read(at, n).IndexOf(pattern);
+            if (hit >= 0) return at + hit;
+            if (at + n >= length) break;
+            at += n - pattern.Length + 1;
+        }
+        return -1;
+    }
+
+    /// <summary>One past the last non-zero byte in [from, length), or <paramref name="from"/> when all are zero.</summary>
+    public long EndOfData(long from)
+    {
+        long end = from;
+        for (long at = from; at < length;)
+        {
+            int n = (int)Math.Min(BufferSize, length - at);
+            int last = Read(at, n).LastIndexOfAnyExcept((byte)0);
+            if (last >= 0) end = at + last + 1;
+            at += n;
+        }
+        return end;
+    }
+}
