@@ -25,6 +25,7 @@ public sealed partial class Keynode : IDisposable
     // Set when this open took changes on the remembered scan point without hashing them.
     private bool _scannedOnTrust;
     private bool _refusedSomething;
+    private bool _loaded;
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
@@ -140,6 +141,7 @@ public sealed partial class Keynode : IDisposable
         AcceptMovedHistories();
         if (_scannedOnTrust && _refusedSomething) throw new RescanNeeded();
         PinAccessList(atOpen: true);
+        _loaded = true;
         RememberScanPoint();
     }
 
@@ -204,7 +206,7 @@ public sealed partial class Keynode : IDisposable
         }
         _unchecked.Clear();
         _verifiedCache?.Append(_validator.TakeNewlyVerifiedByOwner());
-        if (_pins is not null) PinAccessList(atOpen: false);
+        if (_loaded) PinAccessList(atOpen: false); // at open, Load compares with the pin first
     }
 
     // Reads changes others committed since we last looked; updates the index for moved refs.

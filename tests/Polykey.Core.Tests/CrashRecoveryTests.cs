@@ -44,7 +44,7 @@ public sealed class CrashRecoveryTests : IDisposable
             node.Set("a", "second"u8);
         }
         byte[] whole = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, whole[..(whole.Length - 1024 - 300)]);
+        File.WriteAllBytes(path, whole[..(whole.Length - 1024 - 600)]);
         using (Keynode node = Keynode.Open(path, TestFiles.OwnerCredential))
         {
             Assert.Equal("first"u8.ToArray(), node.Get("a").Span.ToArray());

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using Polykey.Core.Git;
 using Polykey.Core.Storage;
 
@@ -35,5 +36,53 @@ internal static class RawKeynode
         using KeynodeFile file = KeynodeFile.Open(path);
         using (file.LockExclusive())
             file.WriteChange(file.ReadChanges(ScanPoint.Origin), members, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// Appends a change made of any tar entries (links, devices, odd names), closed by a correct
+    /// change record: what a hostile writer who knows the format can add.
+    /// </summary>
+    public static void AppendEntries(string path, Action<TarWriter> write)
+    {
+        using KeynodeFile file = KeynodeFile.Open(path);
+        using (file.LockExclusive())
+        {
+            ScanResult fresh = file.ReadChanges(ScanPoint.Origin);
+            byte[] members = TarBytes(write);
+            var record = new TxnRecord(fresh.End.Sequence + 1, fresh.WriteAt, Digests.Sha256(members), fresh.End.RecordHash);
+            byte[] closing = TarBytes(tar => tar.WriteEntry(Regular(TxnRecord.MemberName, record.Serialize())));
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            stream.Position = fresh.WriteAt;
+            stream.Write(members);
+            stream.Write(closing);
+            stream.Write(new byte[1024]);
+        }
+    }
+
+    public static UstarTarEntry Regular(string name, byte[] data) =>
+        new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) };
+
+    // The entries' bytes without the two zero blocks a tar writer ends with.
+    private static byte[] TarBytes(Action<TarWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var tar = new TarWriter(buffer, TarEntryFormat.Ustar, leaveOpen: true)) write(tar);
+        return buffer.ToArray()[..^1024];
+    }
+
+    /// <summary>Where a member's header starts (the last member of that name).</summary>
+    public static long HeaderOffset(string path, string name) =>
+        FindHeader(File.ReadAllBytes(path), name);
+
+    private static long FindHeader(byte[] bytes, string name)
+    {
+        long found = -1;
+        for (long pos = 0; pos + 512 <= bytes.Length;)
+        {
+            if (TarHeader.TryParse(bytes.AsSpan((int)pos, 512)) is not { } header) { pos += 512; continue; }
+            if (header.Name == name) found = pos;
+            pos += 512 + TarHeader.Padded(header.Size);
+        }
+        return found;
     }
 }
