@@ -1,18 +1,26 @@
 using System.Text;
 using System.Text.Json;
+using Polykey.Core;
 
 namespace Polykey.Cli;
 
-/// <summary>Writes to stdout/stderr: raw bytes for values, `pk: error:` lines for failures, JSON for data.</summary>
+/// <summary>
+/// Writes to stdout/stderr: raw bytes for values, `pk: error:` lines for failures, JSON for data.
+/// Text lines may carry names from a keynode, so their control characters are escaped
+/// (<see cref="SecretPath.Escape"/>): a name can neither steer the terminal nor fake a line.
+/// </summary>
 internal static class Output
 {
     public static void Error(string message, string? hint = null)
     {
-        Console.Error.WriteLine($"pk: error: {message}");
-        if (hint is not null) Console.Error.WriteLine($"pk: hint: {hint}");
+        Console.Error.WriteLine($"pk: error: {SecretPath.Escape(message)}");
+        if (hint is not null) Console.Error.WriteLine($"pk: hint: {SecretPath.Escape(hint)}");
     }
 
-    public static void Warning(string message) => Console.Error.WriteLine($"pk: warning: {message}");
+    public static void Warning(string message) => Console.Error.WriteLine($"pk: warning: {SecretPath.Escape(message)}");
+
+    /// <summary>A `pk: ` line on stderr about what pk is doing (waiting for a lock, say).</summary>
+    public static void Notice(string message) => Console.Error.WriteLine($"pk: {SecretPath.Escape(message)}");
 
     public static void Bytes(ReadOnlySpan<byte> bytes)
     {
@@ -21,7 +29,8 @@ internal static class Output
         stdout.Flush();
     }
 
-    public static void Line(string text) => Bytes(Encoding.UTF8.GetBytes(text + "\n"));
+    /// <summary>One line of text for people, control characters escaped.</summary>
+    public static void Line(string text) => Bytes(Encoding.UTF8.GetBytes(SecretPath.Escape(text) + "\n"));
 
     public static void Json(Action<Utf8JsonWriter> write)
     {

@@ -13,7 +13,7 @@ public static class SecretPath
         string? problem = Check(path);
         if (problem is not null)
             throw PolykeyException.Usage($"invalid secret path \"{Printable(path)}\": {problem}",
-                "paths look like prod/db/password: '/'-separated, no empty segment, no '.' or '..', at most 255 bytes");
+                "paths look like prod/db/password: '/'-separated, no empty segment, no '.' or '..', no control characters, at most 255 bytes");
         return path;
     }
 
@@ -30,12 +30,14 @@ public static class SecretPath
     private static string? Check(string path)
     {
         if (path.Length == 0) return "it is empty";
-        if (path.Contains('\0')) return "it contains a NUL character";
         if (path.StartsWith('/')) return "it starts with '/'";
         if (path.EndsWith('/')) return "it ends with '/'";
-        int bytes;
-        try { bytes = new UTF8Encoding(false, true).GetByteCount(path); }
-        catch (ArgumentException) { return "it is not valid UTF-8"; }
+        for (int i = 0; i < path.Length; i++)
+        {
+            if (IsPairAt(path, i)) i++;
+            else if (CharacterProblem(path[i]) is { } problem) return problem;
+        }
+        int bytes = Encoding.UTF8.GetByteCount(path);
         if (bytes > MaxBytes) return $"it is {bytes} bytes long (the limit is {MaxBytes})";
         foreach (string segment in path.Split('/'))
         {
@@ -45,12 +47,39 @@ public static class SecretPath
         return null;
     }
 
-    // Paths in error messages are user input, so control characters are escaped rather than echoed raw.
-    private static string Printable(string path)
+    // Names are stored as UTF-8 and shown on terminals: no controls, nothing that is not a
+    // character, and no U+FFFD, which .NET puts in place of invalid UTF-8 in arguments (two
+    // different invalid names would otherwise become one secret).
+    private static string? CharacterProblem(char c) => c switch
     {
-        var sb = new StringBuilder();
-        foreach (char c in path.Length > 80 ? path[..80] + "…" : path)
-            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
-        return sb.ToString();
+        '\0' => "it contains a NUL character",
+        _ when char.IsControl(c) => $"it contains the control character U+{(int)c:X4}",
+        '\uFFFD' => "it contains U+FFFD, the character that stands in for invalid UTF-8",
+        _ when char.IsSurrogate(c) => "it is not valid UTF-8 (it holds a lone surrogate)",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Text from a keynode or from the user made safe to print on a terminal: control characters
+    /// become \xNN and lone surrogates \uXXXX; everything else stays as it is.
+    /// </summary>
+    public static string Escape(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsControl(c)) escaped.Append($"\\x{(int)c:x2}");
+            else if (IsPairAt(text, i)) escaped.Append(c).Append(text[++i]);
+            else if (char.IsSurrogate(c)) escaped.Append($"\\u{(int)c:x4}");
+            else escaped.Append(c);
+        }
+        return escaped.ToString();
     }
+
+    private static bool IsPairAt(string text, int i) =>
+        char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]);
+
+    // Paths in error messages are user input, so control characters are escaped rather than echoed raw.
+    private static string Printable(string path) => Escape(path.Length > 80 ? path[..80] + "…" : path);
 }

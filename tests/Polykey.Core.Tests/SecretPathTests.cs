@@ -18,20 +18,56 @@ public sealed class SecretPathTests
     [InlineData("a/../b", "'..' segment")]
     [InlineData("..", "'..' segment")]
     [InlineData("./a", "'.' segment")]
+    [InlineData("a\u0001b", "control character U+0001")]
+    [InlineData("a\u001b[31m", "control character U+001B")]
+    [InlineData("two\nlines", "control character U+000A")]
+    [InlineData("cr\r", "control character U+000D")]
+    [InlineData("tab\tx", "control character U+0009")]
+    [InlineData("del\u007f", "control character U+007F")]
+    [InlineData("c1\u0080", "control character U+0080")]
+    [InlineData("c1\u009f", "control character U+009F")]
+    [InlineData("bad\uFFFD", "U+FFFD")]
     public void Validate_RejectsWithReason(string path, string reason)
     {
         var error = Assert.Throws<PolykeyException>(() => SecretPath.Validate(path));
         Assert.Equal(FailureKind.Usage, error.Kind);
         Assert.Contains(reason, error.Message);
-        Assert.DoesNotContain("\0", error.Message);
+        Assert.False(error.Message.Any(char.IsControl), error.Message); // the path is shown escaped
+        Assert.False(SecretPath.IsValid(path));
     }
 
-    [Fact]
-    public void Validate_RejectsLoneSurrogate()
+    // Lone surrogates cannot travel in attribute strings (they are stored as UTF-8), so each
+    // case gives the text around one code unit.
+    [Theory]
+    [InlineData("a", 0xD800, "b")]
+    [InlineData("a", 0xDC00, "b")]
+    [InlineData("end", 0xD83D, "")]
+    [InlineData("", 0xDD11, "start")]
+    public void Validate_RejectsLoneSurrogate(string before, int unit, string after)
     {
-        string path = "a" + (char)0xD800 + "b";
-        Assert.Contains("UTF-8", Assert.Throws<PolykeyException>(() => SecretPath.Validate(path)).Message);
+        var error = Assert.Throws<PolykeyException>(() => SecretPath.Validate(before + (char)unit + after));
+        Assert.Contains("not valid UTF-8", error.Message);
+        Assert.Contains("lone surrogate", error.Message);
     }
+
+    [Theory]
+    [InlineData("a\u00a0b")]      // no-break space: printable
+    [InlineData("key/\U0001F511")] // a surrogate pair
+    [InlineData("x\u00ffy")]
+    public void Validate_AcceptsCharactersNextToTheRefusedOnes(string path) => Assert.True(SecretPath.IsValid(path));
+
+    [Theory]
+    [InlineData("plain/name", "plain/name")]
+    [InlineData("a\u001b[31mb", "a\\x1b[31mb")]
+    [InlineData("two\nlines\r", "two\\x0alines\\x0d")]
+    [InlineData("del\u007f c1\u0085", "del\\x7f c1\\x85")]
+    [InlineData("ünï\uFFFD", "ünï\uFFFD")]
+    public void Escape_MakesControlCharactersVisible(string text, string expected) =>
+        Assert.Equal(expected, SecretPath.Escape(text));
+
+    [Fact]
+    public void Escape_ShowsLoneSurrogatesAsCodeUnits_KeepsPairs() =>
+        Assert.Equal("lone\\ud800 pair\U0001F511", SecretPath.Escape("lone" + (char)0xD800 + " pair\U0001F511"));
 
     [Fact]
     public void Validate_CountsBytesNotCharacters()
