@@ -1,9 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using Polykey.Cli;
 using Polykey.Cli.Commands;
 using Polykey.Core;
+using Polykey.Core.Storage;
 
 ProcessHardening.Apply();
+FileLock.WaitNotice = Output.Notice;
 
 var options = new GlobalOptions();
 var root = new RootCommand("pk: secrets in one encrypted file, each with its own signed history.\n\nExample:\n  pk init && echo -n s3cret | pk set prod/db/password && pk get prod/db/password");
@@ -30,6 +33,7 @@ if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAc
 try
 {
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    FileLock.Timeout = LockTimeout();
 }
 catch (PolykeyException e)
 {
@@ -51,4 +55,13 @@ catch (Exception e)
     // Internal faults print only their type: messages of unknown origin might carry data.
     Output.Error($"internal error ({e.GetType().Name})", "please report this with the command you ran");
     return ExitCodes.Failure;
+}
+
+// How long to wait for another process's keynode lock: $PK_LOCK_TIMEOUT seconds, else 30.
+static TimeSpan LockTimeout()
+{
+    if (Environment.GetEnvironmentVariable("PK_LOCK_TIMEOUT") is not { Length: > 0 } text) return Limits.DefaultLockWait;
+    if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal seconds) && seconds <= int.MaxValue)
+        return TimeSpan.FromSeconds((double)seconds);
+    throw PolykeyException.Usage($"PK_LOCK_TIMEOUT={text} is not a number of seconds", "set it to how long pk may wait for another process's lock, e.g. PK_LOCK_TIMEOUT=120");
 }

@@ -52,7 +52,8 @@ internal sealed class Session
         if (!File.Exists(path)) throw PolykeyException.NotFound($"identity file {path} does not exist");
         if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
             throw PolykeyException.Denied($"identity file {path} is readable by other users", $"restrict it: chmod 600 {path}");
-        byte[] data = File.ReadAllBytes(path);
+        byte[] data = BoundedInput.ReadFile(path, Limits.MaxSmallMemberBytes, "identity file", FailureKind.AccessDenied)
+            ?? throw PolykeyException.Failed($"identity file {path} is larger than {Limits.MaxSmallMemberBytes} bytes; it is not a key file");
         try
         {
             return SecretIdentity.Load(data, $"identity file {path}");
@@ -68,21 +69,17 @@ internal sealed class Session
         string? file = _parse.GetValue(_options.PassphraseFile) ?? Env("PK_PASSPHRASE_FILE");
         if (file is not null)
         {
-            byte[] bytes;
-            try { bytes = File.ReadAllBytes(file); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw PolykeyException.Denied($"cannot read passphrase file {file}");
-            }
+            byte[] bytes = BoundedInput.ReadFile(file, Limits.MaxPassphraseBytes, "passphrase file", FailureKind.AccessDenied)
+                ?? throw PolykeyException.Failed($"passphrase file {file} is larger than {Limits.MaxPassphraseBytes} bytes; it holds no passphrase");
             int length = bytes.Length;
             if (length > 0 && bytes[length - 1] == '\n') length--;
             if (length > 0 && bytes[length - 1] == '\r') length--;
             byte[] trimmed = bytes[..length];
             Array.Clear(bytes);
-            return NonEmpty(trimmed);
+            return Checked(trimmed);
         }
-        if (Env("PK_PASSPHRASE") is { } fromEnv) return NonEmpty(System.Text.Encoding.UTF8.GetBytes(fromEnv));
-        if (Commands.MountCommand.PassphraseComesOnStdin) return NonEmpty(ReadStandardInput());
+        if (Env("PK_PASSPHRASE") is { } fromEnv) return Checked(System.Text.Encoding.UTF8.GetBytes(fromEnv));
+        if (Commands.MountCommand.PassphraseComesOnStdin) return Checked(ReadStandardInput());
         if (!Terminal.IsInteractive)
             throw PolykeyException.Denied("no passphrase given and no terminal to ask on",
                 "pass --passphrase-file, set $PK_PASSPHRASE_FILE, or use --identity-file");
@@ -94,22 +91,24 @@ internal sealed class Session
             Array.Clear(again);
             if (!same) throw PolykeyException.Usage("the two passphrases differ");
         }
-        return NonEmpty(first);
+        return Checked(first);
     }
 
     // The mount daemon receives its parent's passphrase through a pipe, never the environment.
     private static byte[] ReadStandardInput()
     {
         using Stream stdin = Console.OpenStandardInput();
-        using var buffer = new MemoryStream();
-        stdin.CopyTo(buffer);
-        byte[] bytes = buffer.ToArray();
-        Array.Clear(buffer.GetBuffer());
-        return bytes;
+        return BoundedInput.Read(stdin, Limits.MaxPassphraseBytes)
+            ?? throw PolykeyException.Failed($"the passphrase on stdin is larger than {Limits.MaxPassphraseBytes} bytes");
     }
 
-    private static byte[] NonEmpty(byte[] passphrase) =>
-        passphrase.Length > 0 ? passphrase : throw PolykeyException.Denied("the passphrase is empty");
+    private static byte[] Checked(byte[] passphrase)
+    {
+        if (passphrase.Length == 0) throw PolykeyException.Denied("the passphrase is empty");
+        if (passphrase.Length <= Limits.MaxPassphraseBytes) return passphrase;
+        Array.Clear(passphrase);
+        throw PolykeyException.Failed($"the passphrase is longer than {Limits.MaxPassphraseBytes} bytes");
+    }
 
     /// <summary>Where pk remembers which commits it already verified: ${XDG_CACHE_HOME:-~/.cache}.</summary>
     public static string CacheDirectory => Env("XDG_CACHE_HOME") ?? System.IO.Path.Combine(Home, ".cache");

@@ -15,17 +15,19 @@ internal static class EditCommand
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             byte[] before = Current(keynode, secretPath);
-            using var directory = MemoryDirectory.Create();
-            string file = Path.Combine(directory.Path, Path.GetFileName(secretPath));
-            File.WriteAllBytes(file, before);
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            int status = RunEditor(file);
-            if (status != 0)
-                throw PolykeyException.Failed($"the editor exited with status {status}; {secretPath} was not changed");
-            byte[] after = File.Exists(file) ? File.ReadAllBytes(file) : before;
+            byte[] after = [];
             try
             {
-                if (after.AsSpan().SequenceEqual(before))
+                using var directory = MemoryDirectory.Create();
+                string file = Path.Combine(directory.Path, Path.GetFileName(secretPath));
+                File.WriteAllBytes(file, before);
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                int status = RunEditor(file);
+                if (status != 0)
+                    throw PolykeyException.Failed($"the editor exited with status {status}; {secretPath} was not changed");
+                bool removed = !File.Exists(file); // an editor that removed the file changed nothing
+                if (!removed) after = ReadEdited(file, secretPath);
+                if (removed || after.AsSpan().SequenceEqual(before))
                 {
                     Console.Error.WriteLine($"{secretPath}: unchanged");
                     return ExitCodes.Success;
@@ -42,6 +44,11 @@ internal static class EditCommand
         });
         return command;
     }
+
+    private static byte[] ReadEdited(string file, string path) =>
+        BoundedInput.ReadFile(file, Limits.DefaultMaxValueBytes, "edited file", FailureKind.Failure)
+        ?? throw PolykeyException.Failed($"the edited file is larger than {ByteSize.Format(Limits.DefaultMaxValueBytes)}; {path} was not changed",
+            "store a larger value with 'pk set --file F --max-size SIZE'");
 
     private static byte[] Current(Keynode keynode, string path)
     {

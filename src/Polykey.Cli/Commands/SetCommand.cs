@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Polykey.Core;
 
 namespace Polykey.Cli.Commands;
@@ -9,15 +10,22 @@ internal static class SetCommand
     {
         var path = SecretArguments.Path();
         var file = new Option<string?>("--file", "-f") { Description = "read the value from this file (default: stdin, or a prompt on a terminal)" };
-        var json = GlobalOptions.Json();
-        var command = new Command("set", "Store a new version of a secret, byte for byte.\n\nExamples:\n  printf %s 'hunter2' | pk set prod/db/password\n  pk set prod/tls/key --file server.key")
+        var maxSize = new Option<long>("--max-size")
         {
-            path, file, json,
+            Description = $"refuse a value larger than SIZE: bytes, or with K, M, G (KiB, MiB, GiB) [default: {ByteSize.Format(Limits.DefaultMaxValueBytes)}; at most {ByteSize.Format(Limits.MaxValueBytes)}]",
+            HelpName = "SIZE",
+            DefaultValueFactory = _ => Limits.DefaultMaxValueBytes,
+            CustomParser = ParseMaxSize,
+        };
+        var json = GlobalOptions.Json();
+        var command = new Command("set", "Store a new version of a secret, byte for byte.\n\nExamples:\n  printf %s 'hunter2' | pk set prod/db/password\n  pk set prod/tls/key --file server.key --max-size 128M")
+        {
+            path, file, maxSize, json,
         };
         command.SetAction(parse =>
         {
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
-            byte[] value = ReadValue(parse.GetValue(file), secretPath);
+            byte[] value = ReadValue(parse.GetValue(file), secretPath, parse.GetValue(maxSize));
             try
             {
                 using Keynode keynode = new Session(parse, options).Open();
@@ -34,26 +42,44 @@ internal static class SetCommand
         return command;
     }
 
-    private static byte[] ReadValue(string? file, string path)
+    private static long ParseMaxSize(ArgumentResult result)
     {
+        if (result.Tokens.Count == 0) return Limits.DefaultMaxValueBytes;
+        string text = result.Tokens[0].Value;
+        long? size = ByteSize.Parse(text);
+        if (size is null)
+            result.AddError($"--max-size '{text}' is not a size: give bytes, or a number with K, M or G (KiB, MiB, GiB)");
+        else if (size > Limits.MaxValueBytes)
+            result.AddError($"--max-size {text} is more than the largest value pk stores, {ByteSize.Format(Limits.MaxValueBytes)}");
+        return size ?? 0;
+    }
+
+    private static byte[] ReadValue(string? file, string path, long limit)
+    {
+        byte[]? value;
+        string source;
         if (file is not null)
         {
-            try { return File.ReadAllBytes(file); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            value = BoundedInput.ReadFile(file, limit, "value file", FailureKind.Failure);
+            source = $"value file {file}";
+        }
+        else if (Terminal.IsInteractive)
+        {
+            value = Terminal.ReadHidden($"Value for {path}: ");
+            source = "value typed";
+            if (value.Length > limit)
             {
-                throw PolykeyException.NotFound($"value file {file} does not exist");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw PolykeyException.Failed($"cannot read value file {file}");
+                Array.Clear(value);
+                value = null;
             }
         }
-        if (Terminal.IsInteractive) return Terminal.ReadHidden($"Value for {path}: ");
-        using Stream stdin = Console.OpenStandardInput();
-        using var buffer = new MemoryStream();
-        stdin.CopyTo(buffer);
-        byte[] value = buffer.ToArray();
-        Array.Clear(buffer.GetBuffer());
-        return value;
+        else
+        {
+            using Stream stdin = Console.OpenStandardInput();
+            value = BoundedInput.Read(stdin, limit);
+            source = "value on stdin";
+        }
+        return value ?? throw PolykeyException.Failed($"the {source} is larger than {ByteSize.Format(limit)}; {path} was not changed",
+            $"to store larger values, raise the limit with --max-size (at most {ByteSize.Format(Limits.MaxValueBytes)})");
     }
 }
