@@ -85,4 +85,49 @@ internal static class RawKeynode
         }
         return found;
     }
+
+    /// <summary>
+    /// Appends a well-formed change holding one member of <paramref name="size"/> zero bytes
+    /// (left sparse on disk) under a name pk ignores: a cheap way to a keynode of many GiB.
+    /// </summary>
+    public static void AppendZeros(string path, string name, long size)
+    {
+        using KeynodeFile file = KeynodeFile.Open(path);
+        using (file.LockExclusive())
+        {
+            ScanResult fresh = file.ReadChanges(ScanPoint.Origin);
+            byte[] header = UstarHeader(name, size);
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            hash.AppendData(header);
+            byte[] zeros = new byte[1 << 20];
+            for (long left = TarHeader.Padded(size); left > 0; left -= zeros.Length) hash.AppendData(zeros, 0, (int)Math.Min(left, zeros.Length));
+            long recordAt = fresh.WriteAt + header.Length + TarHeader.Padded(size);
+            var record = new TxnRecord(fresh.End.Sequence + 1, fresh.WriteAt, hash.GetHashAndReset(), fresh.End.RecordHash);
+            byte[] closing = TarBytes(tar => tar.WriteEntry(Regular(TxnRecord.MemberName, record.Serialize())));
+            RandomAccess.Write(file.Handle, header, fresh.WriteAt);
+            RandomAccess.SetLength(file.Handle, recordAt); // the zeros stay a hole
+            RandomAccess.Write(file.Handle, [.. closing, .. new byte[1024]], recordAt);
+        }
+    }
+
+    /// <summary>A POSIX ustar header for a regular file, for sizes up to 8 GiB.</summary>
+    public static byte[] UstarHeader(string name, long size)
+    {
+        byte[] block = new byte[512];
+        System.Text.Encoding.ASCII.GetBytes(name).CopyTo(block, 0);
+        void Octal(int at, int width, long value) =>
+            System.Text.Encoding.ASCII.GetBytes(Convert.ToString(value, 8).PadLeft(width - 1, '0')).CopyTo(block, at);
+        Octal(100, 8, 384); // mode 0600
+        Octal(108, 8, 0);
+        Octal(116, 8, 0);
+        Octal(124, 12, size);
+        Octal(136, 12, 0);
+        block[156] = (byte)'0';
+        "ustar\0"u8.CopyTo(block.AsSpan(257));
+        "00"u8.CopyTo(block.AsSpan(263));
+        for (int i = 148; i < 156; i++) block[i] = (byte)' ';
+        long sum = block.Sum(b => (long)b);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(block, 148);
+        return block;
+    }
 }
