@@ -32,8 +32,8 @@ if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAc
 }
 try
 {
-    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     FileLock.Timeout = LockTimeout();
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (PolykeyException e)
 {
