@@ -46,9 +46,8 @@ public sealed partial class Keynode
         Grant? grant = CurrentAccess().GrantOf(commit.SignerFingerprint);
         if (grant is null || grant.Write.Count == 0) return null;
         if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;
-        var version = TryReadVersion(id, commit);
-        if (version is null) return null;
-        using (version.Value.value) return grant.CanWrite(version.Value.path) ? grant.Identity : null;
+        var version = TryPeekVersion(id, commit);
+        return version is { } v && grant.CanWrite(v.Path) ? grant.Identity : null;
     }
 
     private VersionKind? KindOfCommit(ObjectId id) =>

@@ -150,14 +150,32 @@ public sealed partial class Keynode
             index.Set(new IndexEntry(id, tip, own.Path, own.Size, commit.Time, own.Kind));
             return;
         }
-        (string path, SecretBytes value, VersionKind kind)? version = TryReadVersion(tip, commit);
+        (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, commit);
         if (version is null)
         {
             index.Forget(id);
             return;
         }
-        using (version.Value.value)
-            index.Set(new IndexEntry(id, tip, version.Value.path, version.Value.value.Length, commit.Time, version.Value.kind));
+        index.Set(new IndexEntry(id, tip, version.Value.Path, version.Value.Size, commit.Time, version.Value.Kind));
+    }
+
+    /// <summary>
+    /// A version's path, size and kind, decrypting only the head of its message: what a listing
+    /// needs, at a cost that does not grow with the value. The blob is still read whole and
+    /// checked against its name, a piece at a time.
+    /// </summary>
+    private (string Path, long Size, VersionKind Kind)? TryPeekVersion(ObjectId commitId, Commit commit)
+    {
+        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
+        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
+            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        using ObjectStream content = OpenObject(blob, ObjectType.Blob);
+        (string Path, long Size)? peeked = SecretMessage.TryPeek(content, Unlock(), $"version {commitId} in {Path}");
+        content.Finish();
+        if (peeked is not { Size: < 0 }) return peeked is { } p ? (p.Path, p.Size, kind) : null;
+        var whole = TryReadVersion(commitId, commit);
+        if (whole is null) return null;
+        using (whole.Value.value) return (whole.Value.path, whole.Value.value.Length, kind);
     }
 
     private (string Path, SecretBytes Value, VersionKind Kind) ReadVersion(ObjectId commitId) =>
@@ -169,11 +187,34 @@ public sealed partial class Keynode
         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
         VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
             ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
-        var decrypted = SecretMessage.TryDecrypt(ReadObject(blob, ObjectType.Blob), Unlock(), $"version {commitId} in {Path}");
+        using ObjectStream content = OpenObject(blob, ObjectType.Blob);
+        var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
+        try
+        {
+            content.Finish();
+        }
+        catch
+        {
+            decrypted?.Value.Dispose();
+            throw;
+        }
         return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
     }
 
     private Commit ReadCommit(ObjectId id) => Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
+
+    private ObjectStream OpenObject(ObjectId id, ObjectType expected)
+    {
+        if (!_state.TryGetObject(id, out TarMember member))
+            throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
+        ObjectStream stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, LooseObject.MaxObjectBytes(expected));
+        if (stream.Type != expected)
+        {
+            stream.Dispose();
+            throw PolykeyException.Failed($"git object {id} in {Path} is a {stream.Type}, not a {expected}");
+        }
+        return stream;
+    }
 
     private byte[] ReadObject(ObjectId id, ObjectType expected)
     {

@@ -75,9 +75,9 @@ public sealed class BadInputTests : IDisposable
         foreach (PkResult result in new[] { _node.Run("get", "prod/api/key"), _node.Set("prod/new", "v") })
         {
             Pk.Fails(result, 1, "");
-            Assert.Matches("corrupt near byte|is damaged", result.Stderr);
+            Assert.Matches("corrupt at byte|is damaged", result.Stderr);
         }
-        Assert.Contains("corrupt near byte", PkProcess.Pk(["verify", "-k", _node.Path, "--identity-file", _node.IdentityFile!]).Stderr);
+        Assert.Contains("corrupt at byte", PkProcess.Pk(["verify", "-k", _node.Path, "--identity-file", _node.IdentityFile!]).Stderr);
         Assert.Equal(before, _node.FileHash());
     }
 

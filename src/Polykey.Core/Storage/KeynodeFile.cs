@@ -117,6 +117,10 @@ internal sealed class KeynodeFile : IDisposable
         return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
     }
 
+    /// <summary>A member's data as a stream read from the file as it goes (large members never sit whole in memory).</summary>
+    public Stream OpenData(TarMember member) =>
+        member.Inline is { } inline ? new MemoryStream(inline, writable: false) : new MemberStream(_stream.SafeFileHandle, member.DataOffset, member.Size);
+
     /// <summary>A member's data; small members were read with their header.</summary>
     public byte[] ReadData(TarMember member)
     {

@@ -1,0 +1,142 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Polykey.Core.Git;
+
+/// <summary>
+/// A loose object's content, inflated as it is read. Its header's declared size is checked
+/// before anything else is inflated; <see cref="Finish"/> reads what is left and checks the
+/// length and the SHA-1 against the object's name. Nothing read from it may be trusted until
+/// Finish returns.
+/// </summary>
+internal sealed class ObjectStream : Stream
+{
+    private const long MinInflateAllowance = 64 << 10;
+    private const long MaxInflateRatio = 8;
+    private const int MaxHeaderLength = 32;
+
+    private readonly ObjectId _expected;
+    private readonly ZLibStream _inflate;
+    private readonly IncrementalHash _sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+    private long _remaining;
+
+    private ObjectStream(ObjectId expected, ZLibStream inflate)
+    {
+        _expected = expected;
+        _inflate = inflate;
+    }
+
+    public ObjectType Type { get; private set; }
+
+    /// <summary>The content's size, as declared and checked.</summary>
+    public long ContentLength { get; private set; }
+
+    /// <param name="storedSize">The compressed length: an honest object inflates to at most 8 times it (pk stores ciphertext and short text).</param>
+    public static ObjectStream Open(ObjectId expected, Stream compressed, long storedSize, long maxContent)
+    {
+        var stream = new ObjectStream(expected, new ZLibStream(compressed, CompressionMode.Decompress));
+        try
+        {
+            byte[] header = stream.Guard(() => ReadHeader(stream._inflate)) ?? throw Damaged(expected, "its header is malformed");
+            (ObjectType type, long size) = ParseHeader(header) ?? throw Damaged(expected, "its header is malformed");
+            if (size > maxContent || size > Math.Max(MinInflateAllowance, storedSize * MaxInflateRatio))
+                throw Damaged(expected, $"it claims {size} bytes, more than an object of its kind and stored size may hold");
+            stream._sha1.AppendData(header);
+            stream.Type = type;
+            stream.ContentLength = stream._remaining = size;
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int want = (int)Math.Min(buffer.Length, _remaining);
+        if (want == 0) return 0;
+        int n;
+        try { n = _inflate.Read(buffer[..want]); }
+        catch (InvalidDataException) { throw Damaged(_expected, "it does not inflate"); }
+        if (n == 0) throw Damaged(_expected, "it is shorter than its header says");
+        _sha1.AppendData(buffer[..n]);
+        _remaining -= n;
+        return n;
+    }
+
+    /// <summary>Reads the rest and checks length and name; throws when the object is not what its name says.</summary>
+    public void Finish()
+    {
+        byte[] scratch = new byte[64 << 10];
+        while (_remaining > 0) _ = Read(scratch.AsSpan());
+        if (Guard(() => _inflate.ReadByte()) != -1) throw Damaged(_expected, "it is longer than its header says");
+        if (ObjectId.FromBytes(_sha1.GetHashAndReset()) != _expected) throw Damaged(_expected, "its hash does not match its name");
+    }
+
+    private T Guard<T>(Func<T> inflate)
+    {
+        try { return inflate(); }
+        catch (InvalidDataException) { throw Damaged(_expected, "it does not inflate"); }
+    }
+
+    // "type size\0", read a byte at a time so nothing past it is inflated yet.
+    private static byte[]? ReadHeader(Stream input)
+    {
+        var header = new List<byte>(MaxHeaderLength);
+        while (header.Count < MaxHeaderLength)
+        {
+            int b = input.ReadByte();
+            if (b < 0) return null;
+            header.Add((byte)b);
+            if (b == 0) return header.ToArray();
+        }
+        return null;
+    }
+
+    private static (ObjectType, long)? ParseHeader(byte[] header)
+    {
+        string text = Encoding.ASCII.GetString(header, 0, header.Length - 1);
+        int space = text.IndexOf(' ');
+        if (space < 0) return null;
+        ObjectType? type = text[..space] switch
+        {
+            "blob" => ObjectType.Blob,
+            "tree" => ObjectType.Tree,
+            "commit" => ObjectType.Commit,
+            _ => null,
+        };
+        string digits = text[(space + 1)..];
+        if (type is null || digits.Length is 0 or > 18 || (digits.Length > 1 && digits[0] == '0')
+            || !long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long size))
+            return null;
+        return (type.Value, size);
+    }
+
+    public static PolykeyException Damaged(ObjectId id, string why) =>
+        PolykeyException.Failed($"git object {id} in the keynode is damaged: {why}", "run 'pk verify' for a full report");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inflate.Dispose();
+            _sha1.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => ContentLength;
+    public override long Position { get => ContentLength - _remaining; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
