@@ -10,11 +10,10 @@ internal static class SetCommand
     {
         var path = SecretArguments.Path();
         var file = new Option<string?>("--file", "-f") { Description = "read the value from this file (default: stdin, or a prompt on a terminal)" };
-        var maxSize = new Option<long>("--max-size")
+        var maxSize = new Option<long?>("--max-size")
         {
             Description = $"refuse a value larger than SIZE: bytes, or with K, M, G (KiB, MiB, GiB) [default: {ByteSize.Format(Limits.DefaultMaxValueBytes)}; at most {ByteSize.Format(Limits.MaxValueBytes)}]",
             HelpName = "SIZE",
-            DefaultValueFactory = _ => Limits.DefaultMaxValueBytes,
             CustomParser = ParseMaxSize,
         };
         var json = GlobalOptions.Json();
@@ -25,7 +24,7 @@ internal static class SetCommand
         command.SetAction(parse =>
         {
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
-            byte[] value = ReadValue(parse.GetValue(file), secretPath, parse.GetValue(maxSize));
+            byte[] value = ReadValue(parse.GetValue(file), secretPath, parse.GetValue(maxSize) ?? Limits.DefaultMaxValueBytes);
             try
             {
                 using Keynode keynode = new Session(parse, options).Open();
@@ -42,16 +41,16 @@ internal static class SetCommand
         return command;
     }
 
-    private static long ParseMaxSize(ArgumentResult result)
+    private static long? ParseMaxSize(ArgumentResult result)
     {
-        if (result.Tokens.Count == 0) return Limits.DefaultMaxValueBytes;
+        if (result.Tokens.Count == 0) return null;
         string text = result.Tokens[0].Value;
         long? size = ByteSize.Parse(text);
         if (size is null)
             result.AddError($"--max-size '{text}' is not a size: give bytes, or a number with K, M or G (KiB, MiB, GiB)");
         else if (size > Limits.MaxValueBytes)
             result.AddError($"--max-size {text} is more than the largest value pk stores, {ByteSize.Format(Limits.MaxValueBytes)}");
-        return size ?? 0;
+        return size;
     }
 
     private static byte[] ReadValue(string? file, string path, long limit)
