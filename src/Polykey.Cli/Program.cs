@@ -18,6 +18,7 @@ foreach (Command command in new[]
     EditCommand.Create(options), EnvCommand.Create(options), IdentityCommand.Create(options),
     MountCommand.Create(options), UnmountCommand.Create(options), VerifyCommand.Create(options),
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
+    UpgradeCommand.Create(options),
 })
 {
     root.Subcommands.Add(command);

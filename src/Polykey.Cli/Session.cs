@@ -32,7 +32,7 @@ internal sealed class Session
 
     public Keynode Open()
     {
-        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), CacheDirectory);
+        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), CacheDirectory, StateDirectory);
         foreach (string warning in keynode.Warnings) Output.Warning(warning);
         return keynode;
     }
@@ -112,6 +112,9 @@ internal sealed class Session
 
     /// <summary>Where pk remembers which commits it already verified: ${XDG_CACHE_HOME:-~/.cache}.</summary>
     public static string CacheDirectory => Env("XDG_CACHE_HOME") ?? System.IO.Path.Combine(Home, ".cache");
+
+    /// <summary>Where pk pins each keynode's owner and access list: ${XDG_STATE_HOME:-~/.local/state}.</summary>
+    public static string StateDirectory => Env("XDG_STATE_HOME") ?? System.IO.Path.Combine(Home, ".local", "state");
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
