@@ -390,5 +390,54 @@ public sealed class HostileFileTests : IDisposable
         Assert.Equal(without, with);
     }
 
+    /// <summary>The attacks above, followed by the owner's own later changes: in the middle of the file they stay refused.</summary>
+    [Theory]
+    [MemberData(nameof(Readers))]
+    public void AttacksInTheMiddleOfTheFile_StayRefused(bool passphrase, bool caches)
+    {
+        string secretId, tip, removedTip, keynodeId, oldAccess, owner;
+        using (Keynode node = Create(passphrase))
+        {
+            owner = node.Owner.Fingerprint;
+            node.Set("prod/db", "good"u8);
+            node.Set("prod/gone", "removed"u8);
+            removedTip = node.List().Single(s => s.Path == "prod/gone").Tip;
+            node.Remove("prod/gone");
+            node.Grant(Mallory.Value.Public, read: false, write: true, ["prod/**"]);
+            keynodeId = node.Id;
+            oldAccess = RawKeynode.State(_path).SecretRefs[keynodeId].Hex;
+            node.Revoke(Mallory.Value.Public, []);
+            SecretInfo db = node.List().Single(s => s.Path == "prod/db");
+            (secretId, tip) = (db.Id, db.Tip);
+        }
+        Warm(passphrase, caches);
+        (_, List<PendingMember> forged) = VersionBuilder.Build(secretId, new ObjectId(tip), RawKeynode.NextSequence(_path, new ObjectId(tip)), "prod/db", "forged"u8,
+            VersionKind.Value, DateTimeOffset.UtcNow, Mallory.Value, [Mallory.Value.Public]);
+        RawKeynode.Append(_path,
+        [
+            new(KeynodeLayout.OwnerPublicKeyMember, Mallory.Value.Public.ToBinary()),
+            new(KeynodeLayout.SecretRefPrefix + VersionBuilder.NewSecretId(), Encoding.ASCII.GetBytes(removedTip + "\n")),
+            new(KeynodeLayout.SecretRefPrefix + VersionBuilder.NewSecretId(), Encoding.ASCII.GetBytes(oldAccess + "\n")),
+            .. forged,
+        ]);
+        using (Keynode node = Open(passphrase, caches))
+        {
+            node.Set("prod/later", "1"u8);
+            node.Set("prod/later", "2"u8);
+        }
+
+        foreach (bool withCaches in new[] { caches, !caches })
+        {
+            using Keynode opened = Open(passphrase, withCaches);
+            Assert.Equal(owner, opened.Owner.Fingerprint);
+            Assert.Equal(["prod/db", "prod/later"], opened.List().Select(s => s.Path));
+            Assert.Equal("good", Value(opened, "prod/db"));
+            Assert.Equal("2", Value(opened, "prod/later"));
+            Assert.Null(opened.Access.GrantOf(Mallory.Value.Public.Fingerprint));
+            Assert.Equal(4, opened.Warnings.Count);
+            Assert.Equal(4, opened.Verify().Problems.Count);
+        }
+    }
+
     public void Dispose() => _files.Dispose();
 }
