@@ -14,7 +14,8 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
 
     public const int BufferSize = 1 << 20;
 
-    private readonly byte[] _buffer = new byte[BufferSize];
+    // Sized to what is left to read (a mount's refresh after each change reads a few KiB), at most BufferSize.
+    private byte[] _buffer = [];
     private long _bufferStart = -1;
     private int _bufferLength;
 
@@ -34,6 +35,7 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
     private void Fill(long offset)
     {
         int want = (int)Math.Min(BufferSize, length - offset);
+        if (_buffer.Length < want) _buffer = new byte[want];
         int present = (int)Math.Clamp(fileLength - offset, 0, want);
         _buffer.AsSpan(present, want - present).Clear();
         int done = 0;
