@@ -16,9 +16,11 @@ internal static class SecretMessage
 
     public static byte[] Encrypt(string path, ReadOnlySpan<byte> value, DateTimeOffset time, IEnumerable<Identity> readers)
     {
-        using var output = new MemoryStream(value.Length + 512);
+        Identity[] recipients = readers.ToArray();
+        // Room for the value, its packet framing and one session-key packet per reader: no copy while it grows.
+        using var output = new MemoryStream(value.Length + value.Length / 1024 + 512 + 128 * recipients.Length);
         var generator = new PgpEncryptedDataGenerator(SymmetricKeyAlgorithmTag.Aes256, true, Random);
-        foreach (Identity reader in readers) generator.AddMethod(reader.EncryptionKey);
+        foreach (Identity reader in recipients) generator.AddMethod(reader.EncryptionKey);
         using (Stream encrypted = generator.Open(output, new byte[1 << 14]))
         {
             var literal = new PgpLiteralDataGenerator();

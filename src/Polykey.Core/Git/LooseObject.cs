@@ -12,14 +12,17 @@ internal static class LooseObject
     public static (ObjectId Id, byte[] Compressed) Encode(ObjectType type, ReadOnlySpan<byte> content)
     {
         byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
-        byte[] raw = new byte[header.Length + content.Length];
-        header.CopyTo(raw, 0);
-        content.CopyTo(raw.AsSpan(header.Length));
-        var id = ObjectId.FromBytes(Digests.Sha1(raw));
-        using var compressed = new MemoryStream();
+        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        sha1.AppendData(header);
+        sha1.AppendData(content);
+        // Ciphertext does not shrink: room for all of it up front, so a large value is not copied while the stream grows.
+        using var compressed = new MemoryStream(header.Length + content.Length + content.Length / 64 + 256);
         using (var z = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-            z.Write(raw);
-        return (id, compressed.ToArray());
+        {
+            z.Write(header);
+            z.Write(content);
+        }
+        return (ObjectId.FromBytes(sha1.GetHashAndReset()), compressed.ToArray());
     }
 
     /// <summary>

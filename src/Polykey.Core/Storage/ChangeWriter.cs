@@ -19,7 +19,9 @@ internal static class ChangeWriter
     /// <param name="start">Where the change begins: the end of <paramref name="at"/>, or later when bytes that belong to no change lie there.</param>
     public static (byte[] Bytes, Change Change) Build(ScanPoint at, long start, IReadOnlyList<PendingMember> members, DateTimeOffset time)
     {
-        using var buffer = new MemoryStream();
+        // The exact length the tar writer will produce, so the bytes are never copied while the buffer grows.
+        long length = members.Sum(m => TarHeader.BlockSize + TarHeader.Padded(m.Data?.Length ?? 0)) + 2 * TarHeader.BlockSize + EndOfArchiveLength;
+        using var buffer = new MemoryStream(checked((int)length));
         var written = new List<TarMember>(members.Count);
         Change change;
         // Disposing the writer appends the two zero blocks that end the archive.
@@ -39,7 +41,7 @@ internal static class ChangeWriter
         }
         if (buffer.Length != change.End - start + EndOfArchiveLength)
             throw new InvalidOperationException("the tar writer did not end the archive with two zero blocks");
-        return (buffer.ToArray(), change);
+        return (buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray(), change);
     }
 
     private static UstarTarEntry Entry(PendingMember member, DateTimeOffset time)
