@@ -46,6 +46,15 @@ internal static class SecretMessage
         }
     }
 
+    // The message's encrypted data for this identity's key, or null when it holds none.
+    private static PgpPublicKeyEncryptedData? EncryptedTo(Stream message, SecretIdentity identity)
+    {
+        var list = new PgpObjectFactory(message).NextPgpObject() as PgpEncryptedDataList
+            ?? throw new PgpException("not an encrypted message");
+        return list.GetEncryptedDataObjects().OfType<PgpPublicKeyEncryptedData>()
+            .FirstOrDefault(d => d.KeyId == identity.DecryptionKey.KeyId);
+    }
+
     /// <summary>Decrypts with <paramref name="identity"/>; null when the message is not encrypted to it.</summary>
     public static (string Path, SecretBytes Value)? TryDecrypt(byte[] message, SecretIdentity identity, string where) =>
         TryDecrypt(new MemoryStream(message, writable: false), identity, where);
@@ -55,12 +64,7 @@ internal static class SecretMessage
     {
         try
         {
-            var factory = new PgpObjectFactory(message);
-            var list = factory.NextPgpObject() as PgpEncryptedDataList
-                ?? throw new PgpException("not an encrypted message");
-            PgpPublicKeyEncryptedData? mine = list.GetEncryptedDataObjects().OfType<PgpPublicKeyEncryptedData>()
-                .FirstOrDefault(d => d.KeyId == identity.DecryptionKey.KeyId);
-            if (mine is null) return null;
+            if (EncryptedTo(message, identity) is not { } mine) return null;
             using Stream clear = mine.GetDataStream(identity.DecryptionKey);
             var literal = new PgpObjectFactory(clear).NextPgpObject() as PgpLiteralData
                 ?? throw new PgpException("no literal data");
@@ -90,12 +94,7 @@ internal static class SecretMessage
     {
         try
         {
-            var factory = new PgpObjectFactory(message);
-            var list = factory.NextPgpObject() as PgpEncryptedDataList
-                ?? throw new PgpException("not an encrypted message");
-            PgpPublicKeyEncryptedData? mine = list.GetEncryptedDataObjects().OfType<PgpPublicKeyEncryptedData>()
-                .FirstOrDefault(d => d.KeyId == identity.DecryptionKey.KeyId);
-            if (mine is null) return null;
+            if (EncryptedTo(message, identity) is not { } mine) return null;
             Stream clear = mine.GetDataStream(identity.DecryptionKey);
             long bodyLength = LiteralBodyLength(clear);
             int format = clear.ReadByte(), nameLength = clear.ReadByte();
