@@ -238,6 +238,7 @@ public sealed partial class Keynode
         {
             var problems = new List<string>(Warnings);
             problems.AddRange(_state.Unaccounted);
+            if (WholeFileProblem() is { } altered) problems.Add(altered);
             int objects = 0, versions = 0;
             foreach (ObjectId id in _state.ObjectIds)
             {
@@ -268,6 +269,25 @@ public sealed partial class Keynode
                 }
             }
             return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems);
+        }
+    }
+
+    /// <summary>
+    /// Hashes every change again, whatever this handle took on the scan cache's word: damage
+    /// there is reported here as a reader without the cache reports it.
+    /// </summary>
+    private string? WholeFileProblem()
+    {
+        try
+        {
+            ScanResult full = ChangeScanner.Scan(new BlockReader(_file.Handle, _state.End.Offset, Path), ScanPoint.Origin, Path);
+            bool same = full.End.Offset == _state.End.Offset && full.End.RecordHash.AsSpan().SequenceEqual(_state.End.RecordHash)
+                && full.End.Layout is { } layout && _state.End.Layout is { } known && layout.AsSpan().SequenceEqual(known);
+            return same ? null : $"keynode {Path} no longer reads as it did up to byte {_state.End.Offset}: it was altered after this handle read it";
+        }
+        catch (PolykeyException e)
+        {
+            return e.Message;
         }
     }
 }

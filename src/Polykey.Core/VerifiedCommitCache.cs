@@ -15,8 +15,8 @@ internal sealed class VerifiedCommitCache(string? path)
     public static VerifiedCommitCache For(string? cacheDirectory, string keynodeId) =>
         new(cacheDirectory is null ? null : Path.Combine(cacheDirectory, "polykey", keynodeId + ".verified"));
 
-    // Longer than any record (two 19-digit numbers and a 64-digit hash), so each write covers the last.
-    private const int ScanRecordLength = 128;
+    // Longer than any record (two 19-digit numbers and two 64-digit hashes), so each write covers the last.
+    private const int ScanRecordLength = 256;
 
     private bool _directoryMade;
 
@@ -36,8 +36,9 @@ internal sealed class VerifiedCommitCache(string? path)
         {
             if (ScanPath is null || !File.Exists(ScanPath)) return null;
             string[] parts = File.ReadAllText(ScanPath).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 4) return null; // an older record, without the layout digest: hash everything once
             return new Storage.ScanPoint(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
-                long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), Convert.FromHexString(parts[2]));
+                long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), Convert.FromHexString(parts[2]), Convert.FromHexString(parts[3]));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or OverflowException)
         {
@@ -53,7 +54,8 @@ internal sealed class VerifiedCommitCache(string? path)
             MakeDirectory();
             // Overwritten in place at one fixed length, never truncated: a truncate-and-rewrite
             // makes ext4 write the file back at close, and a mount saves this after every change.
-            string line = $"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)}".PadRight(ScanRecordLength - 1) + "\n";
+            if (point.Layout is null) return;
+            string line = $"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)} {Convert.ToHexStringLower(point.Layout)}".PadRight(ScanRecordLength - 1) + "\n";
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using var stream = new FileStream(ScanPath, options);

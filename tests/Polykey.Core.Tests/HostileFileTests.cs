@@ -390,6 +390,51 @@ public sealed class HostileFileTests : IDisposable
         Assert.Equal(without, with);
     }
 
+    [Fact]
+    public void ScanCache_NoticesARewrittenHeaderInAHashedChange()
+    {
+        using (Keynode node = Create(passphrase: false))
+        {
+            node.Set("prod/a", "1"u8);
+            node.Set("prod/b", "2"u8);
+        }
+        Warm(passphrase: false, caches: true);
+        // A ref's header renamed to a name pk ignores, its checksum made right: only the change hash sees it.
+        string refName = KeynodeLayout.SecretRefPrefix + RawKeynode.State(_path).SecretRefs.Keys.First();
+        byte[] bytes = File.ReadAllBytes(_path);
+        long at = RawKeynode.HeaderOffset(_path, refName);
+        byte[] header = RawKeynode.UstarHeader("ignored/name", 41);
+        header.AsSpan().CopyTo(bytes.AsSpan((int)at, 512));
+        File.WriteAllBytes(_path, bytes);
+
+        string without = Assert.Throws<PolykeyException>(() => Open(passphrase: false, caches: false)).Message;
+        string with = Assert.Throws<PolykeyException>(() => Open(passphrase: false, caches: true)).Message;
+        Assert.Contains("corrupt at byte", without);
+        Assert.Equal(without, with);
+    }
+
+    [Fact]
+    public void DamagedSealedKey_IsAClearRefusal_NeverACrash()
+    {
+        byte[] sealedKey = KeyVault.Seal(TestFiles.Owner, Passphrase);
+        // Every byte of the packet headers and S2K parameters, then a spread of the rest (each open costs a full S2K).
+        var random = new Random(9);
+        foreach (int i in Enumerable.Range(0, 40).Concat(Enumerable.Range(0, 24).Select(_ => random.Next(40, sealedKey.Length))))
+        {
+            byte[] damaged = (byte[])sealedKey.Clone();
+            damaged[i] ^= (byte)(1 << (i % 8));
+            try
+            {
+                // A few bits carry nothing the key depends on; what opens must still be the owner's key.
+                Assert.Equal(TestFiles.Owner.Public.Fingerprint, KeyVault.Open(damaged, Passphrase, "test").Public.Fingerprint);
+            }
+            catch (PolykeyException error)
+            {
+                Assert.Equal(FailureKind.AccessDenied, error.Kind);
+            }
+        }
+    }
+
     /// <summary>The attacks above, followed by the owner's own later changes: in the middle of the file they stay refused.</summary>
     [Theory]
     [MemberData(nameof(Readers))]

@@ -185,7 +185,7 @@ public sealed class ScanPointCacheTests : IDisposable
         {
             node.Set(name, "value"u8);
             byte[] record = File.ReadAllBytes(scan);
-            Assert.Equal(128, record.Length);
+            Assert.Equal(256, record.Length);
             Assert.Equal((byte)'\n', record[^1]);
             string[] fields = System.Text.Encoding.ASCII.GetString(record).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(64, fields[2].Trim().Length);

@@ -102,7 +102,7 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                 Key(r), DateTimeOffset.Parse(r.GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture))).ToList();
             return new AccessList(grants, revocations);
         }
-        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed("the keynode's access list is malformed", "run 'pk verify' for a full report");
         }

@@ -34,7 +34,7 @@ internal static class CommitSignature
             signature.Update(payload);
             return signature.Verify();
         }
-        catch (Exception e) when (e is PgpException or IOException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             return false;
         }

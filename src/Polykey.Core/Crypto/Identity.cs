@@ -46,7 +46,7 @@ public sealed class Identity
                 _ => throw PolykeyException.Failed($"{source} holds no OpenPGP key"),
             };
         }
-        catch (Exception e) when (e is IOException or PgpException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed($"{source} is not a readable OpenPGP key");
         }

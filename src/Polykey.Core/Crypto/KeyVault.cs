@@ -52,9 +52,9 @@ public static class KeyVault
             if (!pbe.Verify()) throw new PgpException("integrity check failed");
             plain = buffer.ToArray();
         }
-        catch (Exception e) when (e is PgpException or IOException or InvalidCastException or InvalidOperationException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
-            throw PolykeyException.Denied($"wrong passphrase for keynode {keynodeLabel}",
+            throw PolykeyException.Denied($"wrong passphrase for keynode {keynodeLabel} (or its sealed owner key is damaged)",
                 "check --passphrase-file, $PK_PASSPHRASE_FILE or $PK_PASSPHRASE");
         }
         try

@@ -72,7 +72,7 @@ public sealed class SecretIdentity
             throw PolykeyException.Denied($"{source} is a passphrase-protected key; pk needs it unprotected",
                 "export it with 'pk identity export --secret', or with gpg --export-secret-keys after removing its passphrase");
         }
-        catch (Exception e) when (e is IOException or PgpException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed($"{source} is not a readable OpenPGP secret key");
         }

@@ -76,7 +76,7 @@ internal static class SecretMessage
             Array.Clear(buffer.GetBuffer());
             return (new UTF8Encoding(false, true).GetString(name), new SecretBytes(value));
         }
-        catch (Exception e) when (e is PgpException or IOException or ArgumentException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed($"{where} cannot be decrypted: the message is damaged",
                 "run 'pk verify' for a full report");
@@ -106,7 +106,7 @@ internal static class SecretMessage
             if (bodyLength >= 0 && size < 0) throw new PgpException("a literal packet shorter than its header");
             return (new UTF8Encoding(false, true).GetString(name), size);
         }
-        catch (Exception e) when (e is PgpException or IOException or ArgumentException)
+        catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed($"{where} cannot be decrypted: the message is damaged",
                 "run 'pk verify' for a full report");

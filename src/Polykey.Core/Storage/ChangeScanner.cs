@@ -3,13 +3,17 @@ namespace Polykey.Core.Storage;
 /// <summary>A tar member of a committed change: its name, type and where its data lies; small members carry their data.</summary>
 internal readonly record struct TarMember(string Name, long DataOffset, long Size, char Type = TarHeader.RegularFile, byte[]? Inline = null);
 
-/// <summary>One committed change: the members it added, in order.</summary>
-internal sealed record Change(long Sequence, long Start, long End, IReadOnlyList<TarMember> Members, byte[] RecordHash);
+/// <summary>
+/// One committed change: the members it added, in order. <paramref name="Layout"/> chains a
+/// SHA-256 over every header, small member and record read up to its end: what a scan that
+/// takes changes on their record chain alone still reads, and can still check.
+/// </summary>
+internal sealed record Change(long Sequence, long Start, long End, IReadOnlyList<TarMember> Members, byte[] RecordHash, byte[]? Layout = null);
 
-/// <summary>Where the previous scan stopped: the end of the last committed change.</summary>
-internal readonly record struct ScanPoint(long Offset, long Sequence, byte[] RecordHash)
+/// <summary>Where the previous scan stopped: the end of the last committed change (and its layout digest, when known).</summary>
+internal readonly record struct ScanPoint(long Offset, long Sequence, byte[] RecordHash, byte[]? Layout = null)
 {
-    public static ScanPoint Origin => new(0, 0, new byte[32]);
+    public static ScanPoint Origin => new(0, 0, new byte[32], new byte[32]);
 }
 
 /// <summary>
@@ -46,7 +50,9 @@ internal static class ChangeScanner
             try
             {
                 ScanResult fast = ScanOnce(reader, from, fileLabel, trusted);
-                bool reached = fast.Changes.Any(c => c.End == trusted.Offset && c.Sequence == trusted.Sequence && c.RecordHash.AsSpan().SequenceEqual(trusted.RecordHash));
+                // The layout digest covers what the fast scan read without hashing: names, sizes, refs, records.
+                bool reached = fast.Changes.Any(c => c.End == trusted.Offset && c.Sequence == trusted.Sequence && c.RecordHash.AsSpan().SequenceEqual(trusted.RecordHash)
+                    && (trusted.Layout is null || c.Layout is not null && c.Layout.AsSpan().SequenceEqual(trusted.Layout)));
                 if (reached) return fast;
             }
             catch (PolykeyException)
@@ -98,6 +104,8 @@ internal static class ChangeScanner
         var members = new List<TarMember>();
         long pos = start;
         long changeStart = start;
+        using var layout = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        layout.AppendData(point.Layout ?? new byte[32]);
         while (true)
         {
             if (pos + TarHeader.BlockSize > reader.Length)
@@ -106,6 +114,7 @@ internal static class ChangeScanner
             if (TarHeader.IsZeroBlock(block))
                 return (pos, members.Count > 0 ? "a change has no closing record" : "the end-of-archive blocks");
             if (TarHeader.TryParse(block) is not { } header) return (pos, "a damaged tar header");
+            layout.AppendData(block);
             long dataOffset = pos + TarHeader.BlockSize;
             if (TarHeader.Padded(header.Size) > reader.Length - dataOffset) return (pos, "the file ends inside a member");
             long next = dataOffset + TarHeader.Padded(header.Size);
@@ -118,9 +127,12 @@ internal static class ChangeScanner
                     && (next <= (trusted?.Offset ?? 0) || reader.Sha256(changeStart, pos).AsSpan().SequenceEqual(record.ContentHash));
                 if (!counts) return (pos, "a change whose record does not match");
                 byte[] recordHash = TxnRecord.HashOf(recordBytes);
-                changes.Add(new Change(record!.Sequence, changeStart, next, members.ToArray(), recordHash));
+                layout.AppendData(recordBytes);
+                byte[] digest = layout.GetHashAndReset();
+                layout.AppendData(digest);
+                changes.Add(new Change(record!.Sequence, changeStart, next, members.ToArray(), recordHash, digest));
                 members.Clear();
-                point = new ScanPoint(next, record.Sequence, recordHash);
+                point = new ScanPoint(next, record.Sequence, recordHash, digest);
                 changeStart = next;
             }
             else
@@ -128,6 +140,7 @@ internal static class ChangeScanner
                 byte[]? inline = header.Size <= Limits.MaxSmallMemberBytes && !header.Name.StartsWith("objects/", StringComparison.Ordinal)
                     ? reader.Read(dataOffset, (int)header.Size).ToArray()
                     : null;
+                if (inline is not null) layout.AppendData(inline);
                 members.Add(new TarMember(header.Name, dataOffset, header.Size, header.Type, inline));
             }
             pos = next;

@@ -48,7 +48,7 @@ internal sealed class KeynodeState
                 if (refused is not null)
                     warnings.Add($"refused member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}");
             }
-            End = new ScanPoint(change.End, change.Sequence, change.RecordHash);
+            End = new ScanPoint(change.End, change.Sequence, change.RecordHash, change.Layout);
         }
         WriteAt = scan.WriteAt;
         Unaccounted = scan.Unaccounted;
