@@ -39,7 +39,7 @@ internal sealed class OnChangeHook : IDisposable
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
             {
-                Console.Error.WriteLine($"pk: warning: the on-change command could not run: {e.Message}");
+                Output.Warning($"the on-change command could not run: {e.Message}");
             }
         }
     }

@@ -19,6 +19,9 @@ internal static class Output
 
     public static void Warning(string message) => Console.Error.WriteLine($"pk: warning: {SecretPath.Escape(message)}");
 
+    /// <summary>A report line on stderr for people (what a command did), control characters escaped.</summary>
+    public static void Status(string message) => Console.Error.WriteLine(SecretPath.Escape(message));
+
     /// <summary>A `pk: ` line on stderr about what pk is doing (waiting for a lock, say).</summary>
     public static void Notice(string message) => Console.Error.WriteLine($"pk: {SecretPath.Escape(message)}");
 

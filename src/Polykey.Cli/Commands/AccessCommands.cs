@@ -21,7 +21,7 @@ internal static class AccessCommands
             using Keynode keynode = new Session(parse, options).Open();
             Identity who = keynode.ResolveIdentity(parse.GetValue(identity)!);
             IReadOnlyList<string> reencrypted = keynode.Grant(who, parse.GetValue(read), parse.GetValue(write), parse.GetValue(patterns)!);
-            Console.Error.WriteLine($"granted {who.Label} ({who.Fingerprint}); {reencrypted.Count} secret(s) re-encrypted");
+            Output.Status($"granted {who.Label} ({who.Fingerprint}); {reencrypted.Count} secret(s) re-encrypted");
             return ExitCodes.Success;
         });
         return command;
@@ -50,7 +50,7 @@ internal static class AccessCommands
             }
             else
             {
-                Console.Error.WriteLine($"revoked {who.Label} ({who.Fingerprint}); it could read {exposed.Count} secret(s): rotate them (see 'pk rotate-needed')");
+                Output.Status($"revoked {who.Label} ({who.Fingerprint}); it could read {exposed.Count} secret(s): rotate them (see 'pk rotate-needed')");
                 foreach (string path in exposed) Output.Line(path);
             }
             return ExitCodes.Success;

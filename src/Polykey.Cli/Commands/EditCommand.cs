@@ -29,11 +29,11 @@ internal static class EditCommand
                 if (!removed) after = ReadEdited(file, secretPath);
                 if (removed || after.AsSpan().SequenceEqual(before))
                 {
-                    Console.Error.WriteLine($"{secretPath}: unchanged");
+                    Output.Status($"{secretPath}: unchanged");
                     return ExitCodes.Success;
                 }
                 int version = keynode.Set(secretPath, after);
-                Console.Error.WriteLine($"{secretPath}: saved as version {version}");
+                Output.Status($"{secretPath}: saved as version {version}");
                 return ExitCodes.Success;
             }
             finally

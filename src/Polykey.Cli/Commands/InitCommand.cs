@@ -14,8 +14,8 @@ internal static class InitCommand
             var session = new Session(parse, options);
             string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";
             using Keynode keynode = Keynode.Create(session.KeynodePath, label, session.Credential(forInit: true), Session.CacheDirectory, Session.StateDirectory);
-            Console.Error.WriteLine($"created keynode {keynode.Path}");
-            Console.Error.WriteLine($"owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
+            Output.Status($"created keynode {keynode.Path}");
+            Output.Status($"owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
             return ExitCodes.Success;
         });
         return command;

@@ -16,7 +16,7 @@ internal static class RestoreCommand
             string secretPath = SecretPath.Validate(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             int made = keynode.Restore(secretPath, parse.GetValue(version)!.Value);
-            Console.Error.WriteLine($"{secretPath}: version {parse.GetValue(version)} restored as version {made}");
+            Output.Status($"{secretPath}: version {parse.GetValue(version)} restored as version {made}");
             return ExitCodes.Success;
         });
         return command;
