@@ -26,9 +26,10 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
     /// Null when the move is allowed, else why not (one line, no secret content).
     /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is;
     /// <paramref name="meaningProblem"/> says why a commit does not belong where the ref puts it
-    /// (its signed history id and version number), or null when it does.
+    /// (its signed history id and version number), or null when it does; it is told whether the
+    /// commit was verified before.
     /// </summary>
-    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf, Func<ObjectId, Commit, string?> meaningProblem)
+    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf, Func<ObjectId, Commit, bool, string?> meaningProblem)
     {
         if (accepted == candidate) return null;
         var walked = new List<ObjectId>();
@@ -37,7 +38,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
         {
             if (id == accepted) break;
             (Commit commit, string? signature, byte[] payload) = readCommit(id);
-            if (meaningProblem(id, commit) is { } problem) return problem;
+            if (meaningProblem(id, commit, _verified.Contains(id)) is { } problem) return problem;
             if (_verified.Contains(id))
             {
                 // Verified earlier, with its ancestors: only the walk back to the accepted tip is left.

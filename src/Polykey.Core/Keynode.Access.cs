@@ -50,8 +50,11 @@ public sealed partial class Keynode
         return version is { } v && grant.CanWrite(v.Path) ? grant.Identity : null;
     }
 
-    private VersionKind? KindOfCommit(ObjectId id) =>
-        VersionBuilder.KindOf(Tree.Decode(ReadObject(ReadCommit(id).Tree, ObjectType.Tree)), out _);
+    private VersionKind? KindOfCommit(ObjectId id)
+    {
+        if (_kinds.TryGetValue(id, out VersionKind? known)) return known;
+        return _kinds[id] = VersionBuilder.KindOf(Tree.Decode(ReadObject(ReadCommit(id).Tree, ObjectType.Tree)), out _);
+    }
 
     /// <summary>
     /// Names an identity: a fingerprint or label the access list knows, the owner's, or the

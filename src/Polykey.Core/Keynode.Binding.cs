@@ -13,15 +13,19 @@ public sealed partial class Keynode
 {
     private bool Legacy => _state.FormatVersion == KeynodeLayout.LegacyFormatVersion;
 
-    /// <summary>Why <paramref name="commit"/> cannot be a version of history <paramref name="historyId"/>, or null.</summary>
-    private string? MeaningProblem(string historyId, ObjectId id, Commit commit)
+    /// <summary>
+    /// Why <paramref name="commit"/> cannot be a version of history <paramref name="historyId"/>,
+    /// or null. A commit verified before had its number checked then; its id binding is checked
+    /// against every ref that names it.
+    /// </summary>
+    private string? MeaningProblem(string historyId, ObjectId id, Commit commit, bool verifiedBefore)
     {
         if (Legacy) return null; // read only to be upgraded
         if (HistoryBinding.TryParse(commit.Message) is not { } binding)
             return $"commit {id} does not name the history it belongs to";
         if (binding.HistoryId != historyId)
             return $"commit {id} is a version of history {binding.HistoryId[..8]}, not of {historyId[..8]} (a version replayed under another id)";
-        long expected = commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
+        long expected = verifiedBefore ? binding.Sequence : commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
         if (binding.Sequence != expected)
             return $"commit {id} says it is version {binding.Sequence} but follows version {expected - 1}";
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;

@@ -201,7 +201,12 @@ public sealed partial class Keynode
         return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
     }
 
-    private Commit ReadCommit(ObjectId id) => Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
+    // Commits are named by their content: each is read and decoded once per handle.
+    private Commit ReadCommit(ObjectId id)
+    {
+        if (_decodedCommits.TryGetValue(id, out Commit? known)) return known;
+        return _decodedCommits[id] = Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
+    }
 
     private ObjectStream OpenObject(ObjectId id, ObjectType expected)
     {

@@ -32,6 +32,8 @@ public sealed partial class Keynode : IDisposable
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
     private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
+    private readonly Dictionary<ObjectId, Commit> _decodedCommits = new();
+    private readonly Dictionary<ObjectId, VersionKind?> _kinds = new();
     private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
 
     private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory, string? stateDirectory, bool legacyAllowed = false)
@@ -174,6 +176,7 @@ public sealed partial class Keynode : IDisposable
     {
         byte[] raw = ReadObject(id, ObjectType.Commit);
         (Commit commit, string? signature) = Git.Commit.Decode(id, raw);
+        _decodedCommits.TryAdd(id, commit);
         return (commit, signature, Git.Commit.SignedPayload(raw));
     }
 
@@ -187,7 +190,7 @@ public sealed partial class Keynode : IDisposable
             string? problem;
             try
             {
-                problem = _validator.Check(accepted, candidate, WriterOf, (commitId, commit) => MeaningProblem(id, commitId, commit));
+                problem = _validator.Check(accepted, candidate, WriterOf, (commitId, commit, verified) => MeaningProblem(id, commitId, commit, verified));
             }
             catch (PolykeyException e)
             {
