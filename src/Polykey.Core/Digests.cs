@@ -25,4 +25,39 @@ internal static class Digests
         digest.DoFinal(hash);
         return hash;
     }
+
+    /// <summary>A hash fed piece by piece, managed or OpenSSL by the length expected, as above.</summary>
+    public static Incremental Sha256Of(long expectedLength) =>
+        expectedLength < ManagedLimit ? new(new Sha256Digest()) : new(System.Security.Cryptography.HashAlgorithmName.SHA256);
+
+    public static Incremental Sha1Of(long expectedLength) =>
+        expectedLength < ManagedLimit ? new(new Sha1Digest()) : new(System.Security.Cryptography.HashAlgorithmName.SHA1);
+
+    internal sealed class Incremental : IDisposable
+    {
+        private readonly IDigest? _managed;
+        private readonly System.Security.Cryptography.IncrementalHash? _native;
+
+        public Incremental(IDigest managed) => _managed = managed;
+
+        public Incremental(System.Security.Cryptography.HashAlgorithmName native) =>
+            _native = System.Security.Cryptography.IncrementalHash.CreateHash(native);
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            if (_managed is not null) _managed.BlockUpdate(data);
+            else _native!.AppendData(data);
+        }
+
+        /// <summary>The hash of everything appended; the hasher starts over.</summary>
+        public byte[] Finish()
+        {
+            if (_native is not null) return _native.GetHashAndReset();
+            byte[] hash = new byte[_managed!.GetDigestSize()];
+            _managed.DoFinal(hash);
+            return hash;
+        }
+
+        public void Dispose() => _native?.Dispose();
+    }
 }

@@ -356,6 +356,7 @@ public sealed class HostileFileTests : IDisposable
             Assert.Equal("good", Value(opened, "prod/db"));
             AssertVerifyNames(opened, "belong to no change");
             opened.Set("prod/other", "new"u8);
+            AssertVerifyNames(opened, "before change"); // now a gap between changes, still reported by this handle
         }
         byte[] after = File.ReadAllBytes(_path);
         int kept = appended.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;

@@ -12,9 +12,9 @@ internal static class LooseObject
     public static (ObjectId Id, byte[] Compressed) Encode(ObjectType type, ReadOnlySpan<byte> content)
     {
         byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
-        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        sha1.AppendData(header);
-        sha1.AppendData(content);
+        using Digests.Incremental sha1 = Digests.Sha1Of(header.Length + content.Length);
+        sha1.Append(header);
+        sha1.Append(content);
         // Ciphertext does not shrink: room for all of it up front, so a large value is not copied while the stream grows.
         using var compressed = new MemoryStream(header.Length + content.Length + content.Length / 64 + 256);
         using (var z = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
@@ -22,7 +22,7 @@ internal static class LooseObject
             z.Write(header);
             z.Write(content);
         }
-        return (ObjectId.FromBytes(sha1.GetHashAndReset()), compressed.ToArray());
+        return (ObjectId.FromBytes(sha1.Finish()), compressed.ToArray());
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed class ObjectStream : Stream
 
     private readonly ObjectId _expected;
     private readonly ZLibStream _inflate;
-    private readonly IncrementalHash _sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+    private Digests.Incremental _sha1 = Digests.Sha1Of(0);
     private long _remaining;
 
     private ObjectStream(ObjectId expected, ZLibStream inflate)
@@ -42,7 +42,8 @@ internal sealed class ObjectStream : Stream
             (ObjectType type, long size) = ParseHeader(header) ?? throw Damaged(expected, "its header is malformed");
             if (size > maxContent || size > Math.Max(MinInflateAllowance, storedSize * MaxInflateRatio))
                 throw Damaged(expected, $"it claims {size} bytes, more than an object of its kind and stored size may hold");
-            stream._sha1.AppendData(header);
+            stream._sha1 = Digests.Sha1Of(size);
+            stream._sha1.Append(header);
             stream.Type = type;
             stream.ContentLength = stream._remaining = size;
             return stream;
@@ -64,7 +65,7 @@ internal sealed class ObjectStream : Stream
         try { n = _inflate.Read(buffer[..want]); }
         catch (InvalidDataException) { throw Damaged(_expected, "it does not inflate"); }
         if (n == 0) throw Damaged(_expected, "it is shorter than its header says");
-        _sha1.AppendData(buffer[..n]);
+        _sha1.Append(buffer[..n]);
         _remaining -= n;
         return n;
     }
@@ -75,7 +76,7 @@ internal sealed class ObjectStream : Stream
         byte[] scratch = new byte[64 << 10];
         while (_remaining > 0) _ = Read(scratch.AsSpan());
         if (Guard(() => _inflate.ReadByte()) != -1) throw Damaged(_expected, "it is longer than its header says");
-        if (ObjectId.FromBytes(_sha1.GetHashAndReset()) != _expected) throw Damaged(_expected, "its hash does not match its name");
+        if (ObjectId.FromBytes(_sha1.Finish()) != _expected) throw Damaged(_expected, "its hash does not match its name");
     }
 
     private T Guard<T>(Func<T> inflate)

@@ -53,14 +53,14 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
     /// <summary>SHA-256 of bytes [from, to), read a buffer at a time.</summary>
     public byte[] Sha256(long from, long to)
     {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using Digests.Incremental hash = Digests.Sha256Of(to - from);
         for (long at = from; at < to;)
         {
             int n = (int)Math.Min(BufferSize, to - at);
-            hash.AppendData(Read(at, n));
+            hash.Append(Read(at, n));
             at += n;
         }
-        return hash.GetHashAndReset();
+        return hash.Finish();
     }
 
     /// <summary>The first offset at or after <paramref name="from"/> where <paramref name="pattern"/> starts, or -1.</summary>

@@ -19,10 +19,11 @@ internal readonly record struct ScanPoint(long Offset, long Sequence, byte[] Rec
 /// <summary>
 /// The changes found after a point. <see cref="WriteAt"/> is where the next change may start:
 /// the end of the last change when only zeros follow it, else past every non-zero byte, so a
-/// writer never overwrites what it cannot account for. <see cref="Unaccounted"/> names bytes
-/// that belong to no change (reported by verify).
+/// writer never overwrites what it cannot account for. <see cref="Gaps"/> (between changes, for
+/// good) and <see cref="Tail"/> (after the last one, until a write passes it) name bytes that
+/// belong to no change, for verify to report.
 /// </summary>
-internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, long WriteAt, IReadOnlyList<string> Warnings, IReadOnlyList<string> Unaccounted);
+internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, long WriteAt, IReadOnlyList<string> Warnings, IReadOnlyList<string> Gaps, string? Tail = null);
 
 /// <summary>
 /// Reads changes from a keynode file. A change counts when its closing record chains to the
@@ -67,16 +68,16 @@ internal static class ChangeScanner
     {
         var changes = new List<Change>();
         var warnings = new List<string>();
-        var unaccounted = new List<string>();
+        var gaps = new List<string>();
         ScanPoint point = from;
         long start = from.Offset;
         while (true)
         {
             int before = changes.Count;
             (long stopAt, string? reason) = ReadRun(reader, ref point, start, trusted, changes);
-            if (reason is null) return new ScanResult(changes, point, point.Offset, warnings, unaccounted);
+            if (reason is null) return new ScanResult(changes, point, point.Offset, warnings, gaps);
             if (point.Offset == 0 && TarHeader.TryParse(reader.Read(0, Math.Min(TarHeader.BlockSize, (int)Math.Min(reader.Length, TarHeader.BlockSize)))) is not { Name: KeynodeLayout.HeaderMember })
-                return new ScanResult(changes, point, point.Offset, warnings, unaccounted); // not a keynode: nothing to search
+                return new ScanResult(changes, point, point.Offset, warnings, gaps); // not a keynode: nothing to search
             if (start != point.Offset && changes.Count == before)
                 throw Corrupt(fileLabel, stopAt, reason, start); // a continuation that was found but does not read
 
@@ -84,17 +85,17 @@ internal static class ChangeScanner
             if (next.CorruptAt is { } recordAt) throw Corrupt(fileLabel, stopAt, reason, recordAt);
             if (next.Start is { } gapEnd)
             {
-                unaccounted.Add($"bytes {point.Offset} to {gapEnd} ({gapEnd - point.Offset} bytes) before change {point.Sequence + 1} belong to no change: an unfinished write, or bytes another program added; they are ignored");
+                gaps.Add($"bytes {point.Offset} to {gapEnd} ({gapEnd - point.Offset} bytes) before change {point.Sequence + 1} belong to no change: an unfinished write, or bytes another program added; they are ignored");
                 start = gapEnd;
                 continue;
             }
             if (next.DamagedLast)
                 warnings.Add($"the last change in {fileLabel} (from byte {point.Offset}) is damaged and was ignored");
             long dataEnd = reader.EndOfData(point.Offset);
-            if (dataEnd == point.Offset) return new ScanResult(changes, point, point.Offset, warnings, unaccounted);
-            if (!next.DamagedLast)
-                unaccounted.Add($"bytes {point.Offset} to {dataEnd} ({dataEnd - point.Offset} bytes) after the last change belong to no change: an unfinished write, or bytes another program appended; they are ignored");
-            return new ScanResult(changes, point, WritePointAfter(reader, point.Offset, dataEnd), warnings, unaccounted);
+            if (dataEnd == point.Offset) return new ScanResult(changes, point, point.Offset, warnings, gaps);
+            string? tail = next.DamagedLast ? null
+                : $"bytes {point.Offset} to {dataEnd} ({dataEnd - point.Offset} bytes) after the last change belong to no change: an unfinished write, or bytes another program appended; they are ignored";
+            return new ScanResult(changes, point, WritePointAfter(reader, point.Offset, dataEnd), warnings, gaps, tail);
         }
     }
 
@@ -104,8 +105,8 @@ internal static class ChangeScanner
         var members = new List<TarMember>();
         long pos = start;
         long changeStart = start;
-        using var layout = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        layout.AppendData(point.Layout ?? new byte[32]);
+        using Digests.Incremental layout = Digests.Sha256Of(0); // headers and small members: always little
+        layout.Append(point.Layout ?? new byte[32]);
         while (true)
         {
             if (pos + TarHeader.BlockSize > reader.Length)
@@ -114,7 +115,7 @@ internal static class ChangeScanner
             if (TarHeader.IsZeroBlock(block))
                 return (pos, members.Count > 0 ? "a change has no closing record" : "the end-of-archive blocks");
             if (TarHeader.TryParse(block) is not { } header) return (pos, "a damaged tar header");
-            layout.AppendData(block);
+            layout.Append(block);
             long dataOffset = pos + TarHeader.BlockSize;
             if (TarHeader.Padded(header.Size) > reader.Length - dataOffset) return (pos, "the file ends inside a member");
             long next = dataOffset + TarHeader.Padded(header.Size);
@@ -127,9 +128,9 @@ internal static class ChangeScanner
                     && (next <= (trusted?.Offset ?? 0) || reader.Sha256(changeStart, pos).AsSpan().SequenceEqual(record.ContentHash));
                 if (!counts) return (pos, "a change whose record does not match");
                 byte[] recordHash = TxnRecord.HashOf(recordBytes);
-                layout.AppendData(recordBytes);
-                byte[] digest = layout.GetHashAndReset();
-                layout.AppendData(digest);
+                layout.Append(recordBytes);
+                byte[] digest = layout.Finish();
+                layout.Append(digest);
                 changes.Add(new Change(record!.Sequence, changeStart, next, members.ToArray(), recordHash, digest));
                 members.Clear();
                 point = new ScanPoint(next, record.Sequence, recordHash, digest);
@@ -140,7 +141,7 @@ internal static class ChangeScanner
                 byte[]? inline = header.Size <= Limits.MaxSmallMemberBytes && !header.Name.StartsWith("objects/", StringComparison.Ordinal)
                     ? reader.Read(dataOffset, (int)header.Size).ToArray()
                     : null;
-                if (inline is not null) layout.AppendData(inline);
+                if (inline is not null) layout.Append(inline);
                 members.Add(new TarMember(header.Name, dataOffset, header.Size, header.Type, inline));
             }
             pos = next;

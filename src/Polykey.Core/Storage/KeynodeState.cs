@@ -25,8 +25,11 @@ internal sealed class KeynodeState
 
     public IReadOnlyDictionary<string, ObjectId> SecretRefs => _secretRefs;
 
-    /// <summary>Bytes that belong to no change, as the latest scan described them.</summary>
-    public IReadOnlyList<string> Unaccounted { get; private set; } = [];
+    private readonly List<string> _gaps = new();
+    private string? _tail;
+
+    /// <summary>Bytes that belong to no change: every gap between changes, and what follows the last one now.</summary>
+    public IReadOnlyList<string> Unaccounted => _tail is null ? _gaps : [.. _gaps, _tail];
 
     public bool TryGetObject(ObjectId id, out TarMember member) => _objects.TryGetValue(id, out member);
 
@@ -51,7 +54,8 @@ internal sealed class KeynodeState
             End = new ScanPoint(change.End, change.Sequence, change.RecordHash, change.Layout);
         }
         WriteAt = scan.WriteAt;
-        Unaccounted = scan.Unaccounted;
+        _gaps.AddRange(scan.Gaps);
+        _tail = scan.Tail;
         return moved;
     }
 
