@@ -25,7 +25,8 @@ public sealed partial class Keynode
             return $"commit {id} does not name the history it belongs to";
         if (binding.HistoryId != historyId)
             return $"commit {id} is a version of history {binding.HistoryId[..8]}, not of {historyId[..8]} (a version replayed under another id)";
-        long expected = verifiedBefore ? binding.Sequence : commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
+        if (verifiedBefore) return null; // its number and kind were checked when it was verified, and cannot change
+        long expected = commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
         if (binding.Sequence != expected)
             return $"commit {id} says it is version {binding.Sequence} but follows version {expected - 1}";
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;

@@ -164,7 +164,10 @@ public sealed partial class Keynode
     /// needs, at a cost that does not grow with the value. The blob is still read whole and
     /// checked against its name, a piece at a time.
     /// </summary>
-    private (string Path, long Size, VersionKind Kind)? TryPeekVersion(ObjectId commitId, Commit commit)
+    private (string Path, long Size, VersionKind Kind)? TryPeekVersion(ObjectId commitId, Commit commit) =>
+        ReportingDamage(() => PeekVersion(commitId, commit));
+
+    private (string Path, long Size, VersionKind Kind)? PeekVersion(ObjectId commitId, Commit commit)
     {
         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
         VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
@@ -182,7 +185,10 @@ public sealed partial class Keynode
         TryReadVersion(commitId, ReadCommit(commitId))
         ?? throw PolykeyException.Denied($"version {commitId} is not encrypted to this credential");
 
-    private (string path, SecretBytes value, VersionKind kind)? TryReadVersion(ObjectId commitId, Commit commit)
+    private (string path, SecretBytes value, VersionKind kind)? TryReadVersion(ObjectId commitId, Commit commit) =>
+        ReportingDamage(() => ReadVersionOf(commitId, commit));
+
+    private (string path, SecretBytes value, VersionKind kind)? ReadVersionOf(ObjectId commitId, Commit commit)
     {
         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
         VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
@@ -221,7 +227,25 @@ public sealed partial class Keynode
         return stream;
     }
 
-    private byte[] ReadObject(ObjectId id, ObjectType expected)
+    private byte[] ReadObject(ObjectId id, ObjectType expected) => ReportingDamage(() => ReadObjectUnchecked(id, expected));
+
+    /// <summary>
+    /// A damaged object in changes this handle took on the scan cache's word is reported as a
+    /// reader without the cache reports it: as the file's corruption, when hashing finds it.
+    /// </summary>
+    private T ReportingDamage<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (DamagedObjectException) when (_scannedOnTrust && WholeFileProblem() is { } corruption)
+        {
+            throw PolykeyException.Failed(corruption, "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
+        }
+    }
+
+    private byte[] ReadObjectUnchecked(ObjectId id, ObjectType expected)
     {
         if (!_state.TryGetObject(id, out TarMember member))
             throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");

@@ -61,8 +61,12 @@ public sealed partial class Keynode
         var members = new List<PendingMember>();
         var copied = new HashSet<ObjectId>();
         int versions = 0;
+        int histories = 0;
         foreach ((string oldId, ObjectId tip) in _accepted.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
+            // Format 1 could be fooled into a second access-list history (a replay); only the one in force moves.
+            if (oldId != _accessHistory && KindOfCommit(tip) == VersionKind.AccessList) continue;
+            histories++;
             string id = oldId == _accessHistory ? Id : oldId;
             ObjectId? parent = null;
             long sequence = 0;
@@ -83,7 +87,7 @@ public sealed partial class Keynode
             }
             members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(parent!.Value.Hex + "\n")));
         }
-        return (members, _accepted.Count, versions);
+        return (members, histories, versions);
     }
 
     private static string FreeName(string wanted)

@@ -118,8 +118,7 @@ internal sealed class ObjectStream : Stream
         return (type.Value, size);
     }
 
-    public static PolykeyException Damaged(ObjectId id, string why) =>
-        PolykeyException.Failed($"git object {id} in the keynode is damaged: {why}", "run 'pk verify' for a full report");
+    public static PolykeyException Damaged(ObjectId id, string why) => new DamagedObjectException(id, why);
 
     protected override void Dispose(bool disposing)
     {
@@ -141,3 +140,7 @@ internal sealed class ObjectStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>An object that is not what its name says: damage, or bytes altered after they were written.</summary>
+internal sealed class DamagedObjectException(ObjectId id, string why)
+    : PolykeyException(FailureKind.Failure, $"git object {id} in the keynode is damaged: {why}", "run 'pk verify' for a full report");

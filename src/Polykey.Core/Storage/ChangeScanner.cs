@@ -115,7 +115,7 @@ internal static class ChangeScanner
             if (TarHeader.IsZeroBlock(block))
                 return (pos, members.Count > 0 ? "a change has no closing record" : "the end-of-archive blocks");
             if (TarHeader.TryParse(block) is not { } header) return (pos, "a damaged tar header");
-            layout.Append(block);
+            AppendLayout(layout, header);
             long dataOffset = pos + TarHeader.BlockSize;
             if (TarHeader.Padded(header.Size) > reader.Length - dataOffset) return (pos, "the file ends inside a member");
             long next = dataOffset + TarHeader.Padded(header.Size);
@@ -146,6 +146,17 @@ internal static class ChangeScanner
             }
             pos = next;
         }
+    }
+
+    // What a reader takes from a header: its name, size and type (mode, owner and times it ignores).
+    private static void AppendLayout(Digests.Incremental layout, TarHeader header)
+    {
+        Span<byte> fixedPart = stackalloc byte[10];
+        BitConverter.TryWriteBytes(fixedPart, header.Size);
+        fixedPart[8] = (byte)header.Type;
+        fixedPart[9] = (byte)Math.Min(header.Name.Length, 255);
+        layout.Append(fixedPart);
+        layout.Append(System.Text.Encoding.UTF8.GetBytes(header.Name));
     }
 
     private static TxnRecord? ReadRecord(BlockReader reader, TarHeader header, long dataOffset, out byte[] bytes)
