@@ -169,9 +169,7 @@ public sealed partial class Keynode
 
     private (string Path, long Size, VersionKind Kind)? PeekVersion(ObjectId commitId, Commit commit)
     {
-        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
-        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
-            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         (string Path, long Size)? peeked = SecretMessage.TryPeek(content, Unlock(), $"version {commitId} in {Path}");
         content.Finish();
@@ -190,9 +188,7 @@ public sealed partial class Keynode
 
     private (string path, SecretBytes value, VersionKind kind)? ReadVersionOf(ObjectId commitId, Commit commit)
     {
-        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
-        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
-            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
         try
@@ -205,6 +201,15 @@ public sealed partial class Keynode
             throw;
         }
         return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
+    }
+
+    // A version's kind and the blob holding its message, from its one-entry tree.
+    private (VersionKind Kind, ObjectId Blob) VersionBlob(ObjectId commitId, Commit commit)
+    {
+        IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree));
+        VersionKind kind = VersionBuilder.KindOf(tree, out ObjectId blob)
+            ?? throw PolykeyException.Failed($"version {commitId} in {Path} has no secret blob", "run 'pk verify' for a full report");
+        return (kind, blob);
     }
 
     // Commits are named by their content: each is read and decoded once per handle.
