@@ -24,7 +24,7 @@ public sealed partial class Keynode
 
     public int Restore(string path, int version)
     {
-        SecretPath.Validate(path);
+        RequireNameable(path);
         byte[] old;
         lock (_gate)
         {
@@ -59,9 +59,11 @@ public sealed partial class Keynode
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in edits.SelectMany(Paths))
         {
-            if (path != Polykey.Core.Access.AccessList.MessageName) SecretPath.Validate(path);
+            if (path != Polykey.Core.Access.AccessList.MessageName) RequireNameable(path);
             if (!seen.Add(path)) throw new ArgumentException($"a batch names {path} twice", nameof(edits));
         }
+        // A name being made must follow every rule, even where an existing name need not.
+        foreach (string path in edits.Select(NewName).OfType<string>()) SecretPath.Validate(path);
 
         SecretIdentity signer = Unlock();
         if (!signer.CanSign)
@@ -100,6 +102,14 @@ public sealed partial class Keynode
             }
         }
     }
+
+    private string? NewName(SecretEdit edit) => edit switch
+    {
+        SecretEdit.Move m => m.Destination,
+        SecretEdit.MakeDirectory d => d.Path,
+        SecretEdit.Set s when Index().Find(s.Path) is null => s.Path,
+        _ => null,
+    };
 
     private static IEnumerable<string> Paths(SecretEdit edit) => edit switch
     {

@@ -29,7 +29,7 @@ public sealed partial class Keynode
     /// <summary>The current value (or version <paramref name="version"/>, counted from 1).</summary>
     public SecretBytes Get(string path, int? version = null)
     {
-        SecretPath.Validate(path);
+        RequireNameable(path);
         lock (_gate)
         {
             IndexEntry entry = version is null ? Live(path) : Known(path);
@@ -51,7 +51,7 @@ public sealed partial class Keynode
     /// </summary>
     public SecretBytes GetVersion(string path, string commit)
     {
-        SecretPath.Validate(path);
+        RequireNameable(path);
         if (!ObjectId.TryParse(commit, out ObjectId id))
             throw PolykeyException.NotFound($"'{commit}' is not a version id", "see 'pk log' for version ids");
         lock (_gate)
@@ -65,7 +65,7 @@ public sealed partial class Keynode
 
     public IReadOnlyList<VersionInfo> Log(string path)
     {
-        SecretPath.Validate(path);
+        RequireNameable(path);
         lock (_gate)
         {
             IndexEntry entry = Known(path);
@@ -86,6 +86,19 @@ public sealed partial class Keynode
     public IReadOnlyList<string> ListDirectories()
     {
         lock (_gate) return Index().Directories.Select(d => d.Path).OrderBy(p => p, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// New names must follow every rule; a name the keynode already holds (an older pk or a
+    /// grantee may have written one with a control character) stays reachable, so it can be
+    /// read, renamed and removed.
+    /// </summary>
+    private void RequireNameable(string path)
+    {
+        if (SecretPath.IsValid(path)) return;
+        SecretPath.ValidateLookup(path);
+        lock (_gate)
+            if (Index().Find(path) is null && Index().FindDirectory(path) is null) SecretPath.Validate(path);
     }
 
     private IndexEntry Live(string path) => Index().FindLive(path) ?? throw Missing(path);

@@ -19,6 +19,16 @@ public static class SecretPath
 
     public static bool IsValid(string path) => Check(path) is null;
 
+    /// <summary>
+    /// For names that may already exist: every rule but the character rules (an older pk or a
+    /// grantee may have stored a control character), which the keynode applies to new names.
+    /// </summary>
+    public static string ValidateLookup(string path)
+    {
+        if (Check(path, characters: false) is null) return path;
+        return Validate(path);
+    }
+
     /// <summary>True when <paramref name="path"/> equals the prefix or lies below it as a directory.</summary>
     public static bool IsUnder(string path, string prefix)
     {
@@ -27,7 +37,7 @@ public static class SecretPath
         return path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
     }
 
-    private static string? Check(string path)
+    private static string? Check(string path, bool characters = true)
     {
         if (path.Length == 0) return "it is empty";
         if (path.StartsWith('/')) return "it starts with '/'";
@@ -35,7 +45,7 @@ public static class SecretPath
         for (int i = 0; i < path.Length; i++)
         {
             if (IsPairAt(path, i)) i++;
-            else if (CharacterProblem(path[i]) is { } problem) return problem;
+            else if (path[i] == '\0' || characters) { if (CharacterProblem(path[i]) is { } problem) return problem; }
         }
         int bytes = Encoding.UTF8.GetByteCount(path);
         if (bytes > MaxBytes) return $"it is {bytes} bytes long (the limit is {MaxBytes})";

@@ -85,3 +85,39 @@ public sealed class SecretPathTests
     public void IsUnder_MatchesWholeSegments(string path, string prefix, bool expected) =>
         Assert.Equal(expected, SecretPath.IsUnder(path, prefix));
 }
+
+/// <summary>Names an older pk or a grantee stored with a control character stay reachable: read, renamed, removed; never made anew.</summary>
+public sealed class ExistingOddNameTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    [Fact]
+    public void AStoredControlCharacterName_CanBeReadMovedAndRemoved_ButNotMadeAnew()
+    {
+        const string odd = "old/na\u001bme";
+        string path;
+        using (Keynode node = _files.Create())
+        {
+            node.Set("good", "1"u8);
+            path = node.Path;
+        }
+        (_, List<Polykey.Core.Storage.PendingMember> members) = VersionBuilder.Build(VersionBuilder.NewSecretId(), null, 1, odd, "kept"u8,
+            VersionKind.Value, DateTimeOffset.UtcNow, TestFiles.Owner, [TestFiles.Owner.Public]);
+        RawKeynode.Append(path, members);
+
+        using Keynode opened = Keynode.Open(path, TestFiles.OwnerCredential);
+        Assert.Contains(odd, opened.List().Select(s => s.Path));
+        Assert.Equal("kept"u8.ToArray(), opened.Get(odd).Span.ToArray());
+        Assert.Single(opened.Log(odd));
+        Assert.Equal(FailureKind.Usage, Assert.Throws<PolykeyException>(() => opened.Set("new/na\u001bme", "x"u8)).Kind);
+        Assert.Equal(FailureKind.Usage, Assert.Throws<PolykeyException>(() => opened.Move(odd, "old/other\u0007")).Kind);
+        opened.Set(odd, "rewritten"u8);
+        Assert.Equal("rewritten"u8.ToArray(), opened.Get(odd).Span.ToArray());
+        opened.Move(odd, "old/name");
+        Assert.Equal("rewritten"u8.ToArray(), opened.Get("old/name").Span.ToArray());
+        opened.Remove("old/name");
+        Assert.Equal(["good"], opened.List().Select(s => s.Path));
+    }
+
+    public void Dispose() => _files.Dispose();
+}

@@ -12,7 +12,7 @@ internal static class EditCommand
         var command = new Command("edit", "Edit a secret in $VISUAL or $EDITOR on a memory-only file; a changed file becomes a new version.\n\nExample:\n  EDITOR=nano pk edit prod/app/config") { path };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             byte[] before = Current(keynode, secretPath);
             byte[] after = [];

@@ -12,7 +12,7 @@ internal static class GetCommand
         var command = new Command("get", "Print a secret's value to stdout, byte for byte (no newline added).\n\nExample:\n  DB_PASSWORD=$(pk get prod/db/password)") { path, version };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             using SecretBytes value = keynode.Get(secretPath, parse.GetValue(version));
             Output.Bytes(value.Span);

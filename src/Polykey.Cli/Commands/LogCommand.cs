@@ -12,7 +12,7 @@ internal static class LogCommand
         var command = new Command("log", "Show a secret's versions: number, time, signer (oldest first).\n\nExample:\n  pk log prod/db/password") { path, json };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             IReadOnlyList<VersionInfo> versions = keynode.Log(secretPath);
             if (parse.GetValue(json))

@@ -12,7 +12,7 @@ internal static class MvCommand
         var command = new Command("mv", "Rename a secret; its history moves with it.\n\nExample:\n  pk mv prod/db/pass prod/db/password") { source, destination };
         command.SetAction(parse =>
         {
-            string from = SecretPath.Validate(parse.GetValue(source)!);
+            string from = SecretPath.ValidateLookup(parse.GetValue(source)!);
             string to = SecretPath.Validate(parse.GetValue(destination)!);
             using Keynode keynode = new Session(parse, options).Open();
             keynode.Move(from, to);

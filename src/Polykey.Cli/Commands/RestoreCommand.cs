@@ -13,7 +13,7 @@ internal static class RestoreCommand
         var command = new Command("restore", "Make an old version current again (as a new version; history is kept).\n\nExample:\n  pk restore prod/db/password --version 1") { path, version };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             int made = keynode.Restore(secretPath, parse.GetValue(version)!.Value);
             Output.Status($"{secretPath}: version {parse.GetValue(version)} restored as version {made}");

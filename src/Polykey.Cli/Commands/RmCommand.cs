@@ -11,7 +11,7 @@ internal static class RmCommand
         var command = new Command("rm", "Remove a secret (its history is kept; 'pk restore' brings it back).\n\nExample:\n  pk rm prod/old/token") { path };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             using Keynode keynode = new Session(parse, options).Open();
             keynode.Remove(secretPath);
             return ExitCodes.Success;

@@ -23,7 +23,7 @@ internal static class SetCommand
         };
         command.SetAction(parse =>
         {
-            string secretPath = SecretPath.Validate(parse.GetValue(path)!);
+            string secretPath = SecretPath.ValidateLookup(parse.GetValue(path)!);
             byte[] value = ReadValue(parse.GetValue(file), secretPath, parse.GetValue(maxSize) ?? Limits.DefaultMaxValueBytes);
             try
             {
