@@ -232,20 +232,28 @@ public sealed partial class Keynode
         return _decodedCommits[id] = Git.Commit.Decode(id, ReadObject(id, ObjectType.Commit)).Commit;
     }
 
-    private ObjectStream OpenObject(ObjectId id, ObjectType expected)
+    /// <summary>An object's content as a stream: bounded by its kind (any kind, with a blob's bound, when <paramref name="expected"/> is null).</summary>
+    private ObjectStream OpenObject(ObjectId id, ObjectType? expected)
     {
         if (!_state.TryGetObject(id, out TarMember member))
             throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
-        ObjectStream stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, LooseObject.MaxObjectBytes(expected));
-        if (stream.Type != expected)
+        ObjectStream stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, LooseObject.MaxObjectBytes(expected ?? ObjectType.Blob));
+        if (expected is { } type && stream.Type != type)
         {
             stream.Dispose();
-            throw PolykeyException.Failed($"git object {id} in {Path} is a {stream.Type}, not a {expected}");
+            throw PolykeyException.Failed($"git object {id} in {Path} is a {stream.Type}, not a {type}");
         }
         return stream;
     }
 
-    private byte[] ReadObject(ObjectId id, ObjectType expected) => ReportingDamage(() => ReadObjectUnchecked(id, expected));
+    private byte[] ReadObject(ObjectId id, ObjectType expected) => ReportingDamage(() =>
+    {
+        using ObjectStream stream = OpenObject(id, expected);
+        byte[] content = new byte[stream.ContentLength];
+        stream.ReadExactly(content);
+        stream.Finish();
+        return content;
+    });
 
     /// <summary>
     /// A damaged object in changes this handle took on the scan cache's word is reported as a
@@ -261,17 +269,6 @@ public sealed partial class Keynode
         {
             throw PolykeyException.Failed(corruption, "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
         }
-    }
-
-    private byte[] ReadObjectUnchecked(ObjectId id, ObjectType expected)
-    {
-        if (!_state.TryGetObject(id, out TarMember member))
-            throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
-        if (member.Size > LooseObject.MaxObjectBytes(expected))
-            throw PolykeyException.Failed($"git object {id} in {Path} is larger than any {expected} pk writes ({member.Size} bytes)", "run 'pk verify' for a full report");
-        (ObjectType type, byte[] content) = LooseObject.Decode(id, _file.ReadData(member), LooseObject.MaxObjectBytes(expected));
-        if (type != expected) throw PolykeyException.Failed($"git object {id} in {Path} is a {type}, not a {expected}");
-        return content;
     }
 
     /// <summary>
@@ -290,11 +287,10 @@ public sealed partial class Keynode
             foreach (ObjectId id in _state.ObjectIds)
             {
                 objects++;
-                _state.TryGetObject(id, out TarMember member);
                 try
                 {
-                    if (member.Size > LooseObject.MaxObjectBytes(ObjectType.Blob)) throw PolykeyException.Failed($"git object {id} in {Path} is larger than any object pk writes");
-                    LooseObject.Decode(id, _file.ReadData(member));
+                    using ObjectStream stream = OpenObject(id, expected: null);
+                    stream.Finish();
                 }
                 catch (PolykeyException e) { problems.Add(e.Message); }
             }
@@ -325,16 +321,21 @@ public sealed partial class Keynode
     /// </summary>
     private string? WholeFileProblem()
     {
+        // Hashing the whole file is the costly part: once per end this handle has reached.
+        if (_wholeFileCheck is { } done && done.End == _state.End.Offset) return done.Problem;
+        string? problem;
         try
         {
             ScanResult full = ChangeScanner.Scan(new BlockReader(_file.Handle, _state.End.Offset, Path), ScanPoint.Origin, Path);
             bool same = full.End.Offset == _state.End.Offset && full.End.RecordHash.AsSpan().SequenceEqual(_state.End.RecordHash)
                 && full.End.Layout is { } layout && _state.End.Layout is { } known && layout.AsSpan().SequenceEqual(known);
-            return same ? null : $"keynode {Path} no longer reads as it did up to byte {_state.End.Offset}: it was altered after this handle read it";
+            problem = same ? null : $"keynode {Path} no longer reads as it did up to byte {_state.End.Offset}: it was altered after this handle read it";
         }
         catch (PolykeyException e)
         {
-            return e.Message;
+            problem = e.Message;
         }
+        _wholeFileCheck = (_state.End.Offset, problem);
+        return problem;
     }
 }

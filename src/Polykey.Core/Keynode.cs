@@ -26,6 +26,8 @@ public sealed partial class Keynode : IDisposable
     private bool _scannedOnTrust;
     private bool _refusedSomething;
     private bool _loaded;
+    // The last whole-file hash check: up to which change end, and what it found.
+    private (long End, string? Problem)? _wholeFileCheck;
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
