@@ -121,9 +121,10 @@ public sealed partial class Keynode : IDisposable
         if (PeekKeynodeId() is { } peeked)
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
-            _checkedUpTo = trustScanCache ? _verifiedCache.LoadScanPoint() : null;
+            ScanPoint? remembered = _verifiedCache.LoadScanPoint();
+            _checkedUpTo = trustScanCache ? remembered : null;
             _scannedOnTrust = _checkedUpTo is not null;
-            _savedScanOffset = _verifiedCache.LoadScanPoint()?.Offset ?? -1;
+            _savedScanOffset = remembered?.Offset ?? -1;
         }
         using (_file.LockShared()) ReadNewChanges();
         if (_state.KeynodeId is null || _state.OwnerPublicKey is null)
@@ -220,14 +221,6 @@ public sealed partial class Keynode : IDisposable
         ScanResult scan = _file.ReadChanges(_state.End, _checkedUpTo);
         if (scan.Changes.Count > 0 && _state.End.Offset == 0 && scan.Changes[0].Members.FirstOrDefault().Name != KeynodeLayout.HeaderMember)
             throw KeynodeLayout.NotAKeynode(Path);
-        if (scan.Changes.Count > 0 && _state.End.Offset == 0)
-        {
-            // The first change fixes what the keynode is: its header and owner are not up for refusal.
-            var first = new List<string>();
-            var state = new KeynodeState();
-            state.Apply(scan with { Changes = [scan.Changes[0]] }, Path, first);
-            if (first.Count > 0) throw PolykeyException.Failed($"keynode {Path} has a malformed first change: {first[0]}", "restore the file from a backup");
-        }
         if (scan.Changes.Count == 0 && _state.End.Offset == 0)
             throw LooksLikeKeynode()
                 ? PolykeyException.Failed($"keynode {Path} is incomplete: its first change was never finished",
@@ -244,7 +237,7 @@ public sealed partial class Keynode : IDisposable
     private bool LooksLikeKeynode()
     {
         byte[] first = new byte[TarHeader.BlockSize];
-        return RandomAccess.Read(_file.Handle, first, 0) == first.Length && TarHeader.TryParse(first) is { Name: KeynodeLayout.HeaderMember };
+        return RandomAccess.Read(_file.Handle, first, 0) == first.Length && KeynodeLayout.StartsAsKeynode(first);
     }
 
     /// <summary>Picks up changes made by other processes since the last read.</summary>

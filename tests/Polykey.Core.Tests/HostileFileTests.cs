@@ -257,6 +257,21 @@ public sealed class HostileFileTests : IDisposable
     }
 
     [Fact]
+    public void ABadMemberInTheFirstChange_FailsTheKeynode_RatherThanBeingRefused()
+    {
+        var first = new List<PendingMember>
+        {
+            new(KeynodeLayout.HeaderMember, KeynodeLayout.Header(VersionBuilder.NewSecretId())),
+            new(KeynodeLayout.OwnerPublicKeyMember, TestFiles.Owner.Public.ToBinary()),
+            new("objects/zz/not-an-object-name", "x"u8.ToArray()),
+        };
+        KeynodeFile.Create(_path, first, DateTimeOffset.UtcNow).Dispose();
+        var error = Assert.Throws<PolykeyException>(() => Open(passphrase: false, caches: false));
+        Assert.Contains("malformed first change", error.Message);
+        Assert.Contains("not a git object name", error.Message);
+    }
+
+    [Fact]
     public void ZlibBomb_IsRefusedBeforeItInflates()
     {
         string secretId, tip;

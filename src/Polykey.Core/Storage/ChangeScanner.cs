@@ -76,7 +76,7 @@ internal static class ChangeScanner
             int before = changes.Count;
             (long stopAt, string? reason) = ReadRun(reader, ref point, start, trusted, changes);
             if (reason is null) return new ScanResult(changes, point, point.Offset, warnings, gaps);
-            if (point.Offset == 0 && TarHeader.TryParse(reader.Read(0, Math.Min(TarHeader.BlockSize, (int)Math.Min(reader.Length, TarHeader.BlockSize)))) is not { Name: KeynodeLayout.HeaderMember })
+            if (point.Offset == 0 && !(reader.Length >= TarHeader.BlockSize && KeynodeLayout.StartsAsKeynode(reader.Read(0, TarHeader.BlockSize))))
                 return new ScanResult(changes, point, point.Offset, warnings, gaps); // not a keynode: nothing to search
             if (start != point.Offset && changes.Count == before)
                 throw Corrupt(fileLabel, stopAt, reason, start); // a continuation that was found but does not read

@@ -44,6 +44,10 @@ internal static class KeynodeLayout
         return id is not null && IsHistoryId(id) ? (id, version) : throw NotAKeynode(fileLabel);
     }
 
+    /// <summary>Whether a file's first block is the header member every keynode starts with.</summary>
+    public static bool StartsAsKeynode(ReadOnlySpan<byte> firstBlock) =>
+        TarHeader.TryParse(firstBlock) is { Name: HeaderMember };
+
     /// <summary>History and keynode ids: 32 lower-case hex digits (128 random bits).</summary>
     public static bool IsHistoryId(string id) => id.Length == 32 && !id.AsSpan().ContainsAnyExcept("0123456789abcdef");
 

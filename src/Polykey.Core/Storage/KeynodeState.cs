@@ -37,7 +37,8 @@ internal sealed class KeynodeState
 
     /// <summary>
     /// Applies changes; returns every ref update, in file order (readers validate each in turn),
-    /// and adds a warning for each refused member.
+    /// and adds a warning for each refused member. A bad member in the first change is not
+    /// refused but fails the whole keynode: that change says what the keynode is.
     /// </summary>
     public List<(string Id, ObjectId Tip)> Apply(ScanResult scan, string fileLabel, List<string> warnings)
     {
@@ -48,8 +49,11 @@ internal sealed class KeynodeState
             {
                 TarMember member = change.Members[i];
                 string? refused = ApplyMember(member, change.Sequence == 1, i == 0, fileLabel, moved);
-                if (refused is not null)
-                    warnings.Add($"refused member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}");
+                if (refused is null) continue;
+                string what = $"member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}";
+                // The first change fixes what the keynode is: its header and owner are not up for refusal.
+                if (change.Sequence == 1) throw PolykeyException.Failed($"keynode {fileLabel} has a malformed first change: {what}", "restore the file from a backup");
+                warnings.Add("refused " + what);
             }
             End = new ScanPoint(change.End, change.Sequence, change.RecordHash, change.Layout);
         }
