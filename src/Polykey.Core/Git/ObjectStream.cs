@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Polykey.Core.Git;
@@ -18,39 +17,39 @@ internal sealed class ObjectStream : Stream
 
     private readonly ObjectId _expected;
     private readonly ZLibStream _inflate;
-    private Digests.Incremental _sha1 = Digests.Sha1Of(0);
+    private readonly Digests.Incremental _sha1;
     private long _remaining;
 
-    private ObjectStream(ObjectId expected, ZLibStream inflate)
+    private ObjectStream(ObjectId expected, ZLibStream inflate, byte[] header, ObjectType type, long size)
     {
         _expected = expected;
         _inflate = inflate;
+        _sha1 = Digests.Sha1Of(header.Length + size);
+        _sha1.Append(header);
+        Type = type;
+        ContentLength = _remaining = size;
     }
 
-    public ObjectType Type { get; private set; }
+    public ObjectType Type { get; }
 
     /// <summary>The content's size, as declared and checked.</summary>
-    public long ContentLength { get; private set; }
+    public long ContentLength { get; }
 
     /// <param name="storedSize">The compressed length: an honest object inflates to at most 8 times it (pk stores ciphertext and short text).</param>
     public static ObjectStream Open(ObjectId expected, Stream compressed, long storedSize, long maxContent)
     {
-        var stream = new ObjectStream(expected, new ZLibStream(compressed, CompressionMode.Decompress));
+        var inflate = new ZLibStream(compressed, CompressionMode.Decompress);
         try
         {
-            byte[] header = stream.Guard(() => ReadHeader(stream._inflate)) ?? throw Damaged(expected, "its header is malformed");
+            byte[] header = Inflating(expected, () => ReadHeader(inflate)) ?? throw Damaged(expected, "its header is malformed");
             (ObjectType type, long size) = ParseHeader(header) ?? throw Damaged(expected, "its header is malformed");
             if (size > maxContent || size > Math.Max(MinInflateAllowance, storedSize * MaxInflateRatio))
                 throw Damaged(expected, $"it claims {size} bytes, more than an object of its kind and stored size may hold");
-            stream._sha1 = Digests.Sha1Of(size);
-            stream._sha1.Append(header);
-            stream.Type = type;
-            stream.ContentLength = stream._remaining = size;
-            return stream;
+            return new ObjectStream(expected, inflate, header, type, size);
         }
         catch
         {
-            stream.Dispose();
+            inflate.Dispose();
             throw;
         }
     }
@@ -75,14 +74,15 @@ internal sealed class ObjectStream : Stream
     {
         byte[] scratch = new byte[64 << 10];
         while (_remaining > 0) _ = Read(scratch.AsSpan());
-        if (Guard(() => _inflate.ReadByte()) != -1) throw Damaged(_expected, "it is longer than its header says");
+        if (Inflating(_expected, () => _inflate.ReadByte()) != -1) throw Damaged(_expected, "it is longer than its header says");
         if (ObjectId.FromBytes(_sha1.Finish()) != _expected) throw Damaged(_expected, "its hash does not match its name");
     }
 
-    private T Guard<T>(Func<T> inflate)
+    // zlib's own complaint about a stream is the object's damage.
+    private static T Inflating<T>(ObjectId id, Func<T> inflate)
     {
         try { return inflate(); }
-        catch (InvalidDataException) { throw Damaged(_expected, "it does not inflate"); }
+        catch (InvalidDataException) { throw Damaged(id, "it does not inflate"); }
     }
 
     // "type size\0", read a byte at a time so nothing past it is inflated yet.
