@@ -24,12 +24,13 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
 
     /// <summary>
     /// Null when the move is allowed, else why not (one line, no secret content).
-    /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is;
+    /// <paramref name="writerOf"/> names the key allowed to sign a commit, or null when none is, and
+    /// whether that verdict lasts (it may be remembered across runs);
     /// <paramref name="meaningProblem"/> says why a commit does not belong where the ref puts it
     /// (its signed history id and version number), or null when it does; it is told whether the
     /// commit was verified before.
     /// </summary>
-    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, Identity?> writerOf, Func<ObjectId, Commit, bool, string?> meaningProblem)
+    public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, (Identity Key, bool Lasting)?> writerOf, Func<ObjectId, Commit, bool, string?> meaningProblem)
     {
         if (accepted == candidate) return null;
         var walked = new List<ObjectId>();
@@ -47,10 +48,10 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
             else
             {
                 if (signature is null) return $"commit {id} is not signed";
-                Identity? writer = writerOf(id, commit);
-                if (writer is null || !CommitSignature.Verify(payload, signature, writer))
+                var writer = writerOf(id, commit);
+                if (writer is null || !CommitSignature.Verify(payload, signature, writer.Value.Key))
                     return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
-                if (writer.Fingerprint == ownerFingerprint) byOwner.Add(id);
+                if (writer.Value.Lasting && writer.Value.Key.Fingerprint == ownerFingerprint) byOwner.Add(id);
             }
             walked.Add(id);
             at = commit.Parent;

@@ -29,27 +29,6 @@ public sealed partial class Keynode
         using (value) return _accessByTip[tip] = AccessList.Parse(value.Span);
     }
 
-    /// <summary>Who a new version of <paramref name="path"/> is encrypted to: the owner and every reader granted it.</summary>
-    private IEnumerable<Identity> Readers(string path)
-    {
-        AccessList access = _pendingAccess ?? CurrentAccess();
-        return [Owner, .. access.Grants.Where(g => g.CanRead(path) && g.Identity.Fingerprint != Owner.Fingerprint).Select(g => g.Identity)];
-    }
-
-    /// <summary>
-    /// The key allowed to sign this commit: the owner always; a grantee only for a secret
-    /// version whose path its write grant covers, as the access list stood when it arrived.
-    /// </summary>
-    private Identity? WriterOf(ObjectId id, Commit commit)
-    {
-        if (commit.SignerFingerprint == Owner.Fingerprint) return Owner;
-        Grant? grant = CurrentAccess().GrantOf(commit.SignerFingerprint);
-        if (grant is null || grant.Write.Count == 0) return null;
-        if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;
-        var version = TryPeekVersion(id, commit);
-        return version is { } v && grant.CanWrite(v.Path) ? grant.Identity : null;
-    }
-
     private VersionKind? KindOfCommit(ObjectId id)
     {
         if (_kinds.TryGetValue(id, out VersionKind? known)) return known;
@@ -109,10 +88,17 @@ public sealed partial class Keynode
         }
     }
 
-    // One change: the new access list, then a re-encrypted version of each path under it.
+    // One change: the new access list, each grantee's view of it, then a re-encrypted version of each path under it.
     private void CommitWithAccess(AccessList updated, IReadOnlyList<string> reencrypt)
     {
         var edits = new List<SecretEdit> { new SecretEdit.SetAccess(updated) };
+        AccessList before = CurrentAccess();
+        foreach (Grant grant in updated.Grants)
+        {
+            AccessList view = updated.ViewFor(grant);
+            if (before.GrantOf(grant.Identity.Fingerprint) is { } old && before.ViewFor(old).Serialize().AsSpan().SequenceEqual(view.Serialize())) continue;
+            edits.Add(new SecretEdit.SetRules(grant.Identity, view));
+        }
         var values = new List<byte[]>();
         try
         {

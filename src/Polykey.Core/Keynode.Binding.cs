@@ -11,7 +11,8 @@ namespace Polykey.Core;
 /// </summary>
 public sealed partial class Keynode
 {
-    private bool Legacy => _state.FormatVersion == KeynodeLayout.LegacyFormatVersion;
+    /// <summary>An older format, read only to be upgraded.</summary>
+    private bool Legacy => _state.FormatVersion < KeynodeLayout.FormatVersion;
 
     /// <summary>
     /// Why <paramref name="commit"/> cannot be a version of history <paramref name="historyId"/>,
@@ -20,16 +21,25 @@ public sealed partial class Keynode
     /// </summary>
     private string? MeaningProblem(string historyId, ObjectId id, Commit commit, bool verifiedBefore)
     {
-        if (Legacy) return null; // read only to be upgraded
+        if (_state.FormatVersion == KeynodeLayout.LegacyFormatVersion) return null; // format 1 names nothing; read only to be upgraded
         if (HistoryBinding.TryParse(commit.Message) is not { } binding)
             return $"commit {id} does not name the history it belongs to";
         if (binding.HistoryId != historyId)
             return $"commit {id} is a version of history {binding.HistoryId[..8]}, not of {historyId[..8]} (a version replayed under another id)";
-        if (verifiedBefore) return null; // its number and kind were checked when it was verified, and cannot change
+        if (OriginOf(commit) is not { } origin)
+            return $"commit {id} does not name the keynode its history belongs to";
+        // Trust in another keynode can be withdrawn: asked every time, verified before or not.
+        if (OriginOwner(origin) is null)
+            return $"commit {id} belongs to keynode {origin[..8]}, which this keynode takes no histories from (no remote names it)";
+        if (verifiedBefore) return null; // its number, origin and kind were checked when it was verified, and cannot change
         long expected = commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
         if (binding.Sequence != expected)
             return $"commit {id} says it is version {binding.Sequence} but follows version {expected - 1}";
+        if (commit.Parent is { } p && OriginOf(ReadCommit(p)) != origin)
+            return $"commit {id} moves history {historyId[..8]} to another keynode's rules";
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
+        if (isAccess && origin != Id)
+            return $"commit {id} holds another keynode's access list";
         if (isAccess != (historyId == Id))
             return isAccess
                 ? $"commit {id} holds an access list outside the keynode's access history"

@@ -59,7 +59,7 @@ public sealed partial class Keynode
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in edits.SelectMany(Paths))
         {
-            if (path != Polykey.Core.Access.AccessList.MessageName) RequireNameable(path);
+            if (!path.StartsWith("polykey:", StringComparison.Ordinal)) RequireNameable(path);
             if (!seen.Add(path)) throw new ArgumentException($"a batch names {path} twice", nameof(edits));
         }
         // A name being made must follow every rule, even where an existing name need not.
@@ -86,8 +86,9 @@ public sealed partial class Keynode
                 if (members.Count == 0) return;
                 try
                 {
-                    if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.ToList());
-                    else _validator?.Trust(_ownVersions.Keys);
+                    // Versions of another keynode's histories are checked against its rules on every open: not remembered.
+                    if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.Where(k => !_ownForeign.Contains(k)).ToList());
+                    _validator?.Trust(_ownVersions.Keys);
                     Change written = _file.WriteChange(_state.End, _state.WriteAt, members, now);
                     // Bytes we just built and made durable need no hashing on the way back in.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
@@ -98,6 +99,7 @@ public sealed partial class Keynode
                 finally
                 {
                     _ownVersions.Clear();
+                    _ownForeign.Clear();
                 }
             }
         }
@@ -119,6 +121,7 @@ public sealed partial class Keynode
         SecretEdit.MakeDirectory d => [d.Path],
         SecretEdit.RemoveDirectory d => [d.Path],
         SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
+        SecretEdit.SetRules r => [Polykey.Core.Access.AccessList.RulesMessageName + ":" + r.Grantee.Fingerprint],
         _ => throw new ArgumentOutOfRangeException(nameof(edit)),
     };
 
@@ -129,12 +132,13 @@ public sealed partial class Keynode
             case SecretEdit.Set set:
             {
                 IndexEntry? entry = Index().Find(set.Path);
-                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now, Readers(set.Path));
+                string origin = entry is null ? NewHistoryOrigin(set.Path) : OriginOfHistory(entry.Id);
+                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), origin, entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now);
             }
             case SecretEdit.Remove remove:
             {
                 IndexEntry entry = Live(remove.Path);
-                return Version(entry.Id, entry.Tip, remove.Path, [], VersionKind.Removed, signer, now, Readers(remove.Path));
+                return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, remove.Path, [], VersionKind.Removed, signer, now);
             }
             case SecretEdit.Move move:
             {
@@ -142,34 +146,42 @@ public sealed partial class Keynode
                 if (Index().FindLive(move.Destination) is not null)
                     throw PolykeyException.Conflict($"{move.Destination} already exists", $"remove it first with 'pk rm {move.Destination}', or choose another name");
                 (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
-                using (value) return Version(entry.Id, entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now, Readers(move.Destination));
+                using (value) return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now);
             }
             case SecretEdit.MakeDirectory mkdir:
                 if (Index().FindDirectory(mkdir.Path) is not null) return [];
-                return Version(VersionBuilder.NewSecretId(), null, mkdir.Path, [], VersionKind.Directory, signer, now, Readers(mkdir.Path));
+                return Version(VersionBuilder.NewSecretId(), NewHistoryOrigin(mkdir.Path), null, mkdir.Path, [], VersionKind.Directory, signer, now);
             case SecretEdit.RemoveDirectory rmdir:
             {
                 IndexEntry entry = Index().FindDirectory(rmdir.Path) ?? throw PolykeyException.NotFound($"no directory record {rmdir.Path}");
-                return Version(entry.Id, entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now, Readers(rmdir.Path));
+                return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, rmdir.Path, [], VersionKind.DirectoryRemoved, signer, now);
             }
             case SecretEdit.SetAccess access:
             {
                 _pendingAccess = access.List;
                 ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
-                return Version(Id, tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(),
-                    VersionKind.AccessList, signer, now, [Owner]);
+                return Version(Id, Id, tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(), VersionKind.AccessList, signer, now, [Owner]);
+            }
+            case SecretEdit.SetRules rules:
+            {
+                string id = RulesHistoryId(Id, rules.Grantee.Fingerprint);
+                ObjectId? tip = _accepted.TryGetValue(id, out ObjectId t) ? t : null;
+                return Version(id, Id, tip, Polykey.Core.Access.AccessList.RulesMessageName, rules.View.Serialize(), VersionKind.Rules, signer, now, [Owner, rules.Grantee]);
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(edit));
         }
     }
 
-    private List<PendingMember> Version(string id, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind, SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity> readers)
+    private List<PendingMember> Version(string id, string origin, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind,
+        SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity>? readers = null)
     {
+        if (readers is null) RequireWriter(origin, path, signer, kind);
         long sequence = parent is { } p ? SequenceOf(p) + 1 : 1;
-        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, parent, sequence, path, value, kind, now, signer, readers);
+        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, origin, parent, sequence, path, value, kind, now, signer, readers ?? Readers(path, origin));
         // We signed it and know what it holds: reading it back need not verify or decrypt it again.
         _ownVersions[tip] = (path, value.Length, kind);
+        if (origin != Id) _ownForeign.Add(tip);
         return members;
     }
 }

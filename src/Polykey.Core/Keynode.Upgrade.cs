@@ -5,9 +5,9 @@ using Polykey.Core.Storage;
 namespace Polykey.Core;
 
 /// <summary>
-/// Turns a format-1 keynode into format 2: every accepted version is signed again by the owner,
-/// now naming its history and number, into a new file that replaces the old one by rename. The
-/// old file stays beside it, untouched.
+/// Turns a format-1 or format-2 keynode into format 3: every accepted version is signed again by
+/// the owner, now naming its history, origin and number, into a new file that replaces the old one
+/// by rename. The old file stays beside it, untouched.
 /// </summary>
 public sealed partial class Keynode
 {
@@ -25,7 +25,7 @@ public sealed partial class Keynode
         using (old._file.LockExclusive())
         {
             old.ReadNewChanges();
-            string backup = FreeName(path + ".format1");
+            string backup = FreeName(path + ".format" + old._state.FormatVersion);
             string building = FreeName(path + ".upgrading");
             var first = new List<PendingMember>
             {
@@ -79,13 +79,20 @@ public sealed partial class Keynode
                     _state.TryGetObject(objectId, out TarMember member);
                     members.Add(new PendingMember(objectId.LoosePath, _file.ReadData(member)));
                 }
-                var resigned = new Commit(commit.Tree, parent, owner.Public.Fingerprint, commit.Time, new HistoryBinding(id, ++sequence).Message());
+                var resigned = new Commit(commit.Tree, parent, owner.Public.Fingerprint, commit.Time, new HistoryBinding(id, Id, ++sequence).Message());
                 (ObjectId newId, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, resigned.Encode(CommitSignature.Sign(resigned.Payload(), owner)));
                 members.Add(new PendingMember(newId.LoosePath, compressed));
                 parent = newId;
                 versions++;
             }
             members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(parent!.Value.Hex + "\n")));
+        }
+        // Format 3 tells each grantee its rules, so that what it receives can be checked against them.
+        foreach (Polykey.Core.Access.Grant grant in CurrentAccess().Grants)
+        {
+            string rulesId = RulesHistoryId(Id, grant.Identity.Fingerprint);
+            members.AddRange(VersionBuilder.Build(rulesId, Id, null, 1, Polykey.Core.Access.AccessList.RulesMessageName, CurrentAccess().ViewFor(grant).Serialize(),
+                VersionKind.Rules, DateTimeOffset.UtcNow, owner, [Owner, grant.Identity]).Members);
         }
         return (members, histories, versions);
     }

@@ -37,6 +37,7 @@ public sealed partial class Keynode : IDisposable
     private readonly Dictionary<ObjectId, Commit> _decodedCommits = new();
     private readonly Dictionary<ObjectId, VersionKind?> _kinds = new();
     private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
+    private readonly HashSet<ObjectId> _ownForeign = new();
 
     private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory, string? stateDirectory, bool legacyAllowed = false)
     {
@@ -131,8 +132,10 @@ public sealed partial class Keynode : IDisposable
             throw _state.KeynodeId is null
                 ? KeynodeLayout.NotAKeynode(Path)
                 : PolykeyException.Failed($"keynode {Path} has no owner key in its first change", "run 'pk verify' for a full report");
-        if (_state.FormatVersion == KeynodeLayout.LegacyFormatVersion && !_legacyAllowed)
-            throw PolykeyException.Failed($"keynode {Path} uses format 1, whose versions do not name their history, so replayed versions cannot be told apart",
+        if (Legacy && !_legacyAllowed)
+            throw PolykeyException.Failed(_state.FormatVersion == KeynodeLayout.LegacyFormatVersion
+                    ? $"keynode {Path} uses format 1, whose versions do not name their history, so replayed versions cannot be told apart"
+                    : $"keynode {Path} uses format {_state.FormatVersion}, whose versions do not name the keynode whose rules govern them, so they cannot be shared safely",
                 $"upgrade it once with 'pk upgrade -k {Path}' (needs the owner's key; the old file is kept beside it)");
         Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
         _pins = ReaderPins.For(_stateDirectory, Id);

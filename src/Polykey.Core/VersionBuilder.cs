@@ -13,6 +13,8 @@ internal enum VersionKind
     Directory,
     DirectoryRemoved,
     AccessList,
+    /// <summary>What one grantee is told of its origin's access list (a rules view).</summary>
+    Rules,
 }
 
 /// <summary>
@@ -28,6 +30,7 @@ internal static class VersionBuilder
         VersionKind.Removed => "removed.pgp",
         VersionKind.Directory => "directory.pgp",
         VersionKind.DirectoryRemoved => "directory-removed.pgp",
+        VersionKind.Rules => "rules.pgp",
         _ => "access.pgp",
     };
 
@@ -40,14 +43,14 @@ internal static class VersionBuilder
     }
 
     public static (ObjectId Tip, List<PendingMember> Members) Build(
-        string secretId, ObjectId? parent, long sequence, string path, ReadOnlySpan<byte> value, VersionKind kind,
+        string secretId, string origin, ObjectId? parent, long sequence, string path, ReadOnlySpan<byte> value, VersionKind kind,
         DateTimeOffset time, SecretIdentity signer, IEnumerable<Identity> readers)
     {
         var members = new List<PendingMember>(4);
         byte[] message = SecretMessage.Encrypt(path, value, time, readers);
         ObjectId blob = Add(members, ObjectType.Blob, message);
         ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
-        var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, sequence).Message());
+        var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, origin, sequence).Message());
         string signature = CommitSignature.Sign(commit.Payload(), signer);
         ObjectId tip = Add(members, ObjectType.Commit, commit.Encode(signature));
         members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + secretId, Encoding.ASCII.GetBytes(tip.Hex + "\n")));

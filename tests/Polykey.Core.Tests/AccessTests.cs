@@ -145,7 +145,7 @@ public sealed class AccessTests : IDisposable
 
     private void AppendVersion(SecretIdentity signer, string id, ObjectId parent, string path, byte[] value, VersionKind kind)
     {
-        (_, List<PendingMember> members) = VersionBuilder.Build(id, parent, RawKeynode.NextSequence(_node.Path, parent), path, value, kind, DateTimeOffset.UtcNow, signer, [TestFiles.Owner.Public, signer.Public]);
+        (_, List<PendingMember> members) = VersionBuilder.Build(id, RawKeynode.Id(_node.Path), parent, RawKeynode.NextSequence(_node.Path, parent), path, value, kind, DateTimeOffset.UtcNow, signer, [TestFiles.Owner.Public, signer.Public]);
         RawKeynode.Append(_node.Path, members);
     }
 

@@ -65,9 +65,9 @@ public sealed class HostileFileTests : IDisposable
     {
         (string secretId, string tip, string owner) = CreateWithOneSecret(passphrase);
         Warm(passphrase, caches);
-        (_, List<PendingMember> forged) = VersionBuilder.Build(secretId, new ObjectId(tip), 2, "prod/db", "forged"u8, VersionKind.Value,
+        (_, List<PendingMember> forged) = VersionBuilder.Build(secretId, RawKeynode.Id(_path), new ObjectId(tip), 2, "prod/db", "forged"u8, VersionKind.Value,
             DateTimeOffset.UtcNow, Mallory.Value, [Mallory.Value.Public]);
-        (_, List<PendingMember> planted) = VersionBuilder.Build(VersionBuilder.NewSecretId(), null, 1, "prod/new", "planted"u8, VersionKind.Value,
+        (_, List<PendingMember> planted) = VersionBuilder.Build(VersionBuilder.NewSecretId(), RawKeynode.Id(_path), null, 1, "prod/new", "planted"u8, VersionKind.Value,
             DateTimeOffset.UtcNow, Mallory.Value, [Mallory.Value.Public]);
         RawKeynode.Append(_path, [new PendingMember(KeynodeLayout.OwnerPublicKeyMember, Mallory.Value.Public.ToBinary()), .. forged, .. planted]);
 
@@ -121,7 +121,7 @@ public sealed class HostileFileTests : IDisposable
             (secretId, tip) = (node.List().Single().Id, node.List().Single().Tip);
         }
         Warm(passphrase, caches);
-        (_, List<PendingMember> write) = VersionBuilder.Build(secretId, new ObjectId(tip), RawKeynode.NextSequence(_path, new ObjectId(tip)), "prod/db", "mallory's"u8,
+        (_, List<PendingMember> write) = VersionBuilder.Build(secretId, RawKeynode.Id(_path), new ObjectId(tip), RawKeynode.NextSequence(_path, new ObjectId(tip)), "prod/db", "mallory's"u8,
             VersionKind.Value, DateTimeOffset.UtcNow, Mallory.Value, [Mallory.Value.Public]);
         byte[] oldTip = Encoding.ASCII.GetBytes(oldAccess + "\n");
         RawKeynode.Append(_path, [new(KeynodeLayout.SecretRefPrefix + VersionBuilder.NewSecretId(), oldTip), new(KeynodeLayout.SecretRefPrefix + keynodeId, oldTip)]);
@@ -231,7 +231,7 @@ public sealed class HostileFileTests : IDisposable
                 break;
             case "commit time":
                 Commit good = RawKeynode.ReadCommit(_path, new ObjectId(tip));
-                string text = Encoding.UTF8.GetString(new Commit(good.Tree, new ObjectId(tip), good.SignerFingerprint, good.Time, new HistoryBinding(secretId, 2).Message()).Payload())
+                string text = Encoding.UTF8.GetString(new Commit(good.Tree, new ObjectId(tip), good.SignerFingerprint, good.Time, new HistoryBinding(secretId, RawKeynode.Id(_path), 2).Message()).Payload())
                     .Replace($" {good.Time.ToUnixTimeSeconds()} +0000", " 99999999999999 +0000");
                 (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, Encoding.UTF8.GetBytes(text));
                 RawKeynode.Append(_path, [new(id.LoosePath, compressed), new(refName, Encoding.ASCII.GetBytes(id.Hex + "\n"))]);
@@ -336,7 +336,7 @@ public sealed class HostileFileTests : IDisposable
     {
         string secretId = CreateWithOneSecret(passphrase: false).SecretId;
         // What `tar -r` does: members over the end-of-archive blocks, then new end blocks, no change record.
-        Commit unsigned = new(new ObjectId(new string('1', 40)), null, Mallory.Value.Public.Fingerprint, DateTimeOffset.UtcNow, new HistoryBinding(secretId, 1).Message());
+        Commit unsigned = new(new ObjectId(new string('1', 40)), null, Mallory.Value.Public.Fingerprint, DateTimeOffset.UtcNow, new HistoryBinding(secretId, RawKeynode.Id(_path), 1).Message());
         (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, unsigned.Payload());
         long end = File.ReadAllBytes(_path).Length - 1024;
         using (var stream = new FileStream(_path, FileMode.Open, FileAccess.Write))
@@ -454,7 +454,7 @@ public sealed class HostileFileTests : IDisposable
             (secretId, tip) = (db.Id, db.Tip);
         }
         Warm(passphrase, caches);
-        (_, List<PendingMember> forged) = VersionBuilder.Build(secretId, new ObjectId(tip), RawKeynode.NextSequence(_path, new ObjectId(tip)), "prod/db", "forged"u8,
+        (_, List<PendingMember> forged) = VersionBuilder.Build(secretId, RawKeynode.Id(_path), new ObjectId(tip), RawKeynode.NextSequence(_path, new ObjectId(tip)), "prod/db", "forged"u8,
             VersionKind.Value, DateTimeOffset.UtcNow, Mallory.Value, [Mallory.Value.Public]);
         RawKeynode.Append(_path,
         [

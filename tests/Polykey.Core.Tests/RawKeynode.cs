@@ -24,6 +24,9 @@ internal static class RawKeynode
         return LooseObject.Decode(id, file.ReadData(member)).Content;
     }
 
+    /// <summary>The keynode's id: the origin its own histories name.</summary>
+    public static string Id(string path) => State(path).KeynodeId!;
+
     public static Commit ReadCommit(string path, ObjectId id) => Commit.Decode(id, ReadObject(path, id)).Commit;
 
     /// <summary>The next version number after <paramref name="parent"/> (1 for a new history).</summary>

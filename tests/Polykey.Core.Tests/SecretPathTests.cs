@@ -101,7 +101,7 @@ public sealed class ExistingOddNameTests : IDisposable
             node.Set("good", "1"u8);
             path = node.Path;
         }
-        (_, List<Polykey.Core.Storage.PendingMember> members) = VersionBuilder.Build(VersionBuilder.NewSecretId(), null, 1, odd, "kept"u8,
+        (_, List<Polykey.Core.Storage.PendingMember> members) = VersionBuilder.Build(VersionBuilder.NewSecretId(), RawKeynode.Id(path), null, 1, odd, "kept"u8,
             VersionKind.Value, DateTimeOffset.UtcNow, TestFiles.Owner, [TestFiles.Owner.Public]);
         RawKeynode.Append(path, members);
 

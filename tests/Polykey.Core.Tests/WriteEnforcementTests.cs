@@ -33,7 +33,7 @@ public sealed class WriteEnforcementTests : IDisposable
     public void UnsignedCommit_IsRefused()
     {
         Commit good = ReadCommit(_goodTip);
-        var forged = new Commit(good.Tree, _goodTip, TestFiles.Owner.Public.Fingerprint, DateTimeOffset.UtcNow, new HistoryBinding(_secretId, 3).Message());
+        var forged = new Commit(good.Tree, _goodTip, TestFiles.Owner.Public.Fingerprint, DateTimeOffset.UtcNow, new HistoryBinding(_secretId, RawKeynode.Id(_path), 3).Message());
         (ObjectId id, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, forged.Payload());
         HandAppend([new PendingMember(id.LoosePath, compressed), RefUpdate(id)]);
         AssertRefusedAndGoodHistoryReadable("is not signed");
@@ -43,7 +43,7 @@ public sealed class WriteEnforcementTests : IDisposable
     public void CommitSignedByAnotherKey_IsRefused()
     {
         SecretIdentity intruder = SecretIdentity.Generate("intruder");
-        (_, List<PendingMember> members) = VersionBuilder.Build(_secretId, _goodTip, 3, "prod/db/password", "evil"u8,
+        (_, List<PendingMember> members) = VersionBuilder.Build(_secretId, RawKeynode.Id(_path), _goodTip, 3, "prod/db/password", "evil"u8,
             VersionKind.Value, DateTimeOffset.UtcNow, intruder, [TestFiles.Owner.Public]);
         HandAppend(members);
         AssertRefusedAndGoodHistoryReadable("not signed by a key allowed to write");

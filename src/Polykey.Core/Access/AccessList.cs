@@ -18,14 +18,78 @@ public sealed record Grant(Identity Identity, IReadOnlyList<string> Read, IReadO
 public sealed record Revocation(Identity Identity, DateTimeOffset Time);
 
 /// <summary>
-/// Who besides the owner may read or write which secrets. Stored inside the keynode as a
-/// history of its own, encrypted to the owner and signed by the owner, as JSON (format 1).
+/// Another keynode whose histories this one accepts: its id, its owner (pinned when the remote
+/// was added) and, when given, the only paths it is trusted for. Its own signed rules decide who
+/// else may write them.
+/// </summary>
+public sealed record TrustedOrigin(string KeynodeId, Identity Owner, IReadOnlyList<string> Paths)
+{
+    private PathPattern[]? _paths;
+
+    /// <summary>Whether a path of that keynode may be taken from it (any path when no pattern was given).</summary>
+    public bool Covers(string path) => Paths.Count == 0 || (_paths ??= Paths.Select(p => new PathPattern(p)).ToArray()).Any(p => p.Matches(path));
+
+    /// <summary>Whether new secrets at this path belong to that keynode (only when patterns were given).</summary>
+    public bool Claims(string path) => Paths.Count > 0 && Covers(path);
+}
+
+/// <summary>Where to reach a keynode: a name, a URL, and the id of the keynode found there when it was added.</summary>
+public sealed record Remote(string Name, string Url, string KeynodeId);
+
+/// <summary>
+/// Who besides the owner may read or write which secrets, and which other keynodes this one
+/// takes histories from (origins) and where it reaches them (remotes). Stored inside the keynode
+/// as a history of its own, encrypted to the owner and signed by the owner, as JSON (format 1).
 /// </summary>
 public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revocation> Revocations)
 {
     public const string MessageName = "polykey:access";
+    public const string RulesMessageName = "polykey:rules";
 
     public static AccessList Empty { get; } = new([], []);
+
+    public IReadOnlyList<TrustedOrigin> Origins { get; init; } = [];
+    public IReadOnlyList<Remote> Remotes { get; init; } = [];
+
+    /// <summary>For a rules view (what a grantee is told): the fingerprint it was written for.</summary>
+    public string? For { get; init; }
+
+    public TrustedOrigin? OriginOf(string keynodeId) => Origins.FirstOrDefault(o => o.KeynodeId == keynodeId);
+
+    public Remote? RemoteNamed(string name) => Remotes.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>Trusts a keynode (or widens the paths it is trusted for) and names a place to reach it.</summary>
+    public AccessList WithRemote(Remote remote, Identity owner, IReadOnlyList<string> paths)
+    {
+        TrustedOrigin? old = OriginOf(remote.KeynodeId);
+        var origin = new TrustedOrigin(remote.KeynodeId, owner,
+            old is null ? paths.Distinct().ToList() : old.Paths.Count == 0 || paths.Count == 0 ? [] : old.Paths.Concat(paths).Distinct().ToList());
+        return this with
+        {
+            Origins = Origins.Where(o => o != old).Append(origin).ToList(),
+            Remotes = Remotes.Where(r => r.Name != remote.Name).Append(remote).ToList(),
+        };
+    }
+
+    /// <summary>Forgets a remote's name and place; the keynode stays trusted for the histories already taken from it.</summary>
+    public AccessList WithoutRemote(string name) => this with { Remotes = Remotes.Where(r => r.Name != name).ToList() };
+
+    /// <summary>
+    /// What one grantee is told of these rules: its own grant, and of the others only the
+    /// patterns that can touch paths it reads or writes (writers of what it reads, readers of
+    /// what it writes). Nothing about origins, remotes or revocations.
+    /// </summary>
+    public AccessList ViewFor(Grant grantee)
+    {
+        var grants = new List<Grant> { grantee };
+        foreach (Grant other in Grants.Where(g => g.Identity.Fingerprint != grantee.Identity.Fingerprint))
+        {
+            var write = other.Write.Where(w => grantee.Read.Concat(grantee.Write).Any(p => PatternOverlap.MayOverlap(w, p))).ToList();
+            var read = other.Read.Where(r => grantee.Write.Any(p => PatternOverlap.MayOverlap(r, p))).ToList();
+            if (write.Count + read.Count > 0) grants.Add(new Grant(other.Identity, read, write));
+        }
+        return new AccessList(grants, []) { For = grantee.Identity.Fingerprint };
+    }
 
     public Grant? GrantOf(string fingerprint) => Grants.FirstOrDefault(g => g.Identity.Fingerprint == fingerprint);
 
@@ -38,8 +102,11 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
         var grant = new Grant(identity,
             (old?.Read ?? []).Concat(read).Distinct().ToList(),
             (old?.Write ?? []).Concat(write).Distinct().ToList());
-        return new AccessList(Grants.Where(g => g != old).Append(grant).ToList(),
-            Revocations.Where(r => r.Identity.Fingerprint != identity.Fingerprint).ToList());
+        return this with
+        {
+            Grants = Grants.Where(g => g != old).Append(grant).ToList(),
+            Revocations = Revocations.Where(r => r.Identity.Fingerprint != identity.Fingerprint).ToList(),
+        };
     }
 
     /// <summary>Withdraws the given patterns (all of them when none are named).</summary>
@@ -53,7 +120,7 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
         var revocations = Revocations.ToList();
         if (remaining is { Read.Count: > 0 } or { Write.Count: > 0 }) grants.Add(remaining);
         if (remaining is null || remaining.Read.Count < old.Read.Count) revocations.Add(new Revocation(identity, time));
-        return new AccessList(grants, revocations);
+        return this with { Grants = grants, Revocations = revocations };
     }
 
     public byte[] Serialize()
@@ -84,6 +151,34 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            if (Origins.Count > 0)
+            {
+                json.WriteStartArray("origins");
+                foreach (TrustedOrigin origin in Origins)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("keynode", origin.KeynodeId);
+                    json.WriteString("fingerprint", origin.Owner.Fingerprint);
+                    json.WriteString("key", origin.Owner.ToArmored());
+                    WriteStrings(json, "paths", origin.Paths);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
+            if (Remotes.Count > 0)
+            {
+                json.WriteStartArray("remotes");
+                foreach (Remote remote in Remotes)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", remote.Name);
+                    json.WriteString("url", remote.Url);
+                    json.WriteString("keynode", remote.KeynodeId);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
+            if (For is not null) json.WriteString("for", For);
             json.WriteEndObject();
         }
         return buffer.ToArray();
@@ -100,13 +195,24 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                 Key(g), Strings(g.GetProperty("read")), Strings(g.GetProperty("write")))).ToList();
             var revocations = root.GetProperty("revoked").EnumerateArray().Select(r => new Revocation(
                 Key(r), DateTimeOffset.Parse(r.GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture))).ToList();
-            return new AccessList(grants, revocations);
+            var origins = Optional(root, "origins").Select(o => new TrustedOrigin(
+                KeynodeId(o), Key(o), Strings(o.GetProperty("paths")))).ToList();
+            var remotes = Optional(root, "remotes").Select(r => new Remote(
+                r.GetProperty("name").GetString()!, r.GetProperty("url").GetString()!, KeynodeId(r))).ToList();
+            string? forWhom = root.TryGetProperty("for", out JsonElement f) ? f.GetString() : null;
+            return new AccessList(grants, revocations) { Origins = origins, Remotes = remotes, For = forWhom };
         }
         catch (Exception e) when (HostileInput.IsParseFailure(e))
         {
             throw PolykeyException.Failed("the keynode's access list is malformed", "run 'pk verify' for a full report");
         }
     }
+
+    private static IEnumerable<JsonElement> Optional(JsonElement root, string name) =>
+        root.TryGetProperty(name, out JsonElement array) ? array.EnumerateArray() : [];
+
+    private static string KeynodeId(JsonElement element) =>
+        element.GetProperty("keynode").GetString() is { } id && Storage.KeynodeLayout.IsHistoryId(id) ? id : throw new FormatException("a keynode id");
 
     private static Identity Key(JsonElement element) =>
         Identity.Load(Encoding.ASCII.GetBytes(element.GetProperty("key").GetString()!), "a key in the access list");

@@ -10,8 +10,8 @@ internal static class KeynodeLayout
     public const string OwnerPublicKeyMember = "polykey/owner.pub";
     public const string OwnerSealedKeyMember = "polykey/owner.key.pgp";
     public const string SecretRefPrefix = "refs/secrets/";
-    /// <summary>What this pk writes. Format 1 (no bound histories) is read only to upgrade it.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>What this pk writes. Formats 1 (no bound histories) and 2 (no origins) are read only to upgrade them.</summary>
+    public const int FormatVersion = 3;
     public const int LegacyFormatVersion = 1;
     private const string HeaderMagic = "polykey-keynode";
 
@@ -37,8 +37,8 @@ internal static class KeynodeLayout
         string[] first = lines[0].Split(' ');
         if (first.Length != 2 || first[0] != HeaderMagic || !int.TryParse(first[1], NumberStyles.None, CultureInfo.InvariantCulture, out int version))
             throw NotAKeynode(fileLabel);
-        if (version is not (FormatVersion or LegacyFormatVersion))
-            throw PolykeyException.Failed($"{fileLabel} uses keynode format {version}; this pk reads formats {LegacyFormatVersion} and {FormatVersion}",
+        if (version is < LegacyFormatVersion or > FormatVersion)
+            throw PolykeyException.Failed($"{fileLabel} uses keynode format {version}; this pk reads formats {LegacyFormatVersion} to {FormatVersion}",
                 "install a newer pk");
         string? id = lines.Skip(1).FirstOrDefault(l => l.StartsWith("id ", StringComparison.Ordinal))?[3..];
         return id is not null && IsHistoryId(id) ? (id, version) : throw NotAKeynode(fileLabel);

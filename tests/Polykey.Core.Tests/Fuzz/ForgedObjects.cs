@@ -28,13 +28,13 @@ internal static class ForgedObjects
     /// <summary>
     /// A version signed by <paramref name="signer"/>: blob, tree, commit and the ref moving
     /// <paramref name="historyId"/> to it. The commit binds it to that history as version
-    /// <paramref name="sequence"/> (format 2) unless <paramref name="message"/> replaces the
+    /// <paramref name="sequence"/> (format 3) unless <paramref name="message"/> replaces the
     /// binding; <paramref name="time"/> is written into the commit as given (any text, so
     /// impossible times can be signed too); <paramref name="claimedSigner"/> is the fingerprint
     /// the commit names (the signer's unless given).
     /// </summary>
     public static (string Commit, List<HostileMember> Members) Version(
-        string historyId, string? parent, long sequence, string path, byte[] value, SecretIdentity signer, IEnumerable<Identity> readers,
+        string origin, string historyId, string? parent, long sequence, string path, byte[] value, SecretIdentity signer, IEnumerable<Identity> readers,
         string entry = "secret.pgp", string? time = null, string? claimedSigner = null, string? message = null)
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
@@ -42,7 +42,7 @@ internal static class ForgedObjects
         ObjectId blob = Add(members, ObjectType.Blob, SecretMessage.Encrypt(path, value, now, readers));
         ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(entry, blob)]));
         var commit = new Commit(tree, parent is null ? null : new ObjectId(parent), claimedSigner ?? signer.Public.Fingerprint, now,
-            message ?? new HistoryBinding(historyId, sequence).Message());
+            message ?? new HistoryBinding(historyId, origin, sequence).Message());
         string stamp = $" {now.ToUnixTimeSeconds()} +0000\n", written = $" {time ?? now.ToUnixTimeSeconds().ToString()} +0000\n";
         byte[] payload = Restamp(commit.Payload(), stamp, written);
         string signature = CommitSignature.Sign(payload, signer);

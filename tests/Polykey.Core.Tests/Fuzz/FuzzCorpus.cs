@@ -177,7 +177,7 @@ internal sealed record FuzzCorpus(FuzzPeople People, List<CorpusKeynode> Keynode
         // The write grantee's own version, appended as a grantee's pk would.
         byte[] byWriter = "by-writer"u8.ToArray();
         byte[] file = File.ReadAllBytes(path);
-        (_, List<HostileMember> members) = ForgedObjects.Version(writerId, writerTip, ForgedObjects.NextSequence(file, writerTip), "shared/config",
+        (_, List<HostileMember> members) = ForgedObjects.Version(RawKeynode.Id(path), writerId, writerTip, ForgedObjects.NextSequence(file, writerTip), "shared/config",
             byWriter, people.WriterKey, [TestFiles.Owner.Public, people.WriterKey.Public]);
         File.WriteAllBytes(path, ForgedObjects.Append(file, members).File);
         r.Wrote("shared/config", byWriter);

@@ -74,7 +74,7 @@ internal static class HostileChanges
                 var members = new List<HostileMember> { new("polykey/owner.pub", keys[variant % keys.Length]) };
                 bool forge = variant / keys.Length % 2 == 1;
                 if (forge)
-                    members.AddRange(ForgedObjects.Version(secret.Id, secret.Tip, ForgedObjects.NextSequence(file, secret.Tip), secret.Path,
+                    members.AddRange(ForgedObjects.Version(node.KeynodeId, secret.Id, secret.Tip, ForgedObjects.NextSequence(file, secret.Tip), secret.Path,
                         "forged-by-new-owner"u8.ToArray(), intruder, [owner, intruder.Public]).Members);
                 return (members, $"polykey/owner.pub replaced by {(new[] { "the intruder's key", "random bytes", "nothing", "the intruder's armored key" })[variant % keys.Length]}"
                     + (forge ? $", with an intruder-signed version of {secret.Path}" : ""));
@@ -128,7 +128,7 @@ internal static class HostileChanges
                 string time = times[variant % times.Length];
                 bool newHistory = variant / times.Length % 2 == 1;
                 string? parent = newHistory ? null : secret.Tip;
-                (string commit, List<HostileMember> members) = ForgedObjects.Version(newHistory ? ForgedObjects.NewHistoryId() : secret.Id,
+                (string commit, List<HostileMember> members) = ForgedObjects.Version(node.KeynodeId, newHistory ? ForgedObjects.NewHistoryId() : secret.Id,
                     parent, ForgedObjects.NextSequence(file, parent), secret.Path, node.AnyValueOf(secret.Path, pick), node.Owner, [owner], time: time);
                 return (members, $"owner-signed {(newHistory ? "new history" : "version")} {commit[..8]} of {secret.Path} with commit time \"{time}\"");
             }
@@ -142,7 +142,7 @@ internal static class HostileChanges
                     2 => (secret.Id, null, secret.Path, null),
                     _ => (secret.Id, secret.Tip, secret.Path, owner.Fingerprint),
                 };
-                (string commit, List<HostileMember> members) = ForgedObjects.Version(id, parent, ForgedObjects.NextSequence(file, parent), path,
+                (string commit, List<HostileMember> members) = ForgedObjects.Version(node.KeynodeId, id, parent, ForgedObjects.NextSequence(file, parent), path,
                     "forged-by-intruder"u8.ToArray(), intruder, [owner, intruder.Public], claimedSigner: claimed);
                 return (members, $"intruder-signed version {commit[..8]} of {path}{(claimed is null ? "" : " naming the owner as signer")}{(parent is null ? " (root commit)" : "")}");
             }
@@ -150,7 +150,7 @@ internal static class HostileChanges
             {
                 LiveSecret outside = OutsideGrant(node, secret);
                 bool removal = variant % 2 == 1;
-                (string commit, List<HostileMember> members) = ForgedObjects.Version(outside.Id, outside.Tip, ForgedObjects.NextSequence(file, outside.Tip),
+                (string commit, List<HostileMember> members) = ForgedObjects.Version(node.KeynodeId, outside.Id, outside.Tip, ForgedObjects.NextSequence(file, outside.Tip),
                     outside.Path, removal ? [] : "hijack-by-grantee"u8.ToArray(), people.WriterKey, [owner, people.WriterKey.Public],
                     entry: removal ? "removed.pgp" : "secret.pgp");
                 return (members, $"write-grantee-signed {(removal ? "removal" : "version")} {commit[..8]} of {outside.Path} (outside its shared/** grant)");
@@ -161,11 +161,11 @@ internal static class HostileChanges
                 byte[] list = AccessList.Empty.WithGrant(signer.Public, ["**"], ["**"]).Serialize();
                 // The access list's history is named by the keynode id (format 2).
                 string? accessTip = RefTarget(file, node.KeynodeId);
-                var members = ForgedObjects.Version(node.KeynodeId, accessTip, ForgedObjects.NextSequence(file, accessTip), AccessList.MessageName, list,
+                var members = ForgedObjects.Version(node.KeynodeId, node.KeynodeId, accessTip, ForgedObjects.NextSequence(file, accessTip), AccessList.MessageName, list,
                     signer, [owner], entry: "access.pgp").Members;
                 // The write grantee may write shared/** honestly: its forged version aims outside.
                 LiveSecret target = signer == people.WriterKey ? OutsideGrant(node, secret) : secret;
-                members.AddRange(ForgedObjects.Version(target.Id, target.Tip, ForgedObjects.NextSequence(file, target.Tip), target.Path,
+                members.AddRange(ForgedObjects.Version(node.KeynodeId, target.Id, target.Tip, ForgedObjects.NextSequence(file, target.Tip), target.Path,
                     "forged-via-access"u8.ToArray(), signer, [owner, signer.Public]).Members);
                 return (members, $"access list granting ** signed by the {(signer == people.IntruderKey ? "intruder" : "write grantee")}, then its version of {target.Path}");
             }
@@ -175,17 +175,17 @@ internal static class HostileChanges
                 long next = ForgedObjects.NextSequence(file, secret.Tip);
                 (string refId, long sequence, string? message, string entry, string what) = (variant % 9) switch
                 {
-                    0 => (secret.Id, next, new HistoryBindingText(other.Id, next).Text, "secret.pgp", $"bound to history {other.Id[..8]}"),
+                    0 => (secret.Id, next, new HistoryBindingText(other.Id, node.KeynodeId, next).Text, "secret.pgp", $"bound to history {other.Id[..8]}"),
                     1 => (secret.Id, next + 1, null, "secret.pgp", $"claiming version {next + 1} after version {next - 1}"),
                     2 => (secret.Id, next - 1, null, "secret.pgp", $"claiming version {next - 1} again"),
                     3 => (secret.Id, next, "polykey version\n", "secret.pgp", "without a history binding"),
-                    4 => (secret.Id, next, new HistoryBindingText(secret.Id.ToUpperInvariant(), next).Text, "secret.pgp", "bound to the history id in upper case"),
-                    5 => (secret.Id, next, new HistoryBindingText(secret.Id, next).Text + "extra\n", "secret.pgp", "with a line after the binding"),
-                    6 => (secret.Id, next, $"polykey version\n\nhistory {secret.Id}\nsequence 0{next}\n", "secret.pgp", "with a zero-padded sequence"),
+                    4 => (secret.Id, next, new HistoryBindingText(secret.Id.ToUpperInvariant(), node.KeynodeId, next).Text, "secret.pgp", "bound to the history id in upper case"),
+                    5 => (secret.Id, next, new HistoryBindingText(secret.Id, node.KeynodeId, next).Text + "extra\n", "secret.pgp", "with a line after the binding"),
+                    6 => (secret.Id, next, $"polykey version\n\nhistory {secret.Id}\norigin {node.KeynodeId}\nsequence 0{next}\n", "secret.pgp", "with a zero-padded sequence"),
                     7 => (other.Id, next, null, "secret.pgp", $"under the ref of history {other.Id[..8]}"),
                     _ => (secret.Id, next, null, "access.pgp", "holding an access list"),
                 };
-                (string commit, List<HostileMember> members) = ForgedObjects.Version(secret.Id, secret.Tip, sequence, secret.Path,
+                (string commit, List<HostileMember> members) = ForgedObjects.Version(node.KeynodeId, secret.Id, secret.Tip, sequence, secret.Path,
                     node.AnyValueOf(secret.Path, pick), node.Owner, [owner], entry: entry, message: message);
                 members[^1] = HostileMember.Ref(refId, commit);
                 return (members, $"owner-signed version {commit[..8]} of {secret.Path} {what}");
@@ -202,9 +202,9 @@ internal static class HostileChanges
             : preferred;
 
     /// <summary>A format-2 commit message as the writer lays it out, with any id and number.</summary>
-    private readonly record struct HistoryBindingText(string Id, long Sequence)
+    private readonly record struct HistoryBindingText(string Id, string Origin, long Sequence)
     {
-        public string Text => $"polykey version\n\nhistory {Id}\nsequence {Sequence}\n";
+        public string Text => $"polykey version\n\nhistory {Id}\norigin {Origin}\nsequence {Sequence}\n";
     }
 
     /// <summary>The commit a ref names last in the file, or null.</summary>
