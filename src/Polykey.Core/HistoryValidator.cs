@@ -33,19 +33,30 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
     public string? Check(ObjectId? accepted, ObjectId candidate, Func<ObjectId, Commit, (Identity Key, bool Lasting)?> writerOf, Func<ObjectId, Commit, bool, string?> meaningProblem)
     {
         if (accepted == candidate) return null;
+        // Versions count up along every parent, so no commit numbered at or below the accepted
+        // tip's number can lead to it (format 1 has no numbers: no shortcut then).
+        long floor = accepted is { } a ? SequenceOf(readCommit(a).Commit) ?? -1 : -1;
         var walked = new List<ObjectId>();
         var byOwner = new List<ObjectId>();
-        for (ObjectId? at = candidate; at is { } id; )
+        var seen = new HashSet<ObjectId>();
+        var pending = new Stack<ObjectId>();
+        pending.Push(candidate);
+        bool reached = accepted is null;
+        while (pending.TryPop(out ObjectId id))
         {
-            if (id == accepted) break;
-            (Commit commit, string? signature, byte[] payload) = readCommit(id);
-            if (meaningProblem(id, commit, _verified.Contains(id)) is { } problem) return problem;
-            if (_verified.Contains(id))
+            if (!seen.Add(id)) continue;
+            if (id == accepted)
             {
-                // Verified earlier, with its ancestors: only the walk back to the accepted tip is left.
-                if (accepted is null) break;
+                reached = true;
+                continue;
             }
-            else
+            (Commit commit, string? signature, byte[] payload) = readCommit(id);
+            bool verified = _verified.Contains(id);
+            if (meaningProblem(id, commit, verified) is { } problem) return problem;
+            bool belowAccepted = accepted is not null && SequenceOf(commit) is { } number && number <= floor;
+            // Verified earlier, with its ancestors: only a walk back to the accepted tip is left.
+            if (verified && (accepted is null || belowAccepted)) continue;
+            if (!verified)
             {
                 if (signature is null) return $"commit {id} is not signed";
                 var writer = writerOf(id, commit);
@@ -54,15 +65,17 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
                 if (writer.Value.Lasting && writer.Value.Key.Fingerprint == ownerFingerprint) byOwner.Add(id);
             }
             walked.Add(id);
-            at = commit.Parent;
-            if (at is null && accepted is not null)
-                return $"commit {candidate} does not descend from the accepted version {accepted} (an older version replayed, or history rewritten)";
+            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
         }
+        if (!reached)
+            return $"commit {candidate} does not descend from the accepted version {accepted} (an older version replayed, or history rewritten)";
         // Only a whole walk counts: a commit is remembered with the ancestors that make it acceptable.
         foreach (ObjectId id in walked) _verified.Add(id);
         _newlyVerifiedByOwner.AddRange(byOwner);
         return null;
     }
+
+    private static long? SequenceOf(Commit commit) => HistoryBinding.TryParse(commit.Message)?.Sequence;
 
     /// <summary>Commits known good (cached, or signed by this process): accepted without checking the signature again.</summary>
     public void Trust(IEnumerable<ObjectId> commits) => _verified.UnionWith(commits);

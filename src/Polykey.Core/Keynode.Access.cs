@@ -99,6 +99,9 @@ public sealed partial class Keynode
             if (before.GrantOf(grant.Identity.Fingerprint) is { } old && before.ViewFor(old).Serialize().AsSpan().SequenceEqual(view.Serialize())) continue;
             edits.Add(new SecretEdit.SetRules(grant.Identity, view));
         }
+        // Whoever lost every right is told so (an empty view), so its pk stops writing what would be refused.
+        foreach (Grant gone in before.Grants.Where(g => updated.GrantOf(g.Identity.Fingerprint) is null))
+            edits.Add(new SecretEdit.SetRules(gone.Identity, new AccessList([], []) { For = gone.Identity.Fingerprint }));
         var values = new List<byte[]>();
         try
         {

@@ -32,11 +32,13 @@ public sealed partial class Keynode
         if (OriginOwner(origin) is null)
             return $"commit {id} belongs to keynode {origin[..8]}, which this keynode takes no histories from (no remote names it)";
         if (verifiedBefore) return null; // its number, origin and kind were checked when it was verified, and cannot change
-        long expected = commit.Parent is { } parent ? SequenceOf(parent) + 1 : 1;
+        long expected = commit.Parents.Select(SequenceOf).DefaultIfEmpty(0).Max() + 1;
         if (binding.Sequence != expected)
             return $"commit {id} says it is version {binding.Sequence} but follows version {expected - 1}";
-        if (commit.Parent is { } p && OriginOf(ReadCommit(p)) != origin)
+        if (commit.Parents.Any(p => OriginOf(ReadCommit(p)) != origin))
             return $"commit {id} moves history {historyId[..8]} to another keynode's rules";
+        if (commit.Merged is not null && KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed))
+            return $"commit {id} merges two versions of a history that cannot have conflicts";
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
         if (isAccess && origin != Id)
             return $"commit {id} holds another keynode's access list";

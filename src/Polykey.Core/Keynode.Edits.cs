@@ -118,6 +118,7 @@ public sealed partial class Keynode
         SecretEdit.Move m => [m.Source, m.Destination],
         SecretEdit.Set s => [s.Path],
         SecretEdit.Remove r => [r.Path],
+        SecretEdit.Resolve r => [r.Path],
         SecretEdit.MakeDirectory d => [d.Path],
         SecretEdit.RemoveDirectory d => [d.Path],
         SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
@@ -148,6 +149,15 @@ public sealed partial class Keynode
                 (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
                 using (value) return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now);
             }
+            case SecretEdit.Resolve resolve:
+            {
+                IndexEntry entry = Index().Find(resolve.Path) ?? throw Missing(resolve.Path);
+                ObjectId other = OpenConflict(entry.Id)
+                    ?? throw PolykeyException.NotFound($"{resolve.Path} has no conflict to settle", "'pk pull' reports conflicts; 'pk ls --conflicts' lists them");
+                (string name, SecretBytes value, VersionKind kind) = ReadVersion(resolve.Theirs ? other : entry.Tip);
+                using (value)
+                    return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, name, value.Span, kind, signer, now, merged: other);
+            }
             case SecretEdit.MakeDirectory mkdir:
                 if (Index().FindDirectory(mkdir.Path) is not null) return [];
                 return Version(VersionBuilder.NewSecretId(), NewHistoryOrigin(mkdir.Path), null, mkdir.Path, [], VersionKind.Directory, signer, now);
@@ -174,11 +184,11 @@ public sealed partial class Keynode
     }
 
     private List<PendingMember> Version(string id, string origin, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind,
-        SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity>? readers = null)
+        SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity>? readers = null, ObjectId? merged = null)
     {
         if (readers is null) RequireWriter(origin, path, signer, kind);
-        long sequence = parent is { } p ? SequenceOf(p) + 1 : 1;
-        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, origin, parent, sequence, path, value, kind, now, signer, readers ?? Readers(path, origin));
+        long sequence = Math.Max(parent is { } p ? SequenceOf(p) : 0, merged is { } m ? SequenceOf(m) : 0) + 1;
+        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, origin, parent, sequence, path, value, kind, now, signer, readers ?? Readers(path, origin), merged);
         // We signed it and know what it holds: reading it back need not verify or decrypt it again.
         _ownVersions[tip] = (path, value.Length, kind);
         if (origin != Id) _ownForeign.Add(tip);

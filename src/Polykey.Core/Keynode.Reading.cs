@@ -74,9 +74,14 @@ public sealed partial class Keynode
             for (int i = 0; i < history.Count; i++)
             {
                 (ObjectId id, Commit commit) = history[history.Count - 1 - i];
-                (string name, SecretBytes value, VersionKind kind) = ReadVersion(id);
-                using (value)
-                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, name, value.Length, kind != VersionKind.Value));
+                // A history taken from another keynode may hold versions written before this owner could read them.
+                if (TryReadVersion(id, commit) is not { } version)
+                {
+                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, path, -1, KindOfCommit(id) != VersionKind.Value) { Readable = false });
+                    continue;
+                }
+                using (version.value)
+                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, version.path, version.value.Length, version.kind != VersionKind.Value));
             }
             return versions;
         }
@@ -235,9 +240,11 @@ public sealed partial class Keynode
     /// <summary>An object's content as a stream: bounded by its kind (any kind, with a blob's bound, when <paramref name="expected"/> is null).</summary>
     private ObjectStream OpenObject(ObjectId id, ObjectType? expected)
     {
-        if (!_state.TryGetObject(id, out TarMember member))
-            throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
-        ObjectStream stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, LooseObject.MaxObjectBytes(expected ?? ObjectType.Blob));
+        long max = LooseObject.MaxObjectBytes(expected ?? ObjectType.Blob);
+        ObjectStream stream;
+        if (_state.TryGetObject(id, out TarMember member)) stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, max);
+        else if (_incoming?.TryGetValue(id, out byte[]? stored) == true) stream = ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.Length, max);
+        else throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
         if (expected is { } type && stream.Type != type)
         {
             stream.Dispose();
@@ -303,7 +310,8 @@ public sealed partial class Keynode
                     {
                         (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
                         version?.value.Dispose();
-                        if (version is null) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
+                        // Another keynode's history may start before this owner was granted it: only its newer versions are ours to read.
+                        if (version is null && OriginOfHistory(id) == Id) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
                     }
                     catch (PolykeyException e)
                     {

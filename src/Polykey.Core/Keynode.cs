@@ -32,7 +32,9 @@ public sealed partial class Keynode : IDisposable
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
     private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
-    private readonly List<(string Id, ObjectId Tip)> _unchecked = new();
+    // Another keynode's tips that diverged from ours (kept until settled), by history id.
+    private readonly Dictionary<string, ObjectId> _conflicts = new(StringComparer.Ordinal);
+    private readonly List<RefMove> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
     private readonly Dictionary<ObjectId, Commit> _decodedCommits = new();
     private readonly Dictionary<ObjectId, VersionKind?> _kinds = new();
@@ -190,32 +192,62 @@ public sealed partial class Keynode : IDisposable
     private void AcceptMovedHistories()
     {
         if (_validator is null) return;
-        foreach ((string id, ObjectId candidate) in _unchecked)
+        foreach (RefMove move in _unchecked)
         {
-            ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
-            string? problem;
-            try
-            {
-                problem = _validator.Check(accepted, candidate, WriterOf, (commitId, commit, verified) => MeaningProblem(id, commitId, commit, verified));
-            }
-            catch (PolykeyException e)
-            {
-                problem = e.Message;
-            }
-            if (problem is null)
-            {
-                _accepted[id] = candidate;
-                if (IsAccessHistory(id, candidate)) _accessHistory = id;
-                else if (_index is not null) IndexHistory(_index, id);
-                continue;
-            }
+            if (AcceptProblem(move) is not { } problem) continue;
             _refusedSomething = true;
-            string warning = $"refused a change to secret history {id[..8]}: {problem}";
+            string warning = $"refused a change to secret history {move.Id[..8]}: {problem}";
             if (!Warnings.Contains(warning)) Warnings.Add(warning);
         }
         _unchecked.Clear();
         _verifiedCache?.Append(_validator.TakeNewlyVerifiedByOwner());
         if (_loaded) PinAccessList(atOpen: false); // at open, Load compares with the pin first
+    }
+
+    /// <summary>Takes one ref move if it validates; null when taken (or of no concern here), else why it was refused.</summary>
+    private string? AcceptProblem(RefMove move)
+    {
+        ObjectId? accepted = _accepted.TryGetValue(move.Id, out ObjectId a) ? a : null;
+        // A new history of a keynode this one takes nothing from is none of its business (it may be trusted later).
+        if (accepted is null && !move.Conflict && UntrustedOrigin(move.Tip)) return null;
+        if (move.Conflict)
+        {
+            // The other side's tip is kept (and shown) only if it is a valid version of this history.
+            if (accepted is null) return "a conflicting version of a history this keynode does not hold";
+            string? problem = CheckMove(move.Id, null, move.Tip);
+            if (problem is null) _conflicts[move.Id] = move.Tip;
+            return problem;
+        }
+        string? refused = CheckMove(move.Id, accepted, move.Tip);
+        if (refused is not null) return refused;
+        _accepted[move.Id] = move.Tip;
+        if (IsAccessHistory(move.Id, move.Tip)) _accessHistory = move.Id;
+        else if (_index is not null) IndexHistory(_index, move.Id);
+        return null;
+    }
+
+    private bool UntrustedOrigin(ObjectId tip)
+    {
+        try
+        {
+            return !Legacy && OriginOf(ReadCommit(tip)) is { } origin && OriginOwner(origin) is null;
+        }
+        catch (PolykeyException)
+        {
+            return false; // damage is reported by the check proper
+        }
+    }
+
+    private string? CheckMove(string id, ObjectId? accepted, ObjectId candidate)
+    {
+        try
+        {
+            return _validator!.Check(accepted, candidate, WriterOf, (commitId, commit, verified) => MeaningProblem(id, commitId, commit, verified));
+        }
+        catch (PolykeyException e)
+        {
+            return e.Message;
+        }
     }
 
     // Reads changes others committed since we last looked; updates the index for moved refs.

@@ -21,6 +21,12 @@ public static class Limits
     /// <summary>Commits and trees: a few hundred bytes each when pk writes them.</summary>
     public const int MaxMetadataObjectBytes = 1 << 20;
 
+    /// <summary>What one push or pull may carry (held in memory until it lands as one change).</summary>
+    public const long MaxTransferBytes = 4L << 30;
+
+    /// <summary>Commits walked in another keynode's file to compare two tips, before giving up (a conflict then).</summary>
+    public const int MaxHistoryWalk = 1 << 20;
+
     /// <summary>How long a command waits for another process's writer lock before giving up.</summary>
     public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(30);
 }

@@ -14,6 +14,9 @@ public abstract record SecretEdit
     /// <summary>Renames a live secret; its history moves with it.</summary>
     public sealed record Move(string Source, string Destination) : SecretEdit;
 
+    /// <summary>Settles a conflict: a version that keeps one side's value and descends from both tips.</summary>
+    public sealed record Resolve(string Path, bool Theirs) : SecretEdit;
+
     /// <summary>Records an (empty) directory, so that it survives remounts.</summary>
     public sealed record MakeDirectory(string Path) : SecretEdit;
 

@@ -50,6 +50,8 @@ internal sealed class SecretIndex
         if (other is not null) names[other.Path] = other;
     }
 
+    public IndexEntry? ById(string id) => _byId.GetValueOrDefault(id);
+
     /// <summary>The secret history that owns a name: a live one over a removed one, then the newest.</summary>
     public IndexEntry? Find(string path) => _secrets.GetValueOrDefault(path);
 

@@ -7,4 +7,8 @@ namespace Polykey.Core;
 public sealed record SecretInfo(string Path, string Id, long Size, DateTimeOffset Modified, int Versions, string Tip);
 
 /// <summary>One version in a secret's history.</summary>
-public sealed record VersionInfo(int Number, string CommitId, DateTimeOffset Time, string Signer, string Path, long Size, bool Removed);
+public sealed record VersionInfo(int Number, string CommitId, DateTimeOffset Time, string Signer, string Path, long Size, bool Removed)
+{
+    /// <summary>False for a version of another keynode's secret written before this owner could read it.</summary>
+    public bool Readable { get; init; } = true;
+}

@@ -44,13 +44,13 @@ internal static class VersionBuilder
 
     public static (ObjectId Tip, List<PendingMember> Members) Build(
         string secretId, string origin, ObjectId? parent, long sequence, string path, ReadOnlySpan<byte> value, VersionKind kind,
-        DateTimeOffset time, SecretIdentity signer, IEnumerable<Identity> readers)
+        DateTimeOffset time, SecretIdentity signer, IEnumerable<Identity> readers, ObjectId? merged = null)
     {
         var members = new List<PendingMember>(4);
         byte[] message = SecretMessage.Encrypt(path, value, time, readers);
         ObjectId blob = Add(members, ObjectType.Blob, message);
         ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
-        var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, origin, sequence).Message());
+        var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, origin, sequence).Message(), merged);
         string signature = CommitSignature.Sign(commit.Payload(), signer);
         ObjectId tip = Add(members, ObjectType.Commit, commit.Encode(signature));
         members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + secretId, Encoding.ASCII.GetBytes(tip.Hex + "\n")));

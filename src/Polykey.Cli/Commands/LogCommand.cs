@@ -29,6 +29,7 @@ internal static class LogCommand
                         w.WriteString("path", v.Path);
                         w.WriteNumber("size", v.Size);
                         w.WriteBoolean("removed", v.Removed);
+                        w.WriteBoolean("readable", v.Readable);
                         w.WriteString("commit", v.CommitId);
                         w.WriteEndObject();
                     }
@@ -38,7 +39,7 @@ internal static class LogCommand
             }
             foreach (VersionInfo v in versions)
             {
-                string what = v.Removed ? "removed" : $"{v.Size} bytes";
+                string what = !v.Readable ? "not readable here (written before this keynode was granted it)" : v.Removed ? "removed" : $"{v.Size} bytes";
                 string name = v.Path == secretPath ? "" : $" (as {v.Path})";
                 Output.Line($"{v.Number,4}  {Output.Time(v.Time)}  {v.Signer}  {what}{name}");
             }

@@ -25,6 +25,7 @@ internal static class LsCommand
                     {
                         w.WriteStartObject();
                         w.WriteString("path", s.Path);
+                        w.WriteString("id", s.Id);
                         w.WriteNumber("size", s.Size);
                         w.WriteNumber("versions", s.Versions);
                         w.WriteString("modified", Output.Time(s.Modified));

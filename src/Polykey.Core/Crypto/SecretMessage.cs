@@ -31,11 +31,14 @@ internal static class SecretMessage
     }
 
     /// <summary>The key ids a message is encrypted to, read without decrypting it.</summary>
-    public static IReadOnlyList<long> RecipientKeyIds(byte[] message)
+    public static IReadOnlyList<long> RecipientKeyIds(byte[] message) => RecipientKeyIds(new MemoryStream(message, writable: false));
+
+    /// <summary>The key ids a message is encrypted to, from the head of a stream (the rest is not read).</summary>
+    public static IReadOnlyList<long> RecipientKeyIds(Stream message)
     {
         try
         {
-            var factory = new PgpObjectFactory(new MemoryStream(message, writable: false));
+            var factory = new PgpObjectFactory(message);
             return factory.NextPgpObject() is PgpEncryptedDataList list
                 ? list.GetEncryptedDataObjects().OfType<PgpPublicKeyEncryptedData>().Select(d => d.KeyId).ToList()
                 : [];

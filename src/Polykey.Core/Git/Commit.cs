@@ -4,11 +4,22 @@ using System.Text;
 namespace Polykey.Core.Git;
 
 /// <summary>
-/// A git commit as a keynode writes it: one tree, at most one parent, a fixed message that
-/// says nothing about the secret, and an OpenPGP signature in the gpgsig header.
+/// A git commit as a keynode writes it: one tree, at most one parent (two for the version that
+/// settles a conflict: <see cref="Merged"/> is the other side's tip), a fixed message that says
+/// nothing about the secret, and an OpenPGP signature in the gpgsig header.
 /// </summary>
-public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFingerprint, DateTimeOffset Time, string Message)
+public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFingerprint, DateTimeOffset Time, string Message, ObjectId? Merged = null)
 {
+    /// <summary>Every parent: none for a root, the previous version, and the merged tip of a settled conflict.</summary>
+    public IEnumerable<ObjectId> Parents
+    {
+        get
+        {
+            if (Parent is { } parent) yield return parent;
+            if (Merged is { } merged) yield return merged;
+        }
+    }
+
     public const string StandardMessage = "polykey version\n";
     // 9999-12-31T23:59:59Z: the last second a DateTimeOffset can hold.
     private const long MaxUnixSeconds = 253402300799;
@@ -39,7 +50,7 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
     {
         string ident = $"{AuthorName} <{SignerFingerprint}> {Time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)} +0000";
         sb.Append("tree ").Append(Tree.Hex).Append('\n');
-        if (Parent is { } parent) sb.Append("parent ").Append(parent.Hex).Append('\n');
+        foreach (ObjectId parent in Parents) sb.Append("parent ").Append(parent.Hex).Append('\n');
         sb.Append("author ").Append(ident).Append('\n');
         sb.Append("committer ").Append(ident).Append('\n');
     }
@@ -69,7 +80,7 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
         int split = text.IndexOf("\n\n", StringComparison.Ordinal);
         if (split < 0) throw Malformed(id, "no message");
         string[] lines = text[..split].Split('\n');
-        ObjectId? tree = null, parent = null;
+        ObjectId? tree = null, parent = null, merged = null;
         string? signer = null;
         DateTimeOffset? time = null;
         StringBuilder? signature = null;
@@ -93,8 +104,11 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
                 case "parent" when parent is null:
                     parent = Parse(id, value);
                     break;
+                case "parent" when merged is null:
+                    merged = Parse(id, value);
+                    break;
                 case "parent":
-                    throw Malformed(id, "more than one parent");
+                    throw Malformed(id, "more than two parents");
                 case "committer":
                     (signer, time) = ParseIdent(id, value);
                     break;
@@ -105,7 +119,7 @@ public sealed record Commit(ObjectId Tree, ObjectId? Parent, string SignerFinger
             }
         }
         if (tree is null || signer is null || time is null) throw Malformed(id, "a missing tree or committer");
-        var commit = new Commit(tree.Value, parent, signer, time.Value, text[(split + 2)..]);
+        var commit = new Commit(tree.Value, parent, signer, time.Value, text[(split + 2)..], merged);
         return (commit, signature?.Append('\n').ToString());
     }
 

@@ -10,6 +10,8 @@ internal static class KeynodeLayout
     public const string OwnerPublicKeyMember = "polykey/owner.pub";
     public const string OwnerSealedKeyMember = "polykey/owner.key.pgp";
     public const string SecretRefPrefix = "refs/secrets/";
+    /// <summary>Another keynode's tip of a history that diverged from this one's, kept until the conflict is settled.</summary>
+    public const string ConflictRefPrefix = "refs/conflicts/";
     /// <summary>What this pk writes. Formats 1 (no bound histories) and 2 (no origins) are read only to upgrade them.</summary>
     public const int FormatVersion = 3;
     public const int LegacyFormatVersion = 1;

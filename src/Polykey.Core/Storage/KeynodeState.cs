@@ -9,6 +9,9 @@ namespace Polykey.Core.Storage;
 /// replaying changes in order; a member that breaks the format is refused on its own, with a
 /// warning, and the rest of its change still counts.
 /// </summary>
+/// <summary>A ref member: a history's new tip, or the tip of another keynode's version that conflicts with it.</summary>
+internal readonly record struct RefMove(string Id, ObjectId Tip, bool Conflict);
+
 internal sealed class KeynodeState
 {
     private readonly Dictionary<ObjectId, TarMember> _objects = new();
@@ -40,9 +43,9 @@ internal sealed class KeynodeState
     /// and adds a warning for each refused member. A bad member in the first change is not
     /// refused but fails the whole keynode: that change says what the keynode is.
     /// </summary>
-    public List<(string Id, ObjectId Tip)> Apply(ScanResult scan, string fileLabel, List<string> warnings)
+    public List<RefMove> Apply(ScanResult scan, string fileLabel, List<string> warnings)
     {
-        var moved = new List<(string Id, ObjectId Tip)>();
+        var moved = new List<RefMove>();
         foreach (Change change in scan.Changes)
         {
             for (int i = 0; i < change.Members.Count; i++)
@@ -64,12 +67,13 @@ internal sealed class KeynodeState
     }
 
     /// <summary>Null when the member was taken or is none of a keynode's business; else why it was refused.</summary>
-    private string? ApplyMember(TarMember member, bool firstChange, bool firstMember, string fileLabel, List<(string Id, ObjectId Tip)> moved)
+    private string? ApplyMember(TarMember member, bool firstChange, bool firstMember, string fileLabel, List<RefMove> moved)
     {
         string name = member.Name;
         bool known = name is KeynodeLayout.HeaderMember or KeynodeLayout.OwnerPublicKeyMember or KeynodeLayout.OwnerSealedKeyMember
             || name.StartsWith("objects/", StringComparison.Ordinal) && !name.EndsWith('/')
-            || name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/');
+            || name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/')
+            || name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/');
         if (!known) return null; // HEAD, config, directories and names pk does not know carry no keynode state
         if (member.Type != TarHeader.RegularFile) return $"it is a tar member of type '{Printable(member.Type.ToString())}', not a regular file";
 
@@ -101,13 +105,14 @@ internal sealed class KeynodeState
             return null;
         }
 
-        string secretId = name[KeynodeLayout.SecretRefPrefix.Length..];
+        bool conflict = name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal);
+        string secretId = name[(conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix).Length..];
         if (!KeynodeLayout.IsHistoryId(secretId)) return "a history id is 32 lower-case hex digits";
         if (member.Inline is not { Length: 41 } data || data[40] != (byte)'\n' || !IsLowerHex(Encoding.ASCII.GetString(data, 0, 40))
             || !ObjectId.TryParse(Encoding.ASCII.GetString(data, 0, 40), out ObjectId tip))
             return "a ref holds one commit id (40 lower-case hex digits and a newline)";
-        _secretRefs[secretId] = tip;
-        moved.Add((secretId, tip));
+        if (!conflict) _secretRefs[secretId] = tip;
+        moved.Add(new RefMove(secretId, tip, conflict));
         return null;
     }
 

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using Polykey.Core;
+using Polykey.Core.Access;
+using Polykey.Core.Sync;
+
+namespace Polykey.Cli.Commands;
+
+/// <summary>pk remote add|ls|rm: named keynodes to push to and pull from, their owners pinned.</summary>
+internal static class RemoteCommands
+{
+    public static Command Create(GlobalOptions options)
+    {
+        var command = new Command("remote", "Manage the keynodes this one pushes to and pulls from.\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**'");
+        command.Subcommands.Add(Add(options));
+        command.Subcommands.Add(List(options));
+        command.Subcommands.Add(Remove(options));
+        return command;
+    }
+
+    private static Command Add(GlobalOptions options)
+    {
+        var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path" };
+        var paths = PathsOption();
+        var fingerprint = FingerprintOption();
+        var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
+            { name, url, paths, fingerprint };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            string location = RemoteLocation.Normalise(parse.GetValue(url)!);
+            using KeynodeArchive remote = RemoteLocation.Open(keynode, null, location);
+            RequireFingerprint(remote, parse.GetValue(fingerprint));
+            keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId), remote.Owner, parse.GetValue(paths) ?? []);
+            Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {location}");
+            Output.Status($"owner {remote.Owner.Label} {remote.Owner.Fingerprint} (pinned: a different owner there will be refused)");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    public static Option<string[]> PathsOption() => new("--paths")
+    {
+        Description = "trust the remote only for secrets matching these patterns (new secrets there belong to it)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static Option<string?> FingerprintOption() => new("--fingerprint")
+    {
+        Description = "the fingerprint the remote's owner must have (checked before anything is trusted)",
+    };
+
+    /// <summary>Refuses a remote whose owner is not the one the user expects.</summary>
+    public static void RequireFingerprint(KeynodeArchive remote, string? expected)
+    {
+        if (expected is null) return;
+        string wanted = expected.Replace(" ", "").ToUpperInvariant();
+        if (wanted != remote.Owner.Fingerprint)
+            throw PolykeyException.Denied($"the keynode at {remote.Location} is owned by {remote.Owner.Fingerprint}, not {wanted}",
+                "nothing was trusted; check where the location points");
+    }
+
+    private static Command List(GlobalOptions options)
+    {
+        var json = GlobalOptions.Json();
+        var command = new Command("ls", "List remotes with their pinned owners and trusted paths.") { json };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            keynode.Unlock();
+            AccessList access = keynode.Access;
+            if (parse.GetValue(json))
+            {
+                Output.Json(w =>
+                {
+                    w.WriteStartArray();
+                    foreach (Remote remote in access.Remotes)
+                    {
+                        TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
+                        w.WriteStartObject();
+                        w.WriteString("name", remote.Name);
+                        w.WriteString("url", remote.Url);
+                        w.WriteString("keynode", remote.KeynodeId);
+                        if (origin is not null)
+                        {
+                            w.WriteString("owner", origin.Owner.Fingerprint);
+                            w.WriteString("label", origin.Owner.Label);
+                            Output.Strings(w, "paths", origin.Paths);
+                        }
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                });
+                return ExitCodes.Success;
+            }
+            foreach (Remote remote in access.Remotes)
+            {
+                TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
+                string paths = origin is { Paths.Count: > 0 } ? string.Join(" ", origin.Paths) : "all paths";
+                Output.Line($"{remote.Name}\t{remote.Url}\towner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})\t{paths}");
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Remove(GlobalOptions options)
+    {
+        var name = new Argument<string>("name") { Description = "the remote to forget" };
+        var command = new Command("rm", "Forget a remote's name and location (histories already taken from it stay, and stay trusted).") { name };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            keynode.RemoveRemote(parse.GetValue(name)!);
+            Output.Status($"removed remote {parse.GetValue(name)}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Polykey.Core;
+using Polykey.Core.Access;
+using Polykey.Core.Sync;
+
+namespace Polykey.Cli.Commands;
+
+/// <summary>pk push, pk pull, pk clone, pk resolve: moving histories between keynodes, per secret, only forward.</summary>
+internal static class SyncCommands
+{
+    private static Argument<string?> RemoteArgument() =>
+        new("remote") { Description = "a remote's name or a keynode path (default: the only remote, or origin)", Arity = ArgumentArity.ZeroOrOne };
+
+    private static Argument<string[]> PatternsArgument() =>
+        new("patterns") { Description = "only secrets matching these patterns", Arity = ArgumentArity.ZeroOrMore };
+
+    public static Command Push(GlobalOptions options)
+    {
+        var remote = RemoteArgument();
+        var patterns = PatternsArgument();
+        var json = GlobalOptions.Json();
+        var command = new Command("push", "Send another keynode the histories its owner may read, as one change there. Diverged histories are left for it to pull and settle.\n\nExample:\n  pk push server-b 'prod/**'")
+            { remote, patterns, json };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            keynode.Unlock();
+            (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
+            using KeynodeArchive target = RemoteLocation.Open(keynode, named, url);
+            SyncReport report = keynode.Send(target, parse.GetValue(patterns) ?? []);
+            SyncOutput.Print(report, "pushed", named?.Name ?? url, parse.GetValue(json));
+            return SyncOutput.ExitCode(report);
+        });
+        return command;
+    }
+
+    public static Command Pull(GlobalOptions options)
+    {
+        var remote = RemoteArgument();
+        var patterns = PatternsArgument();
+        var json = GlobalOptions.Json();
+        var every = new Option<string?>("--every") { Description = "keep pulling at this interval (30s, 5m, 1h) until stopped (SIGTERM, Ctrl-C)" };
+        var command = new Command("pull", "Take from another keynode the histories this owner may read and trusts it for, checked, as one change.\n\nExample:\n  pk pull admin")
+            { remote, patterns, json, every };
+        command.SetAction(parse =>
+        {
+            var session = new Session(parse, options);
+            if (parse.GetValue(every) is not { } interval) return PullOnce(session, parse.GetValue(remote), parse.GetValue(patterns) ?? [], parse.GetValue(json));
+            return PullEvery(Interval(interval), () => PullOnce(session, parse.GetValue(remote), parse.GetValue(patterns) ?? [], parse.GetValue(json)));
+        });
+        return command;
+    }
+
+    private static int PullOnce(Session session, string? remote, string[] patterns, bool json)
+    {
+        using Keynode keynode = session.Open();
+        keynode.Unlock();
+        (Remote? named, string url) = RemoteLocation.Resolve(keynode, remote);
+        using KeynodeArchive source = RemoteLocation.Open(keynode, named, url);
+        if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
+            throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {url}",
+                $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
+        SyncReport report = keynode.Receive(source, patterns);
+        SyncOutput.Print(report, "pulled", named?.Name ?? url, json);
+        return SyncOutput.ExitCode(report);
+    }
+
+    // A machine's loop: a failed round is reported and the next one tried; SIGTERM or Ctrl-C ends it cleanly.
+    private static int PullEvery(TimeSpan interval, Func<int> pull)
+    {
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                pull();
+            }
+            catch (PolykeyException e)
+            {
+                Output.Error(e.Message, e.Hint);
+            }
+            stop.Token.WaitHandle.WaitOne(interval);
+        }
+        return ExitCodes.Success;
+    }
+
+    private static TimeSpan Interval(string text)
+    {
+        var units = new Dictionary<char, int> { ['s'] = 1, ['m'] = 60, ['h'] = 3600 };
+        string digits = text.Length > 0 && units.ContainsKey(text[^1]) ? text[..^1] : text;
+        int unit = text.Length > 0 && units.TryGetValue(text[^1], out int u) ? u : 1;
+        if (!int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count < 1 || count > 86400 * 7 / unit)
+            throw PolykeyException.Usage($"--every {text} is not an interval", "say 30s, 5m or 1h");
+        return TimeSpan.FromSeconds(count * unit);
+    }
+
+    public static Command Clone(GlobalOptions options)
+    {
+        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path" };
+        var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
+        var paths = RemoteCommands.PathsOption();
+        var fingerprint = RemoteCommands.FingerprintOption();
+        var name = new Option<string?>("--name") { Description = "label of the new owner identity, when a passphrase creates one (default: user@host)" };
+        var json = GlobalOptions.Json();
+        var command = new Command("clone", "Make a new keynode for this identity holding what it may read from another, with that keynode as remote 'origin'.\n\nExample:\n  pk clone /srv/admin.keynode /etc/pk/app.keynode --identity-file app.key --paths 'prod/app/**'")
+            { url, file, paths, fingerprint, name, json };
+        command.SetAction(parse =>
+        {
+            var session = new Session(parse, options);
+            string location = RemoteLocation.Normalise(parse.GetValue(url)!);
+            using KeynodeArchive source = RemoteLocation.Open(null, null, location);
+            RemoteCommands.RequireFingerprint(source, parse.GetValue(fingerprint));
+            string path = parse.GetValue(file) ?? session.KeynodePath;
+            string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";
+            using Keynode keynode = Keynode.Create(path, label, session.Credential(forInit: true), Session.CacheDirectory, Session.StateDirectory);
+            Output.Status($"created keynode {keynode.Path}, owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
+            keynode.AddRemote(new Remote("origin", location, source.KeynodeId), source.Owner, parse.GetValue(paths) ?? []);
+            Output.Status($"remote origin: keynode {source.KeynodeId}, owner {source.Owner.Label} {source.Owner.Fingerprint} (pinned)");
+            SyncReport report = keynode.Receive(source, []);
+            SyncOutput.Print(report, "pulled", "origin", parse.GetValue(json));
+            return SyncOutput.ExitCode(report);
+        });
+        return command;
+    }
+
+    public static Command Resolve(GlobalOptions options)
+    {
+        var path = new Argument<string?>("path") { Description = "the secret in conflict (none: list conflicts)", Arity = ArgumentArity.ZeroOrOne };
+        var ours = new Option<bool>("--ours") { Description = "keep this keynode's value" };
+        var theirs = new Option<bool>("--theirs") { Description = "take the other keynode's value" };
+        var command = new Command("resolve", "Settle a conflict a pull reported: a new version that keeps one side's value and descends from both.\n\nExample:\n  pk resolve prod/db/password --theirs")
+            { path, ours, theirs };
+        command.SetAction(parse =>
+        {
+            using Keynode keynode = new Session(parse, options).Open();
+            if (parse.GetValue(path) is not { } secret)
+            {
+                foreach (SyncConflict conflict in keynode.Conflicts()) Output.Line($"{conflict.Path}  ours {conflict.Ours[..12]}  theirs {conflict.Theirs[..12]}");
+                return ExitCodes.Success;
+            }
+            if (parse.GetValue(ours) == parse.GetValue(theirs)) throw PolykeyException.Usage("say --ours or --theirs");
+            keynode.Resolve(secret, parse.GetValue(theirs));
+            Output.Status($"settled {secret}: kept {(parse.GetValue(theirs) ? "theirs" : "ours")}; push to share it");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

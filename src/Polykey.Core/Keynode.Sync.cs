@@ -1,0 +1,351 @@
+using Polykey.Core.Access;
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+using Polykey.Core.Sync;
+
+namespace Polykey.Core;
+
+/// <summary>
+/// Moving histories between keynodes: per history, only forward. A pull takes what another
+/// keynode offers that this owner may read, checks every object, signature and rule as any
+/// reader of this file would, and lands what passes as one change; a push appends to another
+/// keynode's file what its owner may read and does not hold yet.
+/// </summary>
+public sealed partial class Keynode
+{
+    // Objects fetched from another keynode and not landed yet: read like the file's own while checking them.
+    private Dictionary<ObjectId, byte[]>? _incoming;
+    private long _incomingBytes;
+
+    /// <summary>Takes from <paramref name="source"/> every history this owner may read and trusts it for (optionally only paths matching <paramref name="patterns"/>).</summary>
+    public SyncReport Receive(IHistorySource source, IReadOnlyList<string> patterns)
+    {
+        PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
+        Unlock();
+        var report = new SyncReport();
+        lock (_gate)
+        using (_file.LockExclusive())
+        {
+            ReadNewChanges();
+            _incoming = new Dictionary<ObjectId, byte[]>();
+            _incomingBytes = 0;
+            var before = new Dictionary<string, ObjectId?>(StringComparer.Ordinal);
+            try
+            {
+                var landing = new List<RefMove>();
+                foreach ((string id, ObjectId tip) in Offered(source, report))
+                {
+                    ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
+                    if (TakeProblem(id, tip, accepted, filters, report) is not { } outcome) continue;
+                    landing.Add(new RefMove(id, tip, outcome.Conflict));
+                    if (outcome.Conflict)
+                    {
+                        report.Conflicts.Add(new SyncConflict(outcome.Path, id, accepted!.Value.Hex, tip.Hex));
+                        continue;
+                    }
+                    report.Moved.Add(new SyncedHistory(outcome.Path, id));
+                    // Taken for the rest of this pull: a newer rules view decides who may write what follows.
+                    before.TryAdd(id, accepted);
+                    _accepted[id] = tip;
+                }
+                Restore(before);
+                if (landing.Count > 0) Land(landing);
+                return report;
+            }
+            finally
+            {
+                Restore(before);
+                _incoming = null;
+            }
+        }
+    }
+
+    private void Restore(Dictionary<string, ObjectId?> before)
+    {
+        foreach ((string id, ObjectId? tip) in before)
+            if (tip is { } t) _accepted[id] = t;
+            else _accepted.Remove(id);
+        before.Clear();
+    }
+
+    // The source's histories that are new here and readable by this owner, rules first (they decide who may write the rest).
+    private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report)
+    {
+        var offered = new List<(string Id, ObjectId Tip, bool Rules)>();
+        foreach ((string id, ObjectId tip) in source.Tips.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (_accepted.TryGetValue(id, out ObjectId ours) && ours == tip)
+            {
+                report.UpToDate++;
+                continue;
+            }
+            if (id == Id) continue; // this keynode's own access list comes from nowhere else
+            try
+            {
+                Fetch(source, tip);
+                if (!ReadableBy(tip, Owner)) continue; // not for this owner: nothing of it lands
+                offered.Add((id, tip, KindOfCommit(tip) == VersionKind.Rules));
+            }
+            catch (PolykeyException e)
+            {
+                report.Refused.Add(new SyncRefusal(null, id, e.Message));
+            }
+        }
+        return offered.OrderBy(o => o.Rules ? 0 : 1).Select(o => (o.Id, o.Tip)).ToList();
+    }
+
+    private readonly record struct Outcome(string Path, bool Conflict);
+
+    /// <summary>Whether to land a history's tip (as a move or as a conflict); null when it is left out (the report says why).</summary>
+    private Outcome? TakeProblem(string id, ObjectId tip, ObjectId? accepted, PathPattern[] filters, SyncReport report)
+    {
+        try
+        {
+            string? origin = OriginOf(ReadCommit(tip));
+            if (origin is not null && OriginOwner(origin) is null)
+            {
+                report.Skipped.Add(new SyncRefusal(null, id, $"a history of keynode {origin[..8]}, which this keynode takes no histories from"));
+                return null;
+            }
+            if (accepted is { } held && IsAncestor(tip, held))
+            {
+                report.Older++;
+                return null;
+            }
+            bool conflict = accepted is { } ours && !IsAncestor(ours, tip);
+            if (conflict && _conflicts.TryGetValue(id, out ObjectId known) && known == tip) return null; // already kept
+            if (CheckMove(id, conflict ? null : accepted, tip) is { } problem)
+            {
+                report.Refused.Add(new SyncRefusal(PathOf(id), id, problem));
+                return null;
+            }
+            (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, ReadCommit(tip));
+            if (version is not { } v) return null;
+            bool rules = v.Kind is VersionKind.Rules or VersionKind.AccessList;
+            if (!rules && !SecretPath.IsValid(v.Path))
+            {
+                report.Refused.Add(new SyncRefusal(null, id, $"its version {tip} names an invalid path ({SecretPath.Escape(v.Path)})"));
+                return null;
+            }
+            if (!rules && origin != Id && CurrentAccess().OriginOf(origin!) is { } trusted && !trusted.Covers(v.Path))
+            {
+                report.Skipped.Add(new SyncRefusal(SecretPath.Escape(v.Path), id, $"outside the paths this keynode takes from keynode {origin![..8]}"));
+                return null;
+            }
+            if (!rules && filters.Length > 0 && !filters.Any(f => f.Matches(v.Path))) return null;
+            return new Outcome(rules ? "(rules of keynode " + origin![..8] + ")" : SecretPath.Escape(v.Path), conflict);
+        }
+        catch (PolykeyException e)
+        {
+            report.Refused.Add(new SyncRefusal(PathOf(id), id, e.Message));
+            return null;
+        }
+    }
+
+    private string? PathOf(string id) => _index?.ById(id) is { } entry ? SecretPath.Escape(entry.Path) : null;
+
+    /// <summary>
+    /// Copies into memory every object of a history this file lacks, from its tip back to what
+    /// this file holds, checking each against its name, kind and size bound as it comes.
+    /// </summary>
+    private void Fetch(IHistorySource source, ObjectId tip)
+    {
+        var pending = new Stack<ObjectId>();
+        pending.Push(tip);
+        while (pending.TryPop(out ObjectId id))
+        {
+            if (!FetchObject(source, id, ObjectType.Commit)) continue;
+            Commit commit = ReadCommit(id);
+            FetchObject(source, commit.Tree, ObjectType.Tree);
+            if (VersionBuilder.KindOf(Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)), out ObjectId blob) is not null)
+                FetchObject(source, blob, ObjectType.Blob);
+            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
+        }
+    }
+
+    // False when the object is here already.
+    private bool FetchObject(IHistorySource source, ObjectId id, ObjectType type)
+    {
+        if (_state.TryGetObject(id, out _) || _incoming!.ContainsKey(id)) return false;
+        byte[] stored = source.ReadStored(id)
+            ?? throw PolykeyException.Failed($"{source.Location} lacks git object {id} of a history it offers");
+        if ((_incomingBytes += stored.Length) > Limits.MaxTransferBytes)
+            throw PolykeyException.Failed($"{source.Location} offers more than {Limits.MaxTransferBytes >> 30} GiB in one transfer",
+                "pull fewer secrets at a time: name patterns after the remote");
+        _incoming![id] = stored;
+        try
+        {
+            using ObjectStream stream = OpenObject(id, type);
+            stream.CopyTo(Stream.Null);
+            stream.Finish();
+        }
+        catch
+        {
+            _incoming.Remove(id);
+            throw;
+        }
+        return true;
+    }
+
+    /// <summary>Whether a version's message is encrypted to <paramref name="reader"/> (read from its head, nothing decrypted).</summary>
+    private bool ReadableBy(ObjectId commitId, Identity reader)
+    {
+        (VersionKind _, ObjectId blob) = VersionBlob(commitId, ReadCommit(commitId));
+        using ObjectStream message = OpenObject(blob, ObjectType.Blob);
+        return SecretMessage.RecipientKeyIds(message).Contains(reader.EncryptionKeyId);
+    }
+
+    /// <summary>Whether <paramref name="ancestor"/> is <paramref name="of"/> or one of its ancestors.</summary>
+    private bool IsAncestor(ObjectId ancestor, ObjectId of)
+    {
+        long floor = SequenceOf(ancestor);
+        var seen = new HashSet<ObjectId>();
+        var pending = new Stack<ObjectId>();
+        pending.Push(of);
+        while (pending.TryPop(out ObjectId id))
+        {
+            if (id == ancestor) return true;
+            if (!seen.Add(id) || SequenceOf(id) <= floor) continue;
+            foreach (ObjectId parent in ReadCommit(id).Parents) pending.Push(parent);
+        }
+        return false;
+    }
+
+    // Writes the taken histories as one change: the objects this file lacks, then each ref.
+    private void Land(List<RefMove> landing)
+    {
+        var members = new List<PendingMember>();
+        var added = new HashSet<ObjectId>();
+        foreach (RefMove move in landing)
+        {
+            foreach (ObjectId id in MissingObjects(move.Tip, id => _state.TryGetObject(id, out _)))
+                if (added.Add(id)) members.Add(new PendingMember(id.LoosePath, _incoming![id]));
+            string prefix = move.Conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix;
+            members.Add(new PendingMember(prefix + move.Id, System.Text.Encoding.ASCII.GetBytes(move.Tip.Hex + "\n")));
+        }
+        Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
+        _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
+        ReadNewChanges();
+        Index();
+        RememberScanPoint();
+    }
+
+    /// <summary>The objects of a history, from its tip back to the first commit <paramref name="held"/> says is there, oldest first.</summary>
+    private List<ObjectId> MissingObjects(ObjectId tip, Func<ObjectId, bool> held)
+    {
+        var objects = new List<ObjectId>();
+        var seen = new HashSet<ObjectId>();
+        var pending = new Stack<ObjectId>();
+        pending.Push(tip);
+        while (pending.TryPop(out ObjectId id))
+        {
+            if (!seen.Add(id) || held(id)) continue;
+            Commit commit = ReadCommit(id);
+            (VersionKind _, ObjectId blob) = VersionBlob(id, commit);
+            objects.AddRange([id, commit.Tree, blob]);
+            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
+        }
+        objects.Reverse();
+        return objects.Where(o => !held(o)).ToList();
+    }
+
+    /// <summary>
+    /// Appends to another keynode's file every history its owner may read that it does not hold
+    /// at this version (optionally only paths matching <paramref name="patterns"/>), as one change.
+    /// Diverged histories are not sent: they are reported as conflicts, to be pulled and settled here.
+    /// </summary>
+    public SyncReport Send(KeynodeArchive target, IReadOnlyList<string> patterns)
+    {
+        PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
+        Unlock();
+        lock (_gate)
+        {
+            using (_file.LockShared()) ReadNewChanges();
+            return target.Append(archive =>
+            {
+                var report = new SyncReport();
+                var members = new List<PendingMember>();
+                var added = new HashSet<ObjectId>();
+                var histories = _accepted.Where(h => h.Key != _accessHistory)
+                    .Select(h => (h.Key, h.Value, Kind: KindOfCommit(h.Value)))
+                    .OrderBy(h => h.Kind == VersionKind.Rules ? 0 : 1).ThenBy(h => h.Key, StringComparer.Ordinal);
+                foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
+                {
+                    if (!ReadableBy(tip, archive.Owner)) continue;
+                    string path = kind == VersionKind.Rules ? "(rules)" : Index().ById(id) is { } e ? SecretPath.Escape(e.Path) : id;
+                    if (kind != VersionKind.Rules && filters.Length > 0 && (Index().ById(id) is not { } entry || !filters.Any(f => f.Matches(entry.Path)))) continue;
+                    if (archive.Tips.TryGetValue(id, out ObjectId theirs))
+                    {
+                        if (theirs == tip)
+                        {
+                            report.UpToDate++;
+                            continue;
+                        }
+                        if (!_state.TryGetObject(theirs, out _) || !IsAncestor(theirs, tip))
+                        {
+                            if (ArchiveHolds(archive, tip, theirs)) report.Older++;
+                            else report.Conflicts.Add(new SyncConflict(path, id, tip.Hex, theirs.Hex));
+                            continue;
+                        }
+                    }
+                    foreach (ObjectId objectId in MissingObjects(tip, archive.Has))
+                        if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
+                            members.Add(new PendingMember(objectId.LoosePath, _file.ReadData(member)));
+                    members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
+                    report.Moved.Add(new SyncedHistory(path, id));
+                }
+                return ((IReadOnlyList<PendingMember>)members, report);
+            });
+        }
+    }
+
+    // Whether the target's tip descends from ours (it is newer): walked in the target's own objects.
+    private static bool ArchiveHolds(KeynodeArchive archive, ObjectId ours, ObjectId theirs)
+    {
+        var seen = new HashSet<ObjectId>();
+        var pending = new Stack<ObjectId>();
+        pending.Push(theirs);
+        while (pending.TryPop(out ObjectId id) && seen.Count < Limits.MaxHistoryWalk)
+        {
+            if (id == ours) return true;
+            if (!seen.Add(id) || archive.ReadCommit(id) is not { } commit) continue;
+            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
+        }
+        return false;
+    }
+
+    /// <summary>Histories whose other side's version diverged from ours and is not settled yet.</summary>
+    public IReadOnlyList<SyncConflict> Conflicts()
+    {
+        lock (_gate)
+        {
+            var open = new List<SyncConflict>();
+            foreach (string id in _conflicts.Keys.Order(StringComparer.Ordinal))
+                if (OpenConflict(id) is { } theirs && Index().ById(id) is { } entry)
+                    open.Add(new SyncConflict(SecretPath.Escape(entry.Path), id, entry.Tip.Hex, theirs.Hex));
+            return open;
+        }
+    }
+
+    // The other side's tip of a history, while it is not part of ours.
+    private ObjectId? OpenConflict(string id) =>
+        _conflicts.TryGetValue(id, out ObjectId theirs) && _accepted.TryGetValue(id, out ObjectId ours) && !IsAncestor(theirs, ours) ? theirs : null;
+
+    /// <summary>The other side's value of a secret in conflict.</summary>
+    public SecretBytes GetTheirs(string path)
+    {
+        lock (_gate)
+        {
+            IndexEntry entry = Known(path);
+            ObjectId theirs = OpenConflict(entry.Id) ?? throw PolykeyException.NotFound($"{path} has no conflict", "'pk resolve' lists the secrets in conflict");
+            (string _, SecretBytes value, VersionKind kind) = ReadVersion(theirs);
+            if (kind == VersionKind.Value) return value;
+            value.Dispose();
+            throw PolykeyException.NotFound($"the other side removed {path}", $"keep it with 'pk resolve {path} --ours', or remove it with --theirs");
+        }
+    }
+
+    /// <summary>Settles a conflict: a new version holding our value or theirs, descending from both tips.</summary>
+    public void Resolve(string path, bool theirs) => Commit([new SecretEdit.Resolve(path, theirs)]);
+}

@@ -1,0 +1,88 @@
+using Polykey.Core.Crypto;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core.Sync;
+
+/// <summary>
+/// A keynode file read without any key, as a transport sees it: the refs and objects its changes
+/// hold (the last ref of each history in file order, unvalidated) and an append that adds one
+/// change under the file's lock. What it serves is ciphertext and public metadata; whoever
+/// receives it validates everything.
+/// </summary>
+public sealed class KeynodeArchive : IHistorySource, IDisposable
+{
+    private readonly KeynodeFile _file;
+    private KeynodeState _state = new();
+
+    private KeynodeArchive(KeynodeFile file)
+    {
+        _file = file;
+    }
+
+    public string Location => _file.Path;
+    public string KeynodeId => _state.KeynodeId!;
+    public Identity Owner { get; private set; } = null!;
+    public IReadOnlyDictionary<string, ObjectId> Tips => _state.SecretRefs;
+
+    /// <summary>Opens a keynode file; a file that is not a keynode is a clear error.</summary>
+    public static KeynodeArchive Open(string path)
+    {
+        KeynodeFile file = KeynodeFile.Open(path);
+        var archive = new KeynodeArchive(file);
+        try
+        {
+            using (file.LockShared()) archive.Read();
+            if (archive._state.KeynodeId is null || archive._state.OwnerPublicKey is null) throw KeynodeLayout.NotAKeynode(path);
+            if (archive._state.FormatVersion != KeynodeLayout.FormatVersion)
+                throw PolykeyException.Failed($"keynode {path} uses format {archive._state.FormatVersion}; histories move only between format-{KeynodeLayout.FormatVersion} keynodes",
+                    $"its owner upgrades it once with 'pk upgrade -k {path}'");
+            archive.Owner = Identity.Load(file.ReadData(archive._state.OwnerPublicKey.Value), $"the owner key of {path}");
+            return archive;
+        }
+        catch
+        {
+            archive.Dispose();
+            throw;
+        }
+    }
+
+    private void Read()
+    {
+        var warnings = new List<string>();
+        ScanResult scan = _file.ReadChanges(_state.End);
+        if (_state.End.Offset == 0 && (scan.Changes.Count == 0 || scan.Changes[0].Members.FirstOrDefault().Name != KeynodeLayout.HeaderMember))
+            throw KeynodeLayout.NotAKeynode(_file.Path);
+        _state.Apply(scan, _file.Path, warnings);
+    }
+
+    public bool Has(ObjectId id) => _state.TryGetObject(id, out _);
+
+    public byte[]? ReadStored(ObjectId id) => _state.TryGetObject(id, out TarMember member) ? _file.ReadData(member) : null;
+
+    /// <summary>
+    /// Appends one change made by <paramref name="build"/>, which sees the archive as it stands
+    /// under the exclusive lock (another writer may have appended since it was opened). Nothing
+    /// is written when it returns no members.
+    /// </summary>
+    internal T Append<T>(Func<KeynodeArchive, (IReadOnlyList<PendingMember> Members, T Result)> build)
+    {
+        using (_file.LockExclusive())
+        {
+            Read();
+            (IReadOnlyList<PendingMember> members, T result) = build(this);
+            if (members.Count > 0) _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
+            return result;
+        }
+    }
+
+    /// <summary>A commit stored here, decoded (its name checked), or null when absent.</summary>
+    public Commit? ReadCommit(ObjectId id)
+    {
+        if (ReadStored(id) is not { } stored) return null;
+        (ObjectType type, byte[] content) = LooseObject.Decode(id, stored, LooseObject.MaxObjectBytes(ObjectType.Commit));
+        return type == ObjectType.Commit ? Commit.Decode(id, content).Commit : null;
+    }
+
+    public void Dispose() => _file.Dispose();
+}
