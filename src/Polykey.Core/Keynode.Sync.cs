@@ -251,57 +251,68 @@ public sealed partial class Keynode
     }
 
     /// <summary>
-    /// Appends to another keynode's file every history its owner may read that it does not hold
-    /// at this version (optionally only paths matching <paramref name="patterns"/>), as one change.
-    /// Diverged histories are not sent: they are reported as conflicts, to be pulled and settled here.
+    /// Sends another keynode every history its owner may read that it does not hold at this
+    /// version (optionally only paths matching <paramref name="patterns"/>), landing there as one
+    /// change. Diverged histories are not sent: they are reported as conflicts, to be pulled and
+    /// settled here.
     /// </summary>
-    public SyncReport Send(KeynodeArchive target, IReadOnlyList<string> patterns)
+    public SyncReport Send(IHistoryTarget target, IReadOnlyList<string> patterns)
     {
         PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
         Unlock();
+        var report = new SyncReport();
+        var objects = new List<(ObjectId, byte[])>();
+        var refs = new List<RefUpdate>();
         lock (_gate)
         {
             using (_file.LockShared()) ReadNewChanges();
-            return target.Append(archive =>
+            var added = new HashSet<ObjectId>();
+            var histories = _accepted.Where(h => h.Key != _accessHistory)
+                .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
+                .OrderBy(h => h.Kind == VersionKind.Rules ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
+            foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
             {
-                var report = new SyncReport();
-                var members = new List<PendingMember>();
-                var added = new HashSet<ObjectId>();
-                var histories = _accepted.Where(h => h.Key != _accessHistory)
-                    .Select(h => (h.Key, h.Value, Kind: KindOfCommit(h.Value)))
-                    .OrderBy(h => h.Kind == VersionKind.Rules ? 0 : 1).ThenBy(h => h.Key, StringComparer.Ordinal);
-                foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
+                if (!ReadableBy(tip, target.Owner)) continue;
+                IndexEntry? entry = kind == VersionKind.Rules ? null : Index().ById(id);
+                string path = kind == VersionKind.Rules ? "(rules)" : entry is null ? id : SecretPath.Escape(entry.Path);
+                if (kind != VersionKind.Rules && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
+                ObjectId? theirs = target.Tips.TryGetValue(id, out ObjectId t) ? t : null;
+                if (theirs == tip)
                 {
-                    if (!ReadableBy(tip, archive.Owner)) continue;
-                    string path = kind == VersionKind.Rules ? "(rules)" : Index().ById(id) is { } e ? SecretPath.Escape(e.Path) : id;
-                    if (kind != VersionKind.Rules && filters.Length > 0 && (Index().ById(id) is not { } entry || !filters.Any(f => f.Matches(entry.Path)))) continue;
-                    if (archive.Tips.TryGetValue(id, out ObjectId theirs))
-                    {
-                        if (theirs == tip)
-                        {
-                            report.UpToDate++;
-                            continue;
-                        }
-                        if (!_state.TryGetObject(theirs, out _) || !IsAncestor(theirs, tip))
-                        {
-                            if (ArchiveHolds(archive, tip, theirs)) report.Older++;
-                            else report.Conflicts.Add(new SyncConflict(path, id, tip.Hex, theirs.Hex));
-                            continue;
-                        }
-                    }
-                    foreach (ObjectId objectId in MissingObjects(tip, archive.Has))
-                        if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
-                            members.Add(new PendingMember(objectId.LoosePath, _file.ReadData(member)));
-                    members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
-                    report.Moved.Add(new SyncedHistory(path, id));
+                    report.UpToDate++;
+                    continue;
                 }
-                return ((IReadOnlyList<PendingMember>)members, report);
-            });
+                HashSet<ObjectId> held = [];
+                if (theirs is { } their)
+                {
+                    if (!_state.TryGetObject(their, out _) || !IsAncestor(their, tip))
+                    {
+                        if (TargetHolds(target, tip, their)) report.Older++;
+                        else report.Conflicts.Add(new SyncConflict(path, id, tip.Hex, their.Hex));
+                        continue;
+                    }
+                    held = Reachable(their);
+                }
+                foreach (ObjectId objectId in MissingObjects(tip, held.Contains))
+                    if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
+                        objects.Add((objectId, _file.ReadData(member)));
+                refs.Add(new RefUpdate(id, tip, theirs));
+                report.Moved.Add(new SyncedHistory(path, id));
+            }
         }
+        target.Write(new OutgoingChange(objects, refs));
+        return report;
     }
 
-    // Whether the target's tip descends from ours (it is newer): walked in the target's own objects.
-    private static bool ArchiveHolds(KeynodeArchive archive, ObjectId ours, ObjectId theirs)
+    // Every object of a history up to a tip this keynode holds: what the other side has of it already.
+    private HashSet<ObjectId> Reachable(ObjectId tip)
+    {
+        var objects = new HashSet<ObjectId>(MissingObjects(tip, _ => false));
+        return objects;
+    }
+
+    // Whether the target's tip descends from ours (it is newer), walked in the target's own objects.
+    private static bool TargetHolds(IHistorySource target, ObjectId ours, ObjectId theirs)
     {
         var seen = new HashSet<ObjectId>();
         var pending = new Stack<ObjectId>();
@@ -309,8 +320,17 @@ public sealed partial class Keynode
         while (pending.TryPop(out ObjectId id) && seen.Count < Limits.MaxHistoryWalk)
         {
             if (id == ours) return true;
-            if (!seen.Add(id) || archive.ReadCommit(id) is not { } commit) continue;
-            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
+            if (!seen.Add(id) || target.ReadStored(id) is not { } stored) continue;
+            try
+            {
+                (ObjectType type, byte[] content) = LooseObject.Decode(id, stored, LooseObject.MaxObjectBytes(ObjectType.Commit));
+                if (type != ObjectType.Commit) continue;
+                foreach (ObjectId parent in Git.Commit.Decode(id, content).Commit.Parents) pending.Push(parent);
+            }
+            catch (PolykeyException)
+            {
+                // A damaged object there proves nothing: treated as not newer (a conflict is reported).
+            }
         }
         return false;
     }

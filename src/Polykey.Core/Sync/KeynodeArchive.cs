@@ -10,7 +10,7 @@ namespace Polykey.Core.Sync;
 /// change under the file's lock. What it serves is ciphertext and public metadata; whoever
 /// receives it validates everything.
 /// </summary>
-public sealed class KeynodeArchive : IHistorySource, IDisposable
+public sealed class KeynodeArchive : IHistoryTarget, IDisposable
 {
     private readonly KeynodeFile _file;
     private KeynodeState _state = new();
@@ -61,27 +61,29 @@ public sealed class KeynodeArchive : IHistorySource, IDisposable
     public byte[]? ReadStored(ObjectId id) => _state.TryGetObject(id, out TarMember member) ? _file.ReadData(member) : null;
 
     /// <summary>
-    /// Appends one change made by <paramref name="build"/>, which sees the archive as it stands
-    /// under the exclusive lock (another writer may have appended since it was opened). Nothing
-    /// is written when it returns no members.
+    /// Appends one change under the file's exclusive lock, after reading what other writers added
+    /// since: if a ref no longer stands where the sender saw it, nothing is written.
     /// </summary>
-    internal T Append<T>(Func<KeynodeArchive, (IReadOnlyList<PendingMember> Members, T Result)> build)
+    public void Write(OutgoingChange change)
     {
+        if (change.Refs.Count == 0) return;
         using (_file.LockExclusive())
         {
             Read();
-            (IReadOnlyList<PendingMember> members, T result) = build(this);
-            if (members.Count > 0) _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
-            return result;
+            foreach (RefUpdate update in change.Refs)
+            {
+                ObjectId? now = _state.SecretRefs.TryGetValue(update.HistoryId, out ObjectId tip) ? tip : null;
+                if (now != update.Expected)
+                    throw PolykeyException.Conflict($"{Location} changed while pushing (history {update.HistoryId[..8]} moved); nothing was written",
+                        "push again");
+            }
+            var members = new List<PendingMember>(change.Objects.Count + change.Refs.Count);
+            foreach ((ObjectId id, byte[] stored) in change.Objects)
+                if (!_state.TryGetObject(id, out _)) members.Add(new PendingMember(id.LoosePath, stored));
+            foreach (RefUpdate update in change.Refs)
+                members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + update.HistoryId, System.Text.Encoding.ASCII.GetBytes(update.Tip.Hex + "\n")));
+            _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
         }
-    }
-
-    /// <summary>A commit stored here, decoded (its name checked), or null when absent.</summary>
-    public Commit? ReadCommit(ObjectId id)
-    {
-        if (ReadStored(id) is not { } stored) return null;
-        (ObjectType type, byte[] content) = LooseObject.Decode(id, stored, LooseObject.MaxObjectBytes(ObjectType.Commit));
-        return type == ObjectType.Commit ? Commit.Decode(id, content).Commit : null;
     }
 
     public void Dispose() => _file.Dispose();
