@@ -1,13 +1,13 @@
 using Polykey.Core;
 using Polykey.Core.Access;
 using Polykey.Core.Sync;
+using Polykey.Cli.Transports;
 
 namespace Polykey.Cli;
 
 /// <summary>
-/// Where a push or pull goes: a named remote of the keynode, or a location given directly. Today
-/// a location is a keynode file's path; ssh and git locations are recognised and refused with a
-/// clear message until their transports exist.
+/// Where a push or pull goes: a named remote of the keynode, or a location given directly
+/// (see <see cref="Transport"/> for the kinds of location).
 /// </summary>
 internal static class RemoteLocation
 {
@@ -28,19 +28,15 @@ internal static class RemoteLocation
     }
 
     /// <summary>Locations are stored as given, except that a path becomes absolute (it must work from any directory).</summary>
-    public static string Normalise(string url) => IsPath(url) ? Path.GetFullPath(url) : url;
+    public static string Normalise(string url) => Transport.IsPath(url) ? Path.GetFullPath(url) : url;
 
     /// <summary>
     /// Opens the keynode at a location, checking it is the one a named remote pinned: the same
     /// keynode id, and the owner this keynode trusts for it.
     /// </summary>
-    public static KeynodeArchive Open(Keynode? keynode, Remote? remote, string url)
+    public static IHistoryTarget Open(Keynode? keynode, Remote? remote, string url)
     {
-        if (!IsPath(url))
-            throw PolykeyException.Failed($"{url}: only keynode paths can be reached today; the ssh and git transports are not built yet",
-                "copy the keynode file, or reach it over a mounted filesystem (NFS, sshfs)");
-        if (Directory.Exists(url)) throw PolykeyException.Failed($"{url} is a directory, not a keynode file");
-        KeynodeArchive archive = KeynodeArchive.Open(url);
+        IHistoryTarget archive = Transport.Open(url);
         try
         {
             if (remote is not null && archive.KeynodeId != remote.KeynodeId)
@@ -58,9 +54,4 @@ internal static class RemoteLocation
             throw;
         }
     }
-
-    // ssh://…, git://…, http(s)://…, file://… and scp-like host:path are transports, not paths.
-    private static bool IsPath(string url) =>
-        !url.Contains("://", StringComparison.Ordinal)
-        && !(url.IndexOf(':') is > 0 and var colon && url.IndexOf('/') is var slash && (slash < 0 || colon < slash) && !OperatingSystem.IsWindows());
 }

@@ -29,7 +29,7 @@ internal static class RemoteCommands
         {
             using Keynode keynode = new Session(parse, options).Open();
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
-            using KeynodeArchive remote = RemoteLocation.Open(keynode, null, location);
+            using IHistoryTarget remote = RemoteLocation.Open(keynode, null, location);
             RequireFingerprint(remote, parse.GetValue(fingerprint));
             keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId), remote.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {location}");
@@ -51,7 +51,7 @@ internal static class RemoteCommands
     };
 
     /// <summary>Refuses a remote whose owner is not the one the user expects.</summary>
-    public static void RequireFingerprint(KeynodeArchive remote, string? expected)
+    public static void RequireFingerprint(IHistorySource remote, string? expected)
     {
         if (expected is null) return;
         string wanted = expected.Replace(" ", "").ToUpperInvariant();

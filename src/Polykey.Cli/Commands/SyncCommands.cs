@@ -27,7 +27,7 @@ internal static class SyncCommands
             using Keynode keynode = new Session(parse, options).Open();
             keynode.Unlock();
             (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
-            using KeynodeArchive target = RemoteLocation.Open(keynode, named, url);
+            using IHistoryTarget target = RemoteLocation.Open(keynode, named, url);
             SyncReport report = keynode.Send(target, parse.GetValue(patterns) ?? []);
             SyncOutput.Print(report, "pushed", named?.Name ?? url, parse.GetValue(json));
             return SyncOutput.ExitCode(report);
@@ -57,7 +57,7 @@ internal static class SyncCommands
         using Keynode keynode = session.Open();
         keynode.Unlock();
         (Remote? named, string url) = RemoteLocation.Resolve(keynode, remote);
-        using KeynodeArchive source = RemoteLocation.Open(keynode, named, url);
+        using IHistoryTarget source = RemoteLocation.Open(keynode, named, url);
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
             throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {url}",
                 $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
@@ -111,7 +111,7 @@ internal static class SyncCommands
         {
             var session = new Session(parse, options);
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
-            using KeynodeArchive source = RemoteLocation.Open(null, null, location);
+            using IHistoryTarget source = RemoteLocation.Open(null, null, location);
             RemoteCommands.RequireFingerprint(source, parse.GetValue(fingerprint));
             string path = parse.GetValue(file) ?? session.KeynodePath;
             string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";

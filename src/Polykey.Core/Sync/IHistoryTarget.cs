@@ -13,7 +13,7 @@ public sealed record OutgoingChange(IReadOnlyList<(ObjectId Id, byte[] Stored)> 
 /// sender what it holds). <see cref="Write"/> lands a change only if every ref still stands
 /// where the sender saw it; otherwise nothing is written and the push can be tried again.
 /// </summary>
-public interface IHistoryTarget : IHistorySource
+public interface IHistoryTarget : IHistorySource, IDisposable
 {
     void Write(OutgoingChange change);
 }

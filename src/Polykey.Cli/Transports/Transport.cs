@@ -1,0 +1,22 @@
+using Polykey.Core.Sync;
+
+namespace Polykey.Cli.Transports;
+
+/// <summary>
+/// Picks the transport a location names: ssh (ssh://host/path, host:path) to a keynode served
+/// by pk on the far side, any git URL (ending in .git, git://, http(s)://, file://) as a
+/// ciphertext-only relay, or else a keynode file's path.
+/// </summary>
+internal static class Transport
+{
+    public static IHistoryTarget Open(string url)
+    {
+        if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url);
+        if (SshTransport.Handles(url)) return SshTransport.Open(url);
+        if (Directory.Exists(url)) throw Core.PolykeyException.Failed($"{url} is a directory, not a keynode file");
+        return KeynodeArchive.Open(url);
+    }
+
+    /// <summary>Whether a location is a local path (stored absolute, so it works from any directory).</summary>
+    public static bool IsPath(string url) => !GitRelayTransport.Handles(url) && !SshTransport.Handles(url);
+}
