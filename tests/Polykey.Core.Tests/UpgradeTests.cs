@@ -11,12 +11,15 @@ public sealed class UpgradeTests : IDisposable
     private readonly TestFiles _files = new();
 
     // A format-1 keynode as pk wrote it before: header version 1, commits with the bare title.
-    private string LegacyKeynode(params (string Path, string Value)[] versions)
+    private string LegacyKeynode(params (string Path, string Value)[] versions) => LegacyKeynode(1, versions);
+
+    // Format 2: commits name their history and number, but not the keynode whose rules govern it.
+    private string LegacyKeynode(int format, params (string Path, string Value)[] versions)
     {
         string path = _files.PathOf("legacy.keynode");
         var first = new List<PendingMember>
         {
-            new(KeynodeLayout.HeaderMember, Encoding.ASCII.GetBytes($"polykey-keynode 1\nid {VersionBuilder.NewSecretId()}\n")),
+            new(KeynodeLayout.HeaderMember, Encoding.ASCII.GetBytes($"polykey-keynode {format}\nid {VersionBuilder.NewSecretId()}\n")),
             new(KeynodeLayout.OwnerPublicKeyMember, TestFiles.Owner.Public.ToBinary()),
         };
         first.AddRange(KeynodeLayout.GitSkeleton());
@@ -36,7 +39,9 @@ public sealed class UpgradeTests : IDisposable
             ObjectId blob = Add(ObjectType.Blob, SecretMessage.Encrypt(secret, Encoding.UTF8.GetBytes(value), at, [TestFiles.Owner.Public]));
             ObjectId tree = Add(ObjectType.Tree, Tree.Encode([("secret.pgp", blob)]));
             (string id, ObjectId? parent) = histories.TryGetValue(secret, out var h) ? (h.Id, (ObjectId?)h.Tip) : (VersionBuilder.NewSecretId(), null);
-            var commit = new Commit(tree, parent, TestFiles.Owner.Public.Fingerprint, at, Commit.StandardMessage);
+            long sequence = parent is { } p ? HistoryBinding.TryParse(RawKeynode.ReadCommit(path, p).Message)?.Sequence + 1 ?? 0 : 1;
+            string message = format == 1 ? Commit.StandardMessage : new HistoryBinding(id, null, sequence).Message();
+            var commit = new Commit(tree, parent, TestFiles.Owner.Public.Fingerprint, at, message);
             ObjectId tip = Add(ObjectType.Commit, commit.Encode(CommitSignature.Sign(commit.Payload(), TestFiles.Owner)));
             members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, Encoding.ASCII.GetBytes(tip.Hex + "\n")));
             histories[secret] = (id, tip);
@@ -71,6 +76,24 @@ public sealed class UpgradeTests : IDisposable
 
         var again = Assert.Throws<PolykeyException>(() => Keynode.Upgrade(path, TestFiles.OwnerCredential));
         Assert.Equal(FailureKind.Usage, again.Kind);
+    }
+
+    [Fact]
+    public void Format2_IsRefusedWithTheUpgradeCommand_AndUpgradeNamesTheOriginInEveryVersion()
+    {
+        string path = LegacyKeynode(2, ("prod/db", "one"), ("prod/db", "two"));
+        var refused = Assert.Throws<PolykeyException>(() => Keynode.Open(path, TestFiles.OwnerCredential));
+        Assert.Contains("format 2", refused.Message);
+        Assert.Contains("pk upgrade", refused.Hint);
+
+        Keynode.UpgradeResult result = Keynode.Upgrade(path, TestFiles.OwnerCredential);
+        Assert.EndsWith(".format2", result.OldFile);
+        using Keynode upgraded = Keynode.Open(path, TestFiles.OwnerCredential);
+        Assert.Equal("two"u8.ToArray(), upgraded.Get("prod/db").Span.ToArray());
+        Assert.Equal("one"u8.ToArray(), upgraded.Get("prod/db", 1).Span.ToArray());
+        foreach (VersionInfo version in upgraded.Log("prod/db"))
+            Assert.Equal(upgraded.Id, HistoryBinding.TryParse(RawKeynode.ReadCommit(path, new ObjectId(version.CommitId)).Message)!.Value.Origin);
+        Assert.True(upgraded.Verify().Ok, string.Join("; ", upgraded.Verify().Problems));
     }
 
     [Fact]
