@@ -19,7 +19,7 @@ public sealed partial class Keynode
     private long _incomingBytes;
 
     /// <summary>Takes from <paramref name="source"/> every history this owner may read and trusts it for (optionally only paths matching <paramref name="patterns"/>).</summary>
-    public SyncReport Receive(IHistorySource source, IReadOnlyList<string> patterns)
+    public SyncReport Receive(IHistorySource source, IReadOnlyList<string> patterns, IProgress<TransferProgress>? progress = null)
     {
         PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
         Unlock();
@@ -34,8 +34,11 @@ public sealed partial class Keynode
             try
             {
                 var landing = new List<RefMove>();
-                foreach ((string id, ObjectId tip) in Offered(source, report))
+                List<(string Id, ObjectId Tip)> offered = Offered(source, report, progress);
+                int done = 0;
+                foreach ((string id, ObjectId tip) in offered)
                 {
+                    progress?.Report(new TransferProgress("checking", done++, offered.Count));
                     ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
                     if (TakeProblem(id, tip, accepted, filters, report) is not { } outcome) continue;
                     landing.Add(new RefMove(id, tip, outcome.Conflict));
@@ -50,6 +53,7 @@ public sealed partial class Keynode
                     _accepted[id] = tip;
                 }
                 Restore(before);
+                progress?.Report(new TransferProgress("writing", offered.Count, offered.Count));
                 if (landing.Count > 0) Land(landing);
                 return report;
             }
@@ -70,11 +74,13 @@ public sealed partial class Keynode
     }
 
     // The source's histories that are new here and readable by this owner, rules first (they decide who may write the rest).
-    private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report)
+    private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report, IProgress<TransferProgress>? progress)
     {
         var offered = new List<(string Id, ObjectId Tip, bool Rules)>();
+        int done = 0, total = source.Tips.Count;
         foreach ((string id, ObjectId tip) in source.Tips.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
+            progress?.Report(new TransferProgress("fetching", done++, total));
             if (_accepted.TryGetValue(id, out ObjectId ours) && ours == tip)
             {
                 report.UpToDate++;
@@ -256,7 +262,7 @@ public sealed partial class Keynode
     /// change. Diverged histories are not sent: they are reported as conflicts, to be pulled and
     /// settled here.
     /// </summary>
-    public SyncReport Send(IHistoryTarget target, IReadOnlyList<string> patterns)
+    public SyncReport Send(IHistoryTarget target, IReadOnlyList<string> patterns, IProgress<TransferProgress>? progress = null)
     {
         PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
         Unlock();
@@ -270,8 +276,10 @@ public sealed partial class Keynode
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
                 .OrderBy(h => h.Kind == VersionKind.Rules ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
+            int done = 0;
             foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
             {
+                progress?.Report(new TransferProgress("reading", done++, histories.Count));
                 if (!ReadableBy(tip, target.Owner)) continue;
                 IndexEntry? entry = kind == VersionKind.Rules ? null : Index().ById(id);
                 string path = kind == VersionKind.Rules ? "(rules)" : entry is null ? id : SecretPath.Escape(entry.Path);
@@ -300,6 +308,7 @@ public sealed partial class Keynode
                 report.Moved.Add(new SyncedHistory(path, id));
             }
         }
+        progress?.Report(new TransferProgress("writing", refs.Count, refs.Count));
         target.Write(new OutgoingChange(objects, refs));
         return report;
     }

@@ -117,6 +117,24 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void Progress_IsABarOnATerminal_AndNothingWhenStderrIsNot()
+    {
+        Share();
+        PkResult piped = Pk.Ok(_server.Run("pull"));
+        Assert.DoesNotContain("\u001b", piped.Stderr);
+        Assert.DoesNotContain("%", piped.Stderr);
+
+        Pk.Ok(_admin.Set("prod/db/password", "changed"));
+        string args = string.Join(' ', _server.Args("pull", "admin").Select(a => $"'{a}'"));
+        using var terminal = new TmuxSession($"sh -c \"{PkProcess.Binary} {args}; echo PULL-DONE; sleep 60\"", new Dictionary<string, string>());
+        terminal.WaitFor("PULL-DONE", seconds: 30);
+        string screen = terminal.Screen();
+        Assert.Contains("pull from admin", screen);
+        Assert.Contains("100%", screen);
+        Assert.Equal("changed", Value(_server, "prod/db/password"));
+    }
+
+    [Fact]
     public void Pull_ByName_AgainIsUpToDate_AndAnUntrustedPathIsRefused()
     {
         Share();

@@ -28,7 +28,7 @@ internal static class SyncCommands
             keynode.Unlock();
             (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
             using IHistoryTarget target = RemoteLocation.Open(keynode, named, url);
-            SyncReport report = keynode.Send(target, parse.GetValue(patterns) ?? []);
+            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? url}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
             SyncOutput.Print(report, "pushed", named?.Name ?? url, parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
@@ -61,7 +61,7 @@ internal static class SyncCommands
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
             throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {url}",
                 $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
-        SyncReport report = keynode.Receive(source, patterns);
+        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? url}", progress => keynode.Receive(source, patterns, progress));
         SyncOutput.Print(report, "pulled", named?.Name ?? url, json);
         return SyncOutput.ExitCode(report);
     }
@@ -119,7 +119,7 @@ internal static class SyncCommands
             Output.Status($"created keynode {keynode.Path}, owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
             keynode.AddRemote(new Remote("origin", location, source.KeynodeId), source.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote origin: keynode {source.KeynodeId}, owner {source.Owner.Label} {source.Owner.Fingerprint} (pinned)");
-            SyncReport report = keynode.Receive(source, []);
+            SyncReport report = ProgressBar.Run("clone", progress => keynode.Receive(source, [], progress));
             SyncOutput.Print(report, "pulled", "origin", parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
