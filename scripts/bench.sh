@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 # Decimal points, not commas, in $EPOCHREALTIME and in awk's numbers.
 export LC_ALL=C
 
-readonly ALL_WORKLOADS=(P1 P2 P3 P4)
+readonly ALL_WORKLOADS=(P1 P2 P3 P4 P6)
 readonly SECRET_SIZE=1024
 readonly DOC_MD=docs/performance.md
 readonly DOC_SVG=docs/performance.svg
@@ -43,6 +43,8 @@ P4_WARMUP=1
 P4_RUNS=5
 PASS_BATCHES=5   # P4 peer: pass inserts take ~0.1 s each, so time PASS_BATCHES x
 PASS_BATCH=40    # PASS_BATCH of them and scale to P4_FILES
+P6_SECRETS=10000 # P6: secrets the publisher shares, and timed runs of each pull
+P6_RUNS=5
 WORKLOADS=()
 COMMAND_LINE="scripts/bench.sh${*:+ $*}"
 PK=''
@@ -97,6 +99,7 @@ parse_args() {
         WARMUP=3; RUNS=20
         P3_WARMUP=1; P3_RUNS=3
         P4_WARMUP=0; P4_RUNS=3
+        P6_RUNS=3
         PASS_BATCH=10
     fi
 }
@@ -670,6 +673,60 @@ check_p4_pass() {
     return "$bad"
 }
 
+# P6's fixture: a publisher keynode with P6_SECRETS secrets (one change, `pk import`) shared
+# read-only with a subscriber that trusts it; the subscriber before its first pull, after
+# it, and the publisher with one secret changed since.
+setup_p6() {
+    local dir="$WORK/p6" i
+    mkdir -p "$dir/src"
+    for ((i = 1; i <= P6_SECRETS; i++)); do printf 'value-%s' "$i" >"$dir/src/s$i"; done
+    for who in pub sub; do
+        quietly env PK_PASSPHRASE=bench-only "$PK" init --name "$who" -k "$dir/$who.keynode"
+        quietly env PK_PASSPHRASE=bench-only "$PK" identity export --secret -o "$dir/$who.key" -k "$dir/$who.keynode"
+    done
+    pk_on "$dir/sub.keynode" "$dir/sub.key" identity export >"$dir/sub.pub" 2>/dev/null
+    quietly pk_on "$dir/pub.keynode" "$dir/pub.key" import "$dir/src" --prefix prod
+    quietly pk_on "$dir/pub.keynode" "$dir/pub.key" grant "$dir/sub.pub" 'prod/**' --read
+    quietly pk_on "$dir/sub.keynode" "$dir/sub.key" remote add pub "$dir/pub.keynode"
+    cp "$dir/sub.keynode" "$dir/sub-empty.keynode"
+    # git's side: the publisher's keynode is a git repository once extracted.
+    mkdir "$dir/pub-repo"
+    tar -xf "$dir/pub.keynode" -C "$dir/pub-repo"
+}
+
+# P6: pull of P6_SECRETS changed secrets into an empty subscriber (each object checked,
+# every signature verified, one change) vs `git fetch` of the same objects from the
+# publisher's keynode extracted as a repository; then a pull of one changed secret into the
+# full subscriber, against the 100 ms budget of PERFORMANCE.md.
+bench_p6() {
+    local dir="$WORK/p6" valid=1 i
+    note "P6: pull of $P6_SECRETS secrets   vs   git fetch of the same objects"
+    hyperfine --warmup 0 --runs "$P6_RUNS" --style basic --export-json "$WORK/P6.json" \
+        --prepare "cp $(q "$dir/sub-empty.keynode") $(q "$dir/sub.keynode")" \
+        --command-name pk "$(q "$PK") pull pub -k $(q "$dir/sub.keynode") --identity-file $(q "$dir/sub.key")" \
+        --prepare "rm -rf $(q "$dir/fetch.git") && git init -q --bare $(q "$dir/fetch.git")" \
+        --command-name "git fetch" "git --git-dir=$(q "$dir/fetch.git") fetch -q $(q "$dir/pub-repo") 'refs/secrets/*:refs/secrets/*'" >&2
+    hyperfine_times "$WORK/P6.json" 0 >"$WORK/samples/P6.pk"
+    hyperfine_times "$WORK/P6.json" 1 >"$WORK/samples/P6.peer"
+    [ "$(pk_on "$dir/sub.keynode" "$dir/sub.key" ls | grep -c .)" = "$P6_SECRETS" ] \
+        || { note "P6: WRONG OUTPUT: the subscriber does not list $P6_SECRETS secrets"; valid=0; }
+    [ "$(pk_on "$dir/sub.keynode" "$dir/sub.key" get prod/s77)" = value-77 ] \
+        || { note "P6: WRONG OUTPUT: prod/s77 did not read back"; valid=0; }
+    record_result P6 "pull $P6_SECRETS changed secrets" "git fetch" 1.5 "$valid" s
+
+    cp "$dir/sub.keynode" "$dir/sub-full.keynode"
+    printf 'changed' | quietly pk_on "$dir/pub.keynode" "$dir/pub.key" set prod/s5
+    note "P6b: pull of 1 changed secret into $P6_SECRETS"
+    hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$WORK/P6b.json" \
+        --prepare "cp $(q "$dir/sub-full.keynode") $(q "$dir/sub.keynode")" \
+        --command-name pk "$(q "$PK") pull pub -k $(q "$dir/sub.keynode") --identity-file $(q "$dir/sub.key")" >&2
+    hyperfine_times "$WORK/P6b.json" 0 >"$WORK/samples/P6b.pk"
+    echo 0.1 >"$WORK/samples/P6b.peer"
+    [ "$(pk_on "$dir/sub.keynode" "$dir/sub.key" get prod/s5)" = changed ] \
+        || { note "P6b: WRONG OUTPUT: prod/s5 did not change"; valid=0; }
+    record_result P6b "pull 1 changed secret into $P6_SECRETS" "budget" 1 "$valid" ms
+}
+
 # ---------------------------------------------------------------- reporting
 
 # The table, as Markdown; read as-is on a terminal too.
@@ -693,6 +750,7 @@ method_notes() {
             P1) echo "- P1: whole-process wall time of \`pk get\` vs \`pass show\` (hyperfine, $WARMUP warm-up + $RUNS runs each); pk reads its key from a file, pass has a warm gpg-agent." ;;
             P2) echo "- P2: whole-process wall time of \`pk set\` (a durable, signed version) vs \`pass insert\` (a git commit), same counts as P1; each run must have made one version." ;;
             P3) echo "- P3: $P3_OPS x open/read/close of the same 1 KiB file in one process, timed by $LOOP_KIND; every read is checked against the value. Per round the four file systems run one after another (the pk mount, the same keynode mounted \`--read-only\`, tmpfs under /dev/shm, gocryptfs); median of µs per open/read/close over $P3_RUNS rounds, after $P3_WARMUP warm-up." ;;
+            P6) echo "- P6: whole-process \`pk pull\` of $P6_SECRETS secrets (each with two versions: before and after the read grant) into a fresh copy of an empty subscriber, $P6_RUNS runs, vs \`git fetch\` of the same refs and objects from the publisher's keynode extracted with tar into a fresh bare repository. P6b: \`pk pull\` of one changed secret into a fresh copy of the full subscriber ($RUNS runs), against the 100 ms budget of PERFORMANCE.md (shown as the peer)." ;;
             P4) echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the last row: the same durability as pk, not a design target). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes." ;;
         esac
     done

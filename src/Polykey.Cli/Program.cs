@@ -19,7 +19,7 @@ foreach (Command command in new[]
     MountCommand.Create(options), UnmountCommand.Create(options), VerifyCommand.Create(options),
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
     UpgradeCommand.Create(options),
-    RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
+    ImportCommand.Create(options), RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
 })
 {
     root.Subcommands.Add(command);

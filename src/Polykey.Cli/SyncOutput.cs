@@ -5,6 +5,8 @@ namespace Polykey.Cli;
 /// <summary>How a push or pull tells what it did: a line per history for people, or JSON.</summary>
 internal static class SyncOutput
 {
+    private const int MaxListed = 20;
+
     public static void Print(SyncReport report, string verb, string where, bool json)
     {
         if (json)
@@ -39,7 +41,9 @@ internal static class SyncOutput
             });
             return;
         }
-        foreach (SyncedHistory moved in report.Moved) Output.Status($"  {moved.Path}");
+        // A few paths are worth a line each; thousands are not (--json lists them all).
+        if (report.Moved.Count <= MaxListed)
+            foreach (SyncedHistory moved in report.Moved) Output.Status($"  {moved.Path}");
         foreach (SyncConflict conflict in report.Conflicts)
             Output.Status($"  conflict: {conflict.Path} changed on both sides; both versions are kept (settle with 'pk resolve {conflict.Path} --ours|--theirs')");
         foreach (SyncRefusal refused in report.Refused)

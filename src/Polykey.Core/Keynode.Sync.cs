@@ -61,6 +61,7 @@ public sealed partial class Keynode
             {
                 Restore(before);
                 _incoming = null;
+                _ownVersions.Clear();
             }
         }
     }
@@ -140,6 +141,8 @@ public sealed partial class Keynode
                 return null;
             }
             if (!rules && filters.Length > 0 && !filters.Any(f => f.Matches(v.Path))) return null;
+            // Decrypted once: indexing the landed tip takes what this peek found.
+            if (!conflict) _ownVersions[tip] = v;
             return new Outcome(rules ? "(rules of keynode " + origin![..8] + ")" : SecretPath.Escape(v.Path), conflict);
         }
         catch (PolykeyException e)
@@ -230,11 +233,18 @@ public sealed partial class Keynode
             string prefix = move.Conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix;
             members.Add(new PendingMember(prefix + move.Id, System.Text.Encoding.ASCII.GetBytes(move.Tip.Hex + "\n")));
         }
-        Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
-        _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
-        ReadNewChanges();
-        Index();
-        RememberScanPoint();
+        try
+        {
+            Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
+            _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
+            ReadNewChanges();
+            Index();
+            RememberScanPoint();
+        }
+        finally
+        {
+            _ownVersions.Clear();
+        }
     }
 
     /// <summary>The objects of a history, from its tip back to the first commit <paramref name="held"/> says is there, oldest first.</summary>

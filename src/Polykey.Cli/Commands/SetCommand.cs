@@ -41,7 +41,7 @@ internal static class SetCommand
         return command;
     }
 
-    private static long? ParseMaxSize(ArgumentResult result)
+    internal static long? ParseMaxSize(ArgumentResult result)
     {
         if (result.Tokens.Count == 0) return null;
         string text = result.Tokens[0].Value;
