@@ -9,12 +9,12 @@ namespace Polykey.Core;
 /// history rewritten), and only through commits signed by a key allowed to write them.
 /// Every reader applies it, whoever wrote the bytes into the file.
 /// </summary>
-internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit, string ownerFingerprint)
+internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit)
 {
     private readonly HashSet<ObjectId> _verified = new();
     private readonly List<ObjectId> _newlyVerifiedByOwner = new();
 
-    /// <summary>Owner-signed commits verified since the last call (for the verified-commit cache).</summary>
+    /// <summary>Commits verified since the last call whose verdict lasts: signed by their origin's owner (for the verified-commit cache).</summary>
     public IReadOnlyCollection<ObjectId> TakeNewlyVerifiedByOwner()
     {
         var taken = _newlyVerifiedByOwner.ToList();
@@ -62,7 +62,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
                 var writer = writerOf(id, commit);
                 if (writer is null || !CommitSignature.Verify(payload, signature, writer.Value.Key))
                     return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
-                if (writer.Value.Lasting && writer.Value.Key.Fingerprint == ownerFingerprint) byOwner.Add(id);
+                if (writer.Value.Lasting) byOwner.Add(id);
             }
             walked.Add(id);
             foreach (ObjectId parent in commit.Parents) pending.Push(parent);

@@ -52,14 +52,15 @@ public sealed partial class Keynode
         CurrentAccess().Origins.FirstOrDefault(o => o.Claims(path))?.KeynodeId ?? Id;
 
     /// <summary>
-    /// The key allowed to sign this commit, and whether that verdict lasts (the owner's own
-    /// histories: cached across runs): the origin's owner always; a grantee of the origin only
+    /// The key allowed to sign this commit, and whether that verdict lasts (cached across runs:
+    /// the origin's owner's signature): the origin's owner always; a grantee of the origin only
     /// for a secret version whose path its write grant covers, as the rules stand now.
     /// </summary>
     private (Identity Key, bool Lasting)? WriterOf(ObjectId id, Commit commit)
     {
         if (OriginOf(commit) is not { } origin || OriginOwner(origin) is not { } originOwner) return null;
-        if (commit.SignerFingerprint == originOwner.Fingerprint) return (originOwner, origin == Id);
+        // An origin's owner is pinned for good (a trusted keynode never changes owner), so its signature lasts.
+        if (commit.SignerFingerprint == originOwner.Fingerprint) return (originOwner, true);
         Grant? grant = RulesOf(origin).GrantOf(commit.SignerFingerprint);
         if (grant is null || grant.Write.Count == 0) return null;
         if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;

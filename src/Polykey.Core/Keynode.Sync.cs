@@ -237,8 +237,9 @@ public sealed partial class Keynode
         {
             Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
             _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
+            // The index, when this handle built one, follows each landed ref; a pull never builds it
+            // (that would decrypt every secret's tip: the cost of an open, not of what changed).
             ReadNewChanges();
-            Index();
             RememberScanPoint();
         }
         finally

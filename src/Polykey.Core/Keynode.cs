@@ -145,7 +145,7 @@ public sealed partial class Keynode : IDisposable
             throw PolykeyException.Failed(
                 $"keynode {Path} now names owner {Owner.Fingerprint}, but this user pinned owner {pinned} for it: the file was replaced by another keynode with the same id",
                 $"if you replaced it on purpose, remove {_pins.Location} and open it again");
-        _validator = new HistoryValidator(ReadSignedCommit, Owner.Fingerprint);
+        _validator = new HistoryValidator(ReadSignedCommit);
         _verifiedCache ??= VerifiedCommitCache.For(_cacheDirectory, Id);
         _validator.Trust(_verifiedCache.Load());
         AcceptMovedHistories();

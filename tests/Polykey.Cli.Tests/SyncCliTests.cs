@@ -135,6 +135,34 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void PullEvery_KeepsPulling_AndStopsCleanlyOnSigterm()
+    {
+        Share();
+        var start = new System.Diagnostics.ProcessStartInfo(PkProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string arg in _server.Args("pull", "admin", "--every", "1s")) start.ArgumentList.Add(arg);
+        using var puller = System.Diagnostics.Process.Start(start)!;
+        Task<string> errors = puller.StandardError.ReadToEndAsync();
+        try
+        {
+            Pk.Ok(_admin.Set("prod/db/password", "second"));
+            bool arrived = false;
+            for (int i = 0; i < 100 && !arrived; i++)
+            {
+                Thread.Sleep(100);
+                arrived = List(_server).Contains("prod/db/password") && Value(_server, "prod/db/password") == "second";
+            }
+            Assert.True(arrived, "the looping pull never brought the new value");
+        }
+        finally
+        {
+            PkProcess.Run("kill", ["-TERM", puller.Id.ToString()]);
+            Assert.True(puller.WaitForExit(5000), "pk pull --every did not stop on SIGTERM");
+        }
+        Assert.Equal(0, puller.ExitCode);
+        Assert.DoesNotContain("error", errors.Result);
+    }
+
+    [Fact]
     public void Pull_ByName_AgainIsUpToDate_AndAnUntrustedPathIsRefused()
     {
         Share();

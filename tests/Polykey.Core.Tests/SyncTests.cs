@@ -132,6 +132,22 @@ public sealed class SyncTests : IDisposable
     }
 
     [Fact]
+    public void Push_WhileTheTargetMoved_WritesNothing_AndSaysPushAgain()
+    {
+        _admin.Grant(ServerKey.Value.Public, read: true, write: true, ["prod/app/*"]);
+        _admin.Set("prod/app/token", "t1"u8);
+        Pull();
+        _server.Set("prod/app/token", "t2"u8);
+        using KeynodeArchive target = KeynodeArchive.Open(_admin.Path);   // sees the admin's tips now
+        _admin.Set("prod/app/token", "t3"u8);                               // another writer moves one
+        byte[] before = File.ReadAllBytes(_admin.Path);
+        var raced = Assert.Throws<PolykeyException>(() => _server.Send(target, []));
+        Assert.Equal(FailureKind.Conflict, raced.Kind);
+        Assert.Contains("changed while pushing", raced.Message);
+        Assert.Equal(before, File.ReadAllBytes(_admin.Path));
+    }
+
+    [Fact]
     public void Conflict_KeepsBothTips_OthersStillSync_AndResolveSettlesIt()
     {
         _admin.Grant(ServerKey.Value.Public, read: true, write: true, ["prod/db/*"]);
