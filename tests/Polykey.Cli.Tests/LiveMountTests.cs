@@ -20,34 +20,10 @@ public sealed class LiveMountTests : IDisposable
         string[] hook = ["--on-change", $"printf '%s;' \"$PK_CHANGED_PATHS\" >> '{hookLog}'"];
         using var mount = new TestMount(_node, readOnly ? ["--read-only", .. hook] : hook);
 
-        var bad = new List<string>();
-        DateTime? sawNew = null;
-        using var stop = new CancellationTokenSource();
-        Task app = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                string value;
-                try { value = File.ReadAllText(mount["prod/api_key"]); }
-                catch (IOException e) { lock (bad) bad.Add(e.Message); continue; }
-                if (value == newValue) sawNew ??= DateTime.UtcNow;
-                else if (value != oldValue) lock (bad) bad.Add($"torn read of {value.Length} bytes");
-            }
-        });
-        Thread.Sleep(300);
+        using var reader = new LiveReader(mount["prod/api_key"], oldValue, newValue);
         Pk.Ok(_node.Set("prod/api_key", newValue));
-        DateTime setDone = DateTime.UtcNow;
-        for (int i = 0; i < 60 && sawNew is null; i++) Thread.Sleep(50);
-        Thread.Sleep(300);
-        stop.Cancel();
-        app.Wait();
-
-        Assert.Empty(bad);
-        Assert.NotNull(sawNew);
-        Assert.True(sawNew.Value - setDone < TimeSpan.FromSeconds(1), $"the new value showed after {(sawNew.Value - setDone).TotalMilliseconds} ms");
-        for (int i = 0; i < 40 && !File.Exists(hookLog); i++) Thread.Sleep(50);
-        Thread.Sleep(200);
-        Assert.Equal("prod/api_key;", File.ReadAllText(hookLog));
+        reader.AssertNewValueWithinOneSecondOf(DateTime.UtcNow);
+        Assert.Equal("prod/api_key;", LiveReader.HookLog(hookLog));
     }
 
     public enum NewVersionFrom

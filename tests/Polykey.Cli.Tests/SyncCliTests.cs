@@ -85,35 +85,11 @@ public sealed class SyncCliTests : IDisposable
         Pk.Ok(_admin.Run("push"));
         string hookLog = Path.Combine(_server.Directory, "hook.log");
         using var mount = new TestMount(_server, "--read-only", "--on-change", $"printf '%s;' \"$PK_CHANGED_PATHS\" >> '{hookLog}'");
-        var bad = new List<string>();
-        DateTime? sawNew = null;
-        using var stop = new CancellationTokenSource();
-        Task app = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                string value;
-                try { value = File.ReadAllText(mount["prod/db/password"]); }
-                catch (IOException e) { lock (bad) bad.Add(e.Message); continue; }
-                if (value == newValue) sawNew ??= DateTime.UtcNow;
-                else if (value != oldValue) lock (bad) bad.Add($"torn read of {value.Length} bytes");
-            }
-        });
-        Thread.Sleep(300);
+        using var reader = new LiveReader(mount["prod/db/password"], oldValue, newValue);
         Pk.Ok(_admin.Set("prod/db/password", newValue));
         Pk.Ok(how == "push" ? _admin.Run("push", "server") : _server.Run("pull", "admin"));
-        DateTime landed = DateTime.UtcNow;
-        for (int i = 0; i < 60 && sawNew is null; i++) Thread.Sleep(50);
-        Thread.Sleep(300);
-        stop.Cancel();
-        app.Wait();
-
-        Assert.Empty(bad);
-        Assert.NotNull(sawNew);
-        Assert.True(sawNew.Value - landed < TimeSpan.FromSeconds(1), $"the new value showed after {(sawNew.Value - landed).TotalMilliseconds} ms");
-        for (int i = 0; i < 40 && !File.Exists(hookLog); i++) Thread.Sleep(50);
-        Thread.Sleep(300);
-        Assert.Equal("prod/db/password;", File.ReadAllText(hookLog));
+        reader.AssertNewValueWithinOneSecondOf(DateTime.UtcNow);
+        Assert.Equal("prod/db/password;", LiveReader.HookLog(hookLog));
     }
 
     [Fact]
