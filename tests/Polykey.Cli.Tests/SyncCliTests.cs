@@ -263,6 +263,40 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void PullIntoAFullDisk_FailsWithOneLine_KeynodeUnchanged_ThenSucceedsWithRoom()
+    {
+        Share();
+        Pk.Ok(_admin.Set("prod/big", new string('b', 200 * 1024)));
+        string small = Path.Combine(_server.Directory, "small");
+        Directory.CreateDirectory(small);
+        if (!ReadOnlyMount.TryTmpfs(small, "512k"))
+        {
+            Assert.NotEqual("root", Environment.UserName); // only a non-root developer may skip this
+            return;
+        }
+        try
+        {
+            string keynode = Path.Combine(small, "server.keynode");
+            File.Copy(_server.Path, keynode);
+            string[] args = ["-k", keynode, "--identity-file", _server.IdentityFile!];
+            string filler = Path.Combine(small, "filler");
+            File.WriteAllBytes(filler, new byte[512 * 1024 - new FileInfo(keynode).Length - 64 * 1024]);
+            byte[] before = File.ReadAllBytes(keynode);
+            Pk.Fails(Pk.Run([.. args, "pull", "admin"]), 1, "no space left on device");
+            Assert.Equal(before, File.ReadAllBytes(keynode));
+
+            File.Delete(filler);
+            Pk.Ok(Pk.Run([.. args, "pull", "admin"]));
+            Assert.Equal(200 * 1024, Pk.Ok(Pk.Run([.. args, "get", "prod/big"])).Stdout.Length);
+            Pk.Ok(Pk.Run([.. args, "verify"]));
+        }
+        finally
+        {
+            ReadOnlyMount.Unmount(small);
+        }
+    }
+
+    [Fact]
     public void KilledPulls_LeaveAllOfATransferOrNone()
     {
         Share();
