@@ -39,6 +39,8 @@ public sealed partial class Keynode
             return $"commit {id} moves history {historyId[..8]} to another keynode's rules";
         if (commit.Merged is not null && KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed))
             return $"commit {id} merges two versions of a history that cannot have conflicts";
+        if (KindOfCommit(id) == VersionKind.AsOf && historyId != AsOfHistoryId(origin))
+            return $"commit {id} is an as-of statement outside its keynode's as-of history";
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
         if (isAccess && origin != Id)
             return $"commit {id} holds another keynode's access list";

@@ -122,6 +122,7 @@ public sealed partial class Keynode
         SecretEdit.MakeDirectory d => [d.Path],
         SecretEdit.RemoveDirectory d => [d.Path],
         SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
+        SecretEdit.StampAsOf => [AsOfName],
         SecretEdit.SetRules r => [Polykey.Core.Access.AccessList.RulesMessageName + ":" + r.Grantee.Fingerprint],
         _ => throw new ArgumentOutOfRangeException(nameof(edit)),
     };
@@ -171,6 +172,12 @@ public sealed partial class Keynode
                 _pendingAccess = access.List;
                 ObjectId? tip = _accessHistory is null ? null : _accepted[_accessHistory];
                 return Version(Id, Id, tip, Polykey.Core.Access.AccessList.MessageName, access.List.Serialize(), VersionKind.AccessList, signer, now, [Owner]);
+            }
+            case SecretEdit.StampAsOf:
+            {
+                string id = AsOfHistoryId(Id);
+                ObjectId? tip = _accepted.TryGetValue(id, out ObjectId t) ? t : null;
+                return Version(id, Id, tip, AsOfName, [], VersionKind.AsOf, signer, now, [Owner]);
             }
             case SecretEdit.SetRules rules:
             {

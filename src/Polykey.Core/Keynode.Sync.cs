@@ -47,7 +47,7 @@ public sealed partial class Keynode
                         report.Conflicts.Add(new SyncConflict(outcome.Path, id, accepted!.Value.Hex, tip.Hex));
                         continue;
                     }
-                    report.Moved.Add(new SyncedHistory(outcome.Path, id));
+                    if (!outcome.Statement) report.Moved.Add(new SyncedHistory(outcome.Path, id));
                     // Taken for the rest of this pull: a newer rules view decides who may write what follows.
                     before.TryAdd(id, accepted);
                     _accepted[id] = tip;
@@ -91,8 +91,10 @@ public sealed partial class Keynode
             try
             {
                 Fetch(source, tip);
-                if (!ReadableBy(tip, Owner)) continue; // not for this owner: nothing of it lands
-                offered.Add((id, tip, KindOfCommit(tip) == VersionKind.Rules));
+                VersionKind? kind = KindOfCommit(tip);
+                // Not for this owner: nothing of it lands. A statement is for everyone: its signed time is all it says.
+                if (kind != VersionKind.AsOf && !ReadableBy(tip, Owner)) continue;
+                offered.Add((id, tip, kind is VersionKind.Rules or VersionKind.AsOf));
             }
             catch (PolykeyException e)
             {
@@ -102,7 +104,8 @@ public sealed partial class Keynode
         return offered.OrderBy(o => o.Rules ? 0 : 1).Select(o => (o.Id, o.Tip)).ToList();
     }
 
-    private readonly record struct Outcome(string Path, bool Conflict);
+    /// <summary>What a taken history is: its path for the report, whether it lands as a conflict, whether it is only an as-of statement (not reported).</summary>
+    private readonly record struct Outcome(string Path, bool Conflict, bool Statement = false);
 
     /// <summary>Whether to land a history's tip (as a move or as a conflict); null when it is left out (the report says why).</summary>
     private Outcome? TakeProblem(string id, ObjectId tip, ObjectId? accepted, PathPattern[] filters, SyncReport report)
@@ -127,6 +130,7 @@ public sealed partial class Keynode
                 report.Refused.Add(new SyncRefusal(PathOf(id), id, problem));
                 return null;
             }
+            if (KindOfCommit(tip) == VersionKind.AsOf) return new Outcome("(as of)", conflict, Statement: true);
             (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, ReadCommit(tip));
             if (version is not { } v) return null;
             bool rules = v.Kind is VersionKind.Rules or VersionKind.AccessList;
@@ -277,6 +281,7 @@ public sealed partial class Keynode
     {
         PathPattern[] filters = patterns.Select(p => new PathPattern(p)).ToArray();
         Unlock();
+        StampAsOf();
         var report = new SyncReport();
         var objects = new List<(ObjectId, byte[])>();
         var refs = new List<RefUpdate>();
@@ -286,15 +291,16 @@ public sealed partial class Keynode
             var added = new HashSet<ObjectId>();
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
-                .OrderBy(h => h.Kind == VersionKind.Rules ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
+                .OrderBy(h => h.Kind is VersionKind.Rules or VersionKind.AsOf ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
             int done = 0;
             foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
             {
                 progress?.Report(new TransferProgress("reading", done++, histories.Count));
-                if (!ReadableBy(tip, target.Owner)) continue;
-                IndexEntry? entry = kind == VersionKind.Rules ? null : Index().ById(id);
-                string path = kind == VersionKind.Rules ? "(rules)" : entry is null ? id : SecretPath.Escape(entry.Path);
-                if (kind != VersionKind.Rules && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
+                bool meta = kind is VersionKind.Rules or VersionKind.AsOf;
+                if (kind != VersionKind.AsOf && !ReadableBy(tip, target.Owner)) continue;
+                IndexEntry? entry = meta ? null : Index().ById(id);
+                string path = kind == VersionKind.Rules ? "(rules)" : kind == VersionKind.AsOf ? "(as of)" : entry is null ? id : SecretPath.Escape(entry.Path);
+                if (!meta && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
                 ObjectId? theirs = target.Tips.TryGetValue(id, out ObjectId t) ? t : null;
                 if (theirs == tip)
                 {
@@ -316,8 +322,16 @@ public sealed partial class Keynode
                     if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
                         objects.Add((objectId, _file.ReadData(member)));
                 refs.Add(new RefUpdate(id, tip, theirs));
-                report.Moved.Add(new SyncedHistory(path, id));
+                if (kind != VersionKind.AsOf) report.Moved.Add(new SyncedHistory(path, id));
             }
+        }
+        // A statement alone goes only where one of ours already is: a keynode that never took
+        // anything from this one gets nothing appended for nothing.
+        string asOf = AsOfHistoryId(Id);
+        if (refs.All(r => r.HistoryId == asOf) && !target.Tips.ContainsKey(asOf))
+        {
+            refs.Clear();
+            objects.Clear();
         }
         progress?.Report(new TransferProgress("writing", refs.Count, refs.Count));
         target.Write(new OutgoingChange(objects, refs));

@@ -26,6 +26,9 @@ public abstract record SecretEdit
     /// <summary>Replaces the access list; edits after it in the batch encrypt to its readers.</summary>
     internal sealed record SetAccess(Polykey.Core.Access.AccessList List) : SecretEdit;
 
+    /// <summary>A new "as of" statement: the owner says, signed, that its keynode stood like this now.</summary>
+    internal sealed record StampAsOf : SecretEdit;
+
     /// <summary>Tells one grantee what it needs of the access list (its rules view), readable by it alone.</summary>
     internal sealed record SetRules(Polykey.Core.Crypto.Identity Grantee, Polykey.Core.Access.AccessList View) : SecretEdit;
 }

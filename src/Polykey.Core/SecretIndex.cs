@@ -27,7 +27,7 @@ internal sealed class SecretIndex
     public void Set(IndexEntry entry)
     {
         Forget(entry.Id);
-        if (entry.Kind is VersionKind.AccessList or VersionKind.Rules) return; // kept by the keynode itself, never listed
+        if (entry.Kind is VersionKind.AccessList or VersionKind.Rules or VersionKind.AsOf) return; // kept by the keynode itself, never listed
         _byId[entry.Id] = entry;
         if (entry.IsDirectory)
         {

@@ -15,6 +15,8 @@ internal enum VersionKind
     AccessList,
     /// <summary>What one grantee is told of its origin's access list (a rules view).</summary>
     Rules,
+    /// <summary>The origin's signed "as of" statement: its commit time says when the origin last pushed.</summary>
+    AsOf,
 }
 
 /// <summary>
@@ -31,6 +33,7 @@ internal static class VersionBuilder
         VersionKind.Directory => "directory.pgp",
         VersionKind.DirectoryRemoved => "directory-removed.pgp",
         VersionKind.Rules => "rules.pgp",
+        VersionKind.AsOf => "as-of.pgp",
         _ => "access.pgp",
     };
 

@@ -297,6 +297,28 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void Pull_WarnsWhenTheNewestAsOfStatementIsOlderThanMaxAge()
+    {
+        Pk.Ok(_admin.Run("grant", _serverPublic, "prod/**", "--read"));
+        Pk.Ok(_server.Run("remote", "add", "admin", _admin.Path, "--max-age", "3s"));
+        Pk.Ok(_admin.Run("remote", "add", "server", _server.Path));
+        PkResult never = Pk.Ok(_server.Run("pull", "admin"));
+        Assert.Contains("has never carried a signed \"as of\" statement", never.Stderr);
+
+        Pk.Ok(_admin.Run("push", "server"));
+        PkResult fresh = Pk.Ok(_server.Run("pull", "admin"));
+        Assert.DoesNotContain("warning", fresh.Stderr);
+        JsonElement remote = JsonDocument.Parse(Pk.Ok(_server.Run("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single();
+        Assert.Equal(3, remote.GetProperty("maxAgeSeconds").GetInt32());
+        Assert.True(remote.TryGetProperty("asOf", out _));
+
+        Thread.Sleep(4000);
+        PkResult stale = Pk.Ok(_server.Run("pull", "admin"));
+        Assert.Contains("older than its --max-age", stale.Stderr);
+        Pk.Fails(_server.Run("remote", "add", "x", _admin.Path, "--max-age", "soon"), 2, "is not a duration");
+    }
+
+    [Fact]
     public void KilledPulls_LeaveAllOfATransferOrNone()
     {
         Share();

@@ -148,6 +148,31 @@ public sealed class SyncTests : IDisposable
     }
 
     [Fact]
+    public void EveryPush_CarriesASignedAsOfStatement_AndAStaleCopyShowsAnOlderOne()
+    {
+        using (KeynodeArchive target = KeynodeArchive.Open(_server.Path)) _admin.Send(target, []);
+        _server.Refresh();
+        DateTimeOffset first = _server.AsOf(_admin.Id) ?? throw new Xunit.Sdk.XunitException("no as-of statement arrived");
+        Assert.True(DateTimeOffset.UtcNow - first < TimeSpan.FromMinutes(1));
+        string stale = _files.PathOf("admin-stale.keynode");
+        File.Copy(_admin.Path, stale);
+
+        Thread.Sleep(1100); // statements are signed to the second
+        using (KeynodeArchive target = KeynodeArchive.Open(_server.Path)) _admin.Send(target, []);
+        _server.Refresh();
+        DateTimeOffset second = _server.AsOf(_admin.Id)!.Value;
+        Assert.True(second > first);
+
+        // Another subscriber fed only the stale copy can tell how old its news is; no copy rolls a statement back.
+        using Keynode other = Keynode.Create(_files.PathOf("other.keynode"), "other", new Credential.KeyFile(MalloryKey.Value, "other key"));
+        other.AddRemote(new Remote("admin", stale, _admin.Id), _admin.Owner, []);
+        using (KeynodeArchive source = KeynodeArchive.Open(stale)) other.Receive(source, []);
+        Assert.Equal(first, other.AsOf(_admin.Id));
+        Assert.Equal(1, Pull(stale).Older);
+        Assert.Equal(second, _server.AsOf(_admin.Id));
+    }
+
+    [Fact]
     public void Conflict_KeepsBothTips_OthersStillSync_AndResolveSettlesIt()
     {
         _admin.Grant(ServerKey.Value.Public, read: true, write: true, ["prod/db/*"]);

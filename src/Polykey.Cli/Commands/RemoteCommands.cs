@@ -23,15 +23,17 @@ internal static class RemoteCommands
         var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
+        var maxAge = new Option<string?>("--max-age") { Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates" };
         var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
-            { name, url, paths, fingerprint };
+            { name, url, paths, fingerprint, maxAge };
         command.SetAction(parse =>
         {
             using Keynode keynode = new Session(parse, options).Open();
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
             using IHistoryTarget remote = RemoteLocation.Open(keynode, null, location);
             RequireFingerprint(remote, parse.GetValue(fingerprint));
-            keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId), remote.Owner, parse.GetValue(paths) ?? []);
+            TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
+            keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId) { MaxAge = age }, remote.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {location}");
             Output.Status($"owner {remote.Owner.Label} {remote.Owner.Fingerprint} (pinned: a different owner there will be refused)");
             return ExitCodes.Success;
@@ -81,6 +83,8 @@ internal static class RemoteCommands
                         w.WriteString("name", remote.Name);
                         w.WriteString("url", remote.Url);
                         w.WriteString("keynode", remote.KeynodeId);
+                        if (keynode.AsOf(remote.KeynodeId) is { } asOf) w.WriteString("asOf", Output.Time(asOf));
+                        if (remote.MaxAge is { } age) w.WriteNumber("maxAgeSeconds", (long)age.TotalSeconds);
                         if (origin is not null)
                         {
                             w.WriteString("owner", origin.Owner.Fingerprint);
@@ -97,7 +101,8 @@ internal static class RemoteCommands
             {
                 TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
                 string paths = origin is { Paths.Count: > 0 } ? string.Join(" ", origin.Paths) : "all paths";
-                Output.Line($"{remote.Name}\t{remote.Url}\towner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})\t{paths}");
+                string asOf = keynode.AsOf(remote.KeynodeId) is { } time ? $"as of {Output.Time(time)}" : "no statement yet";
+                Output.Line($"{remote.Name}  {remote.Url}  owner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})  {paths}  {asOf}");
             }
             return ExitCodes.Success;
         });

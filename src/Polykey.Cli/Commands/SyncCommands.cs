@@ -47,7 +47,7 @@ internal static class SyncCommands
         {
             var session = new Session(parse, options);
             if (parse.GetValue(every) is not { } interval) return PullOnce(session, parse.GetValue(remote), parse.GetValue(patterns) ?? [], parse.GetValue(json));
-            return PullEvery(Interval(interval), () => PullOnce(session, parse.GetValue(remote), parse.GetValue(patterns) ?? [], parse.GetValue(json)));
+            return PullEvery(Durations.Parse(interval, "--every"), () => PullOnce(session, parse.GetValue(remote), parse.GetValue(patterns) ?? [], parse.GetValue(json)));
         });
         return command;
     }
@@ -63,7 +63,20 @@ internal static class SyncCommands
                 $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
         SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? url}", progress => keynode.Receive(source, patterns, progress));
         SyncOutput.Print(report, "pulled", named?.Name ?? url, json);
+        WarnIfStale(keynode, named, source.KeynodeId);
         return SyncOutput.ExitCode(report);
+    }
+
+    // A relay or a stale copy can hide newer versions; only the origin's signed statement tells.
+    private static void WarnIfStale(Keynode keynode, Remote? remote, string origin)
+    {
+        if (remote?.MaxAge is not { } maxAge) return;
+        DateTimeOffset? asOf = keynode.AsOf(origin);
+        TimeSpan age = asOf is { } time ? DateTimeOffset.UtcNow - time : TimeSpan.MaxValue;
+        if (age <= maxAge) return;
+        Output.Warning(asOf is null
+            ? $"remote {remote.Name} has never carried a signed \"as of\" statement of keynode {origin[..8]}: it may be withholding updates"
+            : $"the newest signed \"as of\" statement of keynode {origin[..8]} via remote {remote.Name} is from {Output.Time(asOf.Value)}, older than its --max-age: it may be withholding updates");
     }
 
     // A machine's loop: a failed round is reported and the next one tried; SIGTERM or Ctrl-C ends it cleanly.
@@ -85,16 +98,6 @@ internal static class SyncCommands
             stop.Token.WaitHandle.WaitOne(interval);
         }
         return ExitCodes.Success;
-    }
-
-    private static TimeSpan Interval(string text)
-    {
-        var units = new Dictionary<char, int> { ['s'] = 1, ['m'] = 60, ['h'] = 3600 };
-        string digits = text.Length > 0 && units.ContainsKey(text[^1]) ? text[..^1] : text;
-        int unit = text.Length > 0 && units.TryGetValue(text[^1], out int u) ? u : 1;
-        if (!int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count < 1 || count > 86400 * 7 / unit)
-            throw PolykeyException.Usage($"--every {text} is not an interval", "say 30s, 5m or 1h");
-        return TimeSpan.FromSeconds(count * unit);
     }
 
     public static Command Clone(GlobalOptions options)

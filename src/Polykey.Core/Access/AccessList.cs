@@ -33,8 +33,14 @@ public sealed record TrustedOrigin(string KeynodeId, Identity Owner, IReadOnlyLi
     public bool Claims(string path) => Paths.Count > 0 && Covers(path);
 }
 
-/// <summary>Where to reach a keynode: a name, a URL, and the id of the keynode found there when it was added.</summary>
-public sealed record Remote(string Name, string Url, string KeynodeId);
+/// <summary>
+/// Where to reach a keynode: a name, a URL, and the id of the keynode found there when it was
+/// added; optionally how old its newest "as of" statement may be before a pull warns.
+/// </summary>
+public sealed record Remote(string Name, string Url, string KeynodeId)
+{
+    public TimeSpan? MaxAge { get; init; }
+}
 
 /// <summary>
 /// Who besides the owner may read or write which secrets, and which other keynodes this one
@@ -174,6 +180,7 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                     json.WriteString("name", remote.Name);
                     json.WriteString("url", remote.Url);
                     json.WriteString("keynode", remote.KeynodeId);
+                    if (remote.MaxAge is { } age) json.WriteNumber("maxAgeSeconds", (long)age.TotalSeconds);
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -198,7 +205,10 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
             var origins = Optional(root, "origins").Select(o => new TrustedOrigin(
                 KeynodeId(o), Key(o), Strings(o.GetProperty("paths")))).ToList();
             var remotes = Optional(root, "remotes").Select(r => new Remote(
-                r.GetProperty("name").GetString()!, r.GetProperty("url").GetString()!, KeynodeId(r))).ToList();
+                r.GetProperty("name").GetString()!, r.GetProperty("url").GetString()!, KeynodeId(r))
+            {
+                MaxAge = r.TryGetProperty("maxAgeSeconds", out JsonElement age) ? TimeSpan.FromSeconds(age.GetInt64()) : null,
+            }).ToList();
             string? forWhom = root.TryGetProperty("for", out JsonElement f) ? f.GetString() : null;
             return new AccessList(grants, revocations) { Origins = origins, Remotes = remotes, For = forWhom };
         }
