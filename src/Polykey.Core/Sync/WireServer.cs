@@ -81,12 +81,13 @@ public static class WireServer
         var objects = new List<(ObjectId, byte[])>();
         var refs = new List<RefUpdate>();
         long bytes = 0;
+        PolykeyException? refused = null;
         while (reader.Read() is var (type, payload) && type != WireFrameType.End)
         {
             if (type == WireFrameType.Object && refs.Count == 0)
             {
                 (ObjectId id, byte[] stored) = WireMessages.DecodeObject(payload, reader.Peer);
-                CheckNamed(id, stored);
+                refused ??= CheckNamed(id, stored);
                 if (objects.Count >= WireProtocol.MaxObjectsPerMessage || (bytes += stored.Length) > Limits.MaxTransferBytes)
                     throw new WireException($"the client pushes more than one transfer may carry ({Limits.MaxTransferBytes >> 30} GiB)");
                 objects.Add((id, stored));
@@ -100,6 +101,7 @@ public static class WireServer
         }
         try
         {
+            if (refused is not null) throw refused;
             archive.Write(new OutgoingChange(objects, refs));
         }
         catch (PolykeyException e)
@@ -112,10 +114,19 @@ public static class WireServer
     }
 
     // Readers would refuse an object that is not what its name says; it is not written here in the first place.
-    private static void CheckNamed(ObjectId id, byte[] stored)
+    // The push is read to its end either way, so the refusal arrives where the client expects the answer.
+    private static PolykeyException? CheckNamed(ObjectId id, byte[] stored)
     {
-        using Git.ObjectStream stream = Git.ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.LongLength, Git.LooseObject.MaxObjectBytes(ObjectType.Blob));
-        stream.CopyTo(Stream.Null);
-        stream.Finish();
+        try
+        {
+            using Git.ObjectStream stream = Git.ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.LongLength, Git.LooseObject.MaxObjectBytes(ObjectType.Blob));
+            stream.CopyTo(Stream.Null);
+            stream.Finish();
+            return null;
+        }
+        catch (PolykeyException e)
+        {
+            return PolykeyException.Failed($"the push holds an object that is not what its name says ({e.Message}); nothing was written");
+        }
     }
 }
