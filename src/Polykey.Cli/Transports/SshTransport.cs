@@ -23,13 +23,14 @@ internal static class SshTransport
         SshLocation where = SshLocation.Parse(url);
         Process process = Start(where);
         var stderr = new StderrTail(process.StandardError.BaseStream);
+        int? exit = null;
         try
         {
-            return WireClient.Connect(url, process.StandardOutput.BaseStream, process.StandardInput.BaseStream, () => Finish(process));
+            return WireClient.Connect(url, process.StandardOutput.BaseStream, process.StandardInput.BaseStream, () => exit = Finish(process));
         }
         catch (WireException e)
         {
-            throw Explain(where, process, stderr.LastLine(), e);
+            throw Explain(where, exit, stderr.LastLine(), e);
         }
     }
 
@@ -58,17 +59,18 @@ internal static class SshTransport
         }
     }
 
-    // The far side is done once this side closed its input: give it a moment to exit, then stop it.
-    private static void Finish(Process process)
+    // The far side is done once this side closed its input: give it a moment to exit, then stop it. Returns its exit code.
+    private static int? Finish(Process process)
     {
         try
         {
             if (!process.WaitForExit(TimeSpan.FromSeconds(10))) process.Kill(entireProcessTree: true);
             process.WaitForExit();
+            return process.ExitCode;
         }
         catch (InvalidOperationException)
         {
-            // Never started or already reaped.
+            return null; // never started or already reaped
         }
         finally
         {
@@ -77,9 +79,8 @@ internal static class SshTransport
     }
 
     // Why the far side never answered as pk: ssh could not connect (it exits 255), the shell there found no pk, or something else spoke.
-    private static PolykeyException Explain(SshLocation where, Process process, string? said, WireException problem)
+    private static PolykeyException Explain(SshLocation where, int? exit, string? said, WireException problem)
     {
-        int? exit = ExitCode(process);
         string quoted = said is null ? "" : $": {said}";
         if (exit == 255)
             return PolykeyException.Failed($"cannot reach {where.Host} over ssh{quoted}", $"check that 'ssh {where.Destination}' works from here");
@@ -87,18 +88,6 @@ internal static class SshTransport
             return PolykeyException.Failed($"pk is not installed on {where.Host}, or not on the PATH ssh sessions get there{quoted}",
                 "install pk there, or set PK_REMOTE_PK to its full path on that host");
         return PolykeyException.Failed($"{where.Host} did not answer as 'pk serve': {problem.Message}{(said is null ? "" : "; it said: " + said)}",
-            "a login script that prints to stdout breaks the protocol; run 'ssh HOST pk serve --help' to see what the far side says");
-    }
-
-    private static int? ExitCode(Process process)
-    {
-        try
-        {
-            return process.WaitForExit(TimeSpan.FromSeconds(10)) ? process.ExitCode : null;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
+            $"a login script that prints to stdout breaks the protocol; 'ssh {where.Destination} pk serve --help' shows what the far side says");
     }
 }
