@@ -20,7 +20,7 @@ internal static class RemoteCommands
     private static Command Add(GlobalOptions options)
     {
         var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
-        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, or ssh://[user@]host[:port]/path, or host:path" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
