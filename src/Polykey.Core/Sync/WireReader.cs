@@ -13,6 +13,8 @@ public sealed class WireReader(Stream input, string peer, TimeSpan timeout)
 {
     private const int Chunk = 1 << 20;
     private readonly byte[] _header = new byte[WireProtocol.HeaderBytes];
+    // Frame headers are five bytes: read through a buffer, not one system call each.
+    private readonly BufferedStream _input = new(input, 1 << 16);
 
     public string Peer => peer;
     public TimeSpan Timeout { get; set; } = timeout;
@@ -79,16 +81,17 @@ public sealed class WireReader(Stream input, string peer, TimeSpan timeout)
 
     private int ReadSome(byte[] buffer, int offset, int count)
     {
-        if (Timeout == System.Threading.Timeout.InfiniteTimeSpan) return input.Read(buffer, offset, count);
-        Task<int> read = input.ReadAsync(buffer, offset, count);
         try
         {
-            if (!read.Wait(Timeout)) throw new WireException($"{peer} sent nothing for {Timeout.TotalSeconds:0} s");
+            if (Timeout == System.Threading.Timeout.InfiniteTimeSpan) return _input.Read(buffer, offset, count);
+            Task<int> read = _input.ReadAsync(buffer, offset, count);
+            if (!read.IsCompleted && !((IAsyncResult)read).AsyncWaitHandle.WaitOne(Timeout))
+                throw new WireException($"{peer} sent nothing for {Timeout.TotalSeconds:0} s");
+            return read.GetAwaiter().GetResult();
         }
-        catch (AggregateException e) when (e.InnerException is IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException and not WireException || e is ObjectDisposedException)
         {
-            throw new WireException($"{peer}: the connection broke ({e.InnerException.GetType().Name})");
+            throw new WireException($"{peer}: the connection broke ({e.GetType().Name})");
         }
-        return read.Result;
     }
 }
