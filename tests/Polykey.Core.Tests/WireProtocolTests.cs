@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Pipes;
+using Polykey.Core.Access;
 using Polykey.Core.Git;
 using Polykey.Core.Sync;
 
@@ -202,5 +203,64 @@ public sealed class WireProtocolTests : IDisposable
             Assert.Equal(size, new FileInfo(path).Length);
         }
         Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+    }
+
+    [Fact]
+    public void Pull_OverTheWire_FetchesEveryHistoryInOneRequest()
+    {
+        string served = _files.PathOf("a.keynode");
+        using (Keynode a = Keynode.Create(served, "a", TestFiles.OwnerCredential))
+            foreach (string path in new[] { "p/one", "p/two", "p/three" })
+                for (int version = 1; version <= 3; version++) a.Set(path, System.Text.Encoding.ASCII.GetBytes($"{path} {version}"));
+        using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
+        using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
+        using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
+        using var fromServer = new AnonymousPipeServerStream(PipeDirection.In);
+        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, fromServer.ClientSafePipeHandle);
+        Task server = Task.Run(() =>
+        {
+            try { WireServer.Serve(() => KeynodeArchive.Open(served), serverIn, serverOut); }
+            finally { serverOut.Dispose(); }
+        });
+        var counted = new FlushCounter(toServer);
+
+        using (WireClient client = WireClient.Connect("far", fromServer, counted))
+        {
+            SyncReport report = b.Receive(client, []);
+            Assert.Empty(report.Refused);
+        }
+
+        // One flush greets, one sends the pull's only request; no object was asked for alone.
+        Assert.Equal(2, counted.Flushes);
+        using SecretBytes value = b.Get("p/two");
+        Assert.Equal("p/two 3"u8.ToArray(), value.Span.ToArray());
+        Assert.Equal(3, b.Log("p/two").Count);
+        Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+    }
+
+    // Counts the client's messages: the wire writer flushes once per message it sends.
+    private sealed class FlushCounter(Stream inner) : Stream
+    {
+        public int Flushes { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush()
+        {
+            Flushes++;
+            inner.Flush();
+        }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }
