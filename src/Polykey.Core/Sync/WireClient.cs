@@ -98,12 +98,14 @@ public sealed class WireClient : IHistoryTarget, IPrefetchingHistorySource
     {
         _writer.Write(WireFrameType.End, []);
         _writer.Flush();
-        int count = 0;
+        int count = 0, missing = 0;
         while (_reader.Read() is var (type, payload) && type != WireFrameType.End)
         {
             if (++count > WireProtocol.MaxObjectsPerMessage) throw new WireException($"{Location} sent more than {WireProtocol.MaxObjectsPerMessage} objects at once");
             if (type == WireFrameType.Missing)
             {
+                // Each is remembered, so their number is kept to what a request can name.
+                if (++missing > WireProtocol.MaxTips) throw new WireException($"{Location} says more than {WireProtocol.MaxTips} objects are missing at once");
                 _missing.Add(WireMessages.DecodeMissing(payload, Location));
                 continue;
             }
