@@ -81,6 +81,15 @@ public sealed class SshTransportTests : IDisposable
     }
 
     [Fact]
+    public void ScpLikeLocation_WithThePortInPkSsh_Pulls()
+    {
+        var env = new Dictionary<string, string>(_ssh.Env) { ["PK_SSH"] = _ssh.Env["PK_SSH"] + $" -p {_ssh.Port}" };
+        Pk.Ok(PkProcess.Pk(_b.Args("remote", "add", "a", $"localhost:{_a.Path}", "--paths", "prod/**"), env: env));
+        Pk.Ok(PkProcess.Pk(_b.Args("pull"), env: env));
+        Assert.Equal(["prod/api/key", "prod/db/password"], Listing(_b));
+    }
+
+    [Fact]
     public void UnreachableHost_IsOneClearError_AndLeavesTheKeynodeAsItWas()
     {
         string before = _b.FileHash();
