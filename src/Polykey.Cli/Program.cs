@@ -20,6 +20,7 @@ foreach (Command command in new[]
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
     UpgradeCommand.Create(options),
     ImportCommand.Create(options), RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
+    ServeCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

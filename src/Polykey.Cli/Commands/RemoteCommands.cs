@@ -20,7 +20,7 @@ internal static class RemoteCommands
     private static Command Add(GlobalOptions options)
     {
         var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
-        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, or ssh://[user@]host[:port]/path, or host:path" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var maxAge = new Option<string?>("--max-age") { Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates" };

@@ -95,6 +95,10 @@ internal static class SyncCommands
             {
                 Output.Error(e.Message, e.Hint);
             }
+            catch (IOException e)
+            {
+                Output.Error(e.Message); // a connection that broke (ssh): the next round tries again
+            }
             stop.Token.WaitHandle.WaitOne(interval);
         }
         return ExitCodes.Success;
@@ -102,7 +106,7 @@ internal static class SyncCommands
 
     public static Command Clone(GlobalOptions options)
     {
-        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path" };
+        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, or ssh://[user@]host[:port]/path, or host:path" };
         var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();

@@ -12,6 +12,6 @@ internal static class GitRelayTransport
         || url.StartsWith("https://", StringComparison.Ordinal) || url.StartsWith("file://", StringComparison.Ordinal);
 
     public static IHistoryTarget Open(string url) =>
-        throw PolykeyException.Failed($"{url}: the git relay transport is not built yet; only keynode paths can be reached today",
+        throw PolykeyException.Failed($"{url}: the git relay transport is not built yet; only keynode paths and ssh can be reached today",
             "copy the keynode file, or reach it over a mounted filesystem (NFS, sshfs)");
 }
