@@ -18,10 +18,17 @@ public sealed partial class Keynode
         RequireOwnerSigner("change the remotes of");
         lock (_gate)
         {
-            if (remote.KeynodeId == Id) throw PolykeyException.Usage($"{remote.Url} is this keynode itself ({Id})");
             AccessList current = CurrentAccess();
             if (current.RemoteNamed(remote.Name) is not null)
                 throw PolykeyException.Conflict($"a remote named {remote.Name} exists already", $"remove it first: pk remote rm {remote.Name}");
+            if (remote.KeynodeId == Id)
+            {
+                // A mirror of this keynode (a git relay it pushes to): a place, not another keynode to trust.
+                if (owner.Fingerprint != Owner.Fingerprint || paths.Count > 0)
+                    throw PolykeyException.Usage($"{remote.Url} is this keynode itself ({Id})");
+                CommitWithAccess(current.WithMirror(remote), []);
+                return;
+            }
             if (current.OriginOf(remote.KeynodeId) is { } known && known.Owner.Fingerprint != owner.Fingerprint)
                 throw PolykeyException.Denied(
                     $"keynode {remote.KeynodeId} at {remote.Url} now names owner {owner.Fingerprint}, but this keynode trusts owner {known.Owner.Fingerprint} for it",

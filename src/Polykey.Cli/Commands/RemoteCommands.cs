@@ -20,7 +20,7 @@ internal static class RemoteCommands
     private static Command Add(GlobalOptions options)
     {
         var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
-        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, or a git relay URL (https://…/x.git, file:///…/x.git, git://…)" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
@@ -97,6 +97,11 @@ internal static class RemoteCommands
             {
                 TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
                 string paths = origin is { Paths.Count: > 0 } ? string.Join(" ", origin.Paths) : "all paths";
+                if (origin is null && remote.KeynodeId == keynode.Id)
+                {
+                    Output.Line($"{remote.Name}\t{remote.Url}\ta mirror of this keynode");
+                    continue;
+                }
                 Output.Line($"{remote.Name}\t{remote.Url}\towner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})\t{paths}");
             }
             return ExitCodes.Success;

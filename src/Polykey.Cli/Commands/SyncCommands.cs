@@ -99,7 +99,7 @@ internal static class SyncCommands
 
     public static Command Clone(GlobalOptions options)
     {
-        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path" };
+        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, or a git relay URL" };
         var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();
