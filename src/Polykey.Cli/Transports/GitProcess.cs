@@ -12,12 +12,15 @@ internal sealed record GitResult(int ExitCode, byte[] Stdout, string Stderr)
 
     public string Text => Encoding.UTF8.GetString(Stdout);
 
-    /// <summary>The line of stderr that says what went wrong: git's last fatal/error line, else its last line.</summary>
+    // What git adds after every failure to reach a remote: true, and never the reason.
+    private static readonly string[] Boilerplate =
+        ["Could not read from remote repository", "Please make sure you have the correct access rights", "and the repository exists"];
+
+    /// <summary>The line of stderr that says what went wrong: git's last line, less its generic advice.</summary>
     public string Reason()
     {
-        string[] lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        string? line = lines.LastOrDefault(l => l.StartsWith("fatal:", StringComparison.Ordinal) || l.StartsWith("error:", StringComparison.Ordinal))
-            ?? lines.LastOrDefault();
+        string? line = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .LastOrDefault(l => !Boilerplate.Any(b => l.Contains(b, StringComparison.Ordinal)));
         if (line is null) return $"git exited with {ExitCode}";
         if (line.StartsWith("fatal:", StringComparison.Ordinal)) line = line[6..].Trim();
         else if (line.StartsWith("error:", StringComparison.Ordinal)) line = line[6..].Trim();
