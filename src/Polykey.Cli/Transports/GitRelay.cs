@@ -28,15 +28,17 @@ internal sealed class GitRelay : IHistoryTarget
 
     private readonly string _url;
     private readonly string _cache;
+    private readonly RelayCache.Lease _lease;
     private readonly GitObjectReader _objects;
     private Dictionary<string, ObjectId> _tips = new(StringComparer.Ordinal);
     private bool _claimed; // an empty relay: the identity is pushed along with the first change
     private long _served;
 
-    private GitRelay(string url, string cache, RelayIdentity identity, bool claimed)
+    private GitRelay(string url, string cache, RelayCache.Lease lease, RelayIdentity identity, bool claimed)
     {
         _url = url;
         _cache = cache;
+        _lease = lease;
         _objects = new GitObjectReader(cache);
         Identity = identity;
         _claimed = claimed;
@@ -59,27 +61,31 @@ internal sealed class GitRelay : IHistoryTarget
     {
         string location = GitProcess.Redact(url);
         string cache = RelayCache.Prepare(url);
-        Dictionary<string, string> refs = ListRemote(url, location);
-        if (refs.Count == 0)
-        {
-            if (claim is null)
-                throw PolykeyException.Failed($"{location} is an empty git repository: no keynode was pushed to it yet",
-                    "its keynode's owner makes it a relay: pk remote add NAME URL, then pk push NAME");
-            return new GitRelay(url, cache, claim, claimed: true);
-        }
-        if (!refs.ContainsKey(RelayIdentity.Ref))
-            throw PolykeyException.Failed($"{location} is a git repository but not a pk relay: it has no {RelayIdentity.Ref}",
-                "name an empty repository (pk makes it a relay with the first push) or one pk pushed to");
-        Fetch(url, location, cache);
-        var relay = new GitRelay(url, cache, ReadFetchedIdentity(cache, location), claimed: false);
+        // One pk at a time per cache: a second fetch or push into it waits instead of failing on git's ref locks.
+        RelayCache.Lease lease = RelayCache.Take(cache);
+        GitRelay? relay = null;
         try
         {
+            Dictionary<string, string> refs = ListRemote(url, location);
+            if (refs.Count == 0)
+            {
+                if (claim is null)
+                    throw PolykeyException.Failed($"{location} is an empty git repository: no keynode was pushed to it yet",
+                        "its keynode's owner makes it a relay: pk remote add NAME URL, then pk push NAME");
+                return new GitRelay(url, cache, lease, claim, claimed: true);
+            }
+            if (!refs.ContainsKey(RelayIdentity.Ref))
+                throw PolykeyException.Failed($"{location} is a git repository but not a pk relay: it has no {RelayIdentity.Ref}",
+                    "name an empty repository (pk makes it a relay with the first push) or one pk pushed to");
+            Fetch(url, location, cache);
+            relay = new GitRelay(url, cache, lease, ReadFetchedIdentity(cache, location), claimed: false);
             relay.ReadTips();
             return relay;
         }
         catch
         {
-            relay.Dispose();
+            if (relay is not null) relay.Dispose();
+            else lease.Dispose();
             throw;
         }
     }
@@ -225,5 +231,9 @@ internal sealed class GitRelay : IHistoryTarget
         if (!result.Ok) throw PolykeyException.Failed($"cannot update the relay cache {cache}: {result.Reason()}");
     }
 
-    public void Dispose() => _objects.Dispose();
+    public void Dispose()
+    {
+        _objects.Dispose();
+        _lease.Dispose();
+    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Polykey.Core;
+using Polykey.Core.Storage;
 
 namespace Polykey.Cli.Transports;
 
@@ -26,6 +27,30 @@ internal static class RelayCache
         GitResult result = GitProcess.Run(null, ["init", "--bare", "--quiet", path]);
         if (!result.Ok) throw PolykeyException.Failed($"cannot make the relay cache {path}: {result.Reason()}");
         return path;
+    }
+
+    /// <summary>The cache held by this process (flock on its pk.lock) until disposed.</summary>
+    public sealed class Lease(FileStream file, FileLock held) : IDisposable
+    {
+        public void Dispose()
+        {
+            held.Dispose();
+            file.Dispose();
+        }
+    }
+
+    public static Lease Take(string cache)
+    {
+        var file = new FileStream(Path.Combine(cache, "pk.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        try
+        {
+            return new Lease(file, FileLock.Exclusive(file.SafeFileHandle));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Bytes of the files directly in a directory (where a fetch writes the pack it receives).</summary>
