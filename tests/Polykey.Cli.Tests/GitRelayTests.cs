@@ -192,6 +192,44 @@ public sealed class GitRelayTests : IDisposable
     }
 
     [Fact]
+    public void RelaySwappedForAnotherKeynode_IsRefused_NothingTaken()
+    {
+        string url = NewRelay("file");
+        PushFromA(url);
+        Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
+        Pk.Ok(B("pull", "relay"));
+        // Someone with write access to the relay points it at another keynode's identity.
+        using var other = new TestKeynode("other").Init(label: "mallory");
+        string otherUrl = NewRelay("file", "other");
+        Pk.Ok(PkProcess.Pk(other.Args("remote", "add", "relay", otherUrl), env: Env("other")));
+        Pk.Ok(PkProcess.Pk(other.Args("set", "x"), Encoding.UTF8.GetBytes("x"), Env("other")));
+        Pk.Ok(PkProcess.Pk(other.Args("push", "relay"), env: Env("other")));
+        Git(RelayPath(), "fetch", "--quiet", RelayPath("other"), "+refs/polykey/keynode:refs/polykey/keynode");
+        string hash = _b.FileHash();
+        Pk.Fails(B("pull", "relay"), 4, "now carries keynode");
+        Assert.Equal(hash, _b.FileHash());
+    }
+
+    [Fact]
+    public void HostileRelay_OversizedCommit_IsRefused_TheRestLands()
+    {
+        string url = NewRelay("file");
+        PushFromA(url);
+        // A 2 MiB commit under a history name: more than any pk commit may hold.
+        string tree = Git(RelayPath(), "hash-object", "-t", "tree", "-w", "--stdin").Trim();
+        string message = Path.Combine(_root, "big-message");
+        File.WriteAllText(message, new string('x', 2 << 20));
+        string big = PkProcess.Run("sh", ["-c", $"git --git-dir {Quote(RelayPath())} -c user.name=m -c user.email=m@m commit-tree {tree} -F {Quote(message)}"]).Text.Trim();
+        Git(RelayPath(), "update-ref", "refs/secrets/" + new string('e', 32), big);
+        Git(RelayPath(), "update-ref", "refs/secrets/not-a-history-id", big);
+
+        Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
+        PkResult pulled = B("pull", "relay");
+        Assert.Contains("more than any pk commit", pulled.Stderr + pulled.Text);
+        Assert.Equal(ProdValue, Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+    }
+
+    [Fact]
     public void EmptyRelay_CannotBeCloned()
     {
         string url = NewRelay("file");

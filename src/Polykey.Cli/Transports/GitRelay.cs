@@ -207,12 +207,10 @@ internal sealed class GitRelay : IHistoryTarget
             throw PolykeyException.Failed($"cannot push to {Location}: {result.Reason()}", "nothing was written; check that this user may push to the relay");
         }
         // The cache follows what landed, so the tips and objects read next are the relay's.
-        foreach (RefUpdate update in change.Refs)
-        {
-            UpdateRef(_cache, SecretRefPrefix + update.HistoryId, update.Tip.Hex);
-            _tips[update.HistoryId] = update.Tip;
-        }
-        if (identityCommit is not null) UpdateRef(_cache, RelayIdentity.Ref, identityCommit);
+        var landed = change.Refs.Select(u => (SecretRefPrefix + u.HistoryId, u.Tip.Hex)).ToList();
+        if (identityCommit is not null) landed.Add((RelayIdentity.Ref, identityCommit));
+        UpdateRefs(_cache, landed);
+        foreach (RefUpdate update in change.Refs) _tips[update.HistoryId] = update.Tip;
         _claimed = false;
     }
 
@@ -225,9 +223,13 @@ internal sealed class GitRelay : IHistoryTarget
         return result.Ok && ObjectId.TryParse(hex, out ObjectId id) ? id.Hex : throw PolykeyException.Failed($"{location}: the cache lost {name}");
     }
 
-    private static void UpdateRef(string cache, string name, string hex)
+    private static void UpdateRef(string cache, string name, string hex) => UpdateRefs(cache, [(name, hex)]);
+
+    // One git for all of them: a push may move thousands of refs.
+    private static void UpdateRefs(string cache, IReadOnlyList<(string Name, string Hex)> refs)
     {
-        GitResult result = GitProcess.Run(cache, ["update-ref", name, hex]);
+        byte[] commands = Encoding.ASCII.GetBytes(string.Concat(refs.Select(r => $"update {r.Name} {r.Hex}\n")));
+        GitResult result = GitProcess.Run(cache, ["update-ref", "--stdin"], commands);
         if (!result.Ok) throw PolykeyException.Failed($"cannot update the relay cache {cache}: {result.Reason()}");
     }
 
