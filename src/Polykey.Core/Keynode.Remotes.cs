@@ -18,22 +18,35 @@ public sealed partial class Keynode
         RequireOwnerSigner("change the remotes of");
         lock (_gate)
         {
+            if (remote.KeynodeId == Id) throw PolykeyException.Usage($"{remote.Url} is this keynode itself ({Id})");
             AccessList current = CurrentAccess();
             if (current.RemoteNamed(remote.Name) is not null)
                 throw PolykeyException.Conflict($"a remote named {remote.Name} exists already", $"remove it first: pk remote rm {remote.Name}");
-            if (remote.KeynodeId == Id)
-            {
-                // A mirror of this keynode (a git relay it pushes to): a place, not another keynode to trust.
-                if (owner.Fingerprint != Owner.Fingerprint || paths.Count > 0)
-                    throw PolykeyException.Usage($"{remote.Url} is this keynode itself ({Id})");
-                CommitWithAccess(current.WithMirror(remote), []);
-                return;
-            }
             if (current.OriginOf(remote.KeynodeId) is { } known && known.Owner.Fingerprint != owner.Fingerprint)
                 throw PolykeyException.Denied(
                     $"keynode {remote.KeynodeId} at {remote.Url} now names owner {owner.Fingerprint}, but this keynode trusts owner {known.Owner.Fingerprint} for it",
                     "if its owner really changed, ask them why before trusting the new key");
             CommitWithAccess(current.WithRemote(remote, owner, paths), []);
+        }
+    }
+
+    /// <summary>
+    /// Names a place that holds a copy of this keynode itself, owned by its owner (a git relay it
+    /// pushes to): a remote to push to and pull from, not another keynode to trust.
+    /// </summary>
+    public void AddMirror(Remote remote, Identity owner)
+    {
+        RemoteName.Validate(remote.Name);
+        RequireOwnerSigner("change the remotes of");
+        lock (_gate)
+        {
+            if (remote.KeynodeId != Id || owner.Fingerprint != Owner.Fingerprint)
+                throw PolykeyException.Denied($"{remote.Url} holds keynode {remote.KeynodeId} owned by {owner.Fingerprint}, not this keynode",
+                    "a mirror holds this keynode itself; add another keynode with its own remote");
+            AccessList current = CurrentAccess();
+            if (current.RemoteNamed(remote.Name) is not null)
+                throw PolykeyException.Conflict($"a remote named {remote.Name} exists already", $"remove it first: pk remote rm {remote.Name}");
+            CommitWithAccess(current.WithMirror(remote), []);
         }
     }
 

@@ -257,6 +257,15 @@ public sealed class GitRelayTests : IDisposable
         Pk.Fails(A("push", "relay"), 1, $"cannot reach {url}: ");
     }
 
+    [Fact]
+    public void TokenInRelayUrl_IsNeverPrinted()
+    {
+        string hash = _b.FileHash();
+        PkResult result = Pk.Fails(B("pull", $"https://deploy:s3cret-t0ken@127.0.0.1:{_daemon.Port}/relay.git"), 1, "cannot reach https://***@127.0.0.1");
+        Assert.DoesNotContain("s3cret-t0ken", result.Stderr + result.Text);
+        Assert.Equal(hash, _b.FileHash());
+    }
+
     public void Dispose()
     {
         _daemon.Dispose();

@@ -31,8 +31,16 @@ internal static class RemoteCommands
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
             using IHistoryTarget remote = RemoteLocation.Open(keynode, null, location);
             RequireFingerprint(remote, parse.GetValue(fingerprint));
-            keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId), remote.Owner, parse.GetValue(paths) ?? []);
-            Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {location}");
+            var named = new Remote(parse.GetValue(name)!, location, remote.KeynodeId);
+            if (remote.KeynodeId == keynode.Id && Transports.GitRelayTransport.Handles(location) && (parse.GetValue(paths) ?? []).Length == 0)
+            {
+                // This keynode's own relay (empty until the first push, or pushed to before).
+                keynode.AddMirror(named, remote.Owner);
+                Output.Status($"remote {named.Name}: a relay of this keynode ({keynode.Id}) at {RemoteLocation.Shown(location)}; push to it, others pull from it");
+                return ExitCodes.Success;
+            }
+            keynode.AddRemote(named, remote.Owner, parse.GetValue(paths) ?? []);
+            Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {RemoteLocation.Shown(location)}");
             Output.Status($"owner {remote.Owner.Label} {remote.Owner.Fingerprint} (pinned: a different owner there will be refused)");
             return ExitCodes.Success;
         });
@@ -79,7 +87,7 @@ internal static class RemoteCommands
                         TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
                         w.WriteStartObject();
                         w.WriteString("name", remote.Name);
-                        w.WriteString("url", remote.Url);
+                        w.WriteString("url", RemoteLocation.Shown(remote.Url));
                         w.WriteString("keynode", remote.KeynodeId);
                         if (origin is not null)
                         {
@@ -99,10 +107,10 @@ internal static class RemoteCommands
                 string paths = origin is { Paths.Count: > 0 } ? string.Join(" ", origin.Paths) : "all paths";
                 if (origin is null && remote.KeynodeId == keynode.Id)
                 {
-                    Output.Line($"{remote.Name}\t{remote.Url}\ta mirror of this keynode");
+                    Output.Line($"{remote.Name}\t{RemoteLocation.Shown(remote.Url)}\ta mirror of this keynode");
                     continue;
                 }
-                Output.Line($"{remote.Name}\t{remote.Url}\towner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})\t{paths}");
+                Output.Line($"{remote.Name}\t{RemoteLocation.Shown(remote.Url)}\towner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})\t{paths}");
             }
             return ExitCodes.Success;
         });

@@ -28,8 +28,8 @@ internal static class SyncCommands
             keynode.Unlock();
             (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
             using IHistoryTarget target = RemoteLocation.Open(keynode, named, url);
-            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? url}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
-            SyncOutput.Print(report, "pushed", named?.Name ?? url, parse.GetValue(json));
+            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
+            SyncOutput.Print(report, "pushed", named?.Name ?? RemoteLocation.Shown(url), parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
         return command;
@@ -59,10 +59,10 @@ internal static class SyncCommands
         (Remote? named, string url) = RemoteLocation.Resolve(keynode, remote);
         using IHistoryTarget source = RemoteLocation.Open(keynode, named, url);
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
-            throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {url}",
-                $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
-        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? url}", progress => keynode.Receive(source, patterns, progress));
-        SyncOutput.Print(report, "pulled", named?.Name ?? url, json);
+            throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {RemoteLocation.Shown(url)}",
+                $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {RemoteLocation.Shown(url)}");
+        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Receive(source, patterns, progress));
+        SyncOutput.Print(report, "pulled", named?.Name ?? RemoteLocation.Shown(url), json);
         return SyncOutput.ExitCode(report);
     }
 
