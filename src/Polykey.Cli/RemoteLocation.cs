@@ -27,6 +27,9 @@ internal static class RemoteLocation
         return (null, Normalise(nameOrUrl));
     }
 
+    /// <summary>A location as messages show it: a password or token in a URL's user part is masked.</summary>
+    public static string Shown(string url) => GitProcess.Redact(url);
+
     /// <summary>Locations are stored as given, except that a path becomes absolute (it must work from any directory).</summary>
     public static string Normalise(string url) => Transport.IsPath(url) ? Path.GetFullPath(url) : url;
 
@@ -36,15 +39,21 @@ internal static class RemoteLocation
     /// </summary>
     public static IHistoryTarget Open(Keynode? keynode, Remote? remote, string url)
     {
-        IHistoryTarget archive = Transport.Open(url);
+        // Only a keynode reaching its own mirror (or naming a new location) may make an empty git relay its own.
+        bool mayClaim = keynode is not null && (remote is null || remote.KeynodeId == keynode.Id);
+        IHistoryTarget archive = Transport.Open(url, mayClaim ? keynode : null);
         try
         {
             if (remote is not null && archive.KeynodeId != remote.KeynodeId)
-                throw PolykeyException.Denied($"{url} now holds keynode {archive.KeynodeId}, not keynode {remote.KeynodeId} that remote {remote.Name} names",
+                throw PolykeyException.Denied($"{Shown(url)} now holds keynode {archive.KeynodeId}, not keynode {remote.KeynodeId} that remote {remote.Name} names",
                     $"if the remote moved, remove it and add it again: pk remote rm {remote.Name}");
+            if (keynode is not null && archive.KeynodeId == keynode.Id && archive.Owner.Fingerprint != keynode.Owner.Fingerprint)
+                throw PolykeyException.Denied(
+                    $"{Shown(url)} claims to hold this keynode ({keynode.Id}) but names owner {archive.Owner.Fingerprint}, not {keynode.Owner.Fingerprint}",
+                    "someone forged the relay's identity; nothing was transferred");
             if (keynode?.Access.OriginOf(archive.KeynodeId) is { } trusted && trusted.Owner.Fingerprint != archive.Owner.Fingerprint)
                 throw PolykeyException.Denied(
-                    $"the owner of keynode {archive.KeynodeId} at {url} changed: it names {archive.Owner.Fingerprint}, this keynode pinned {trusted.Owner.Fingerprint}",
+                    $"the owner of keynode {archive.KeynodeId} at {Shown(url)} changed: it names {archive.Owner.Fingerprint}, this keynode pinned {trusted.Owner.Fingerprint}",
                     "someone replaced the remote keynode, or its owner made a new one; nothing was transferred");
             return archive;
         }

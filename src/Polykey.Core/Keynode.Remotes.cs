@@ -30,6 +30,26 @@ public sealed partial class Keynode
         }
     }
 
+    /// <summary>
+    /// Names a place that holds a copy of this keynode itself, owned by its owner (a git relay it
+    /// pushes to): a remote to push to and pull from, not another keynode to trust.
+    /// </summary>
+    public void AddMirror(Remote remote, Identity owner)
+    {
+        RemoteName.Validate(remote.Name);
+        RequireOwnerSigner("change the remotes of");
+        lock (_gate)
+        {
+            if (remote.KeynodeId != Id || owner.Fingerprint != Owner.Fingerprint)
+                throw PolykeyException.Denied($"{remote.Url} holds keynode {remote.KeynodeId} owned by {owner.Fingerprint}, not this keynode",
+                    "a mirror holds this keynode itself; add another keynode with its own remote");
+            AccessList current = CurrentAccess();
+            if (current.RemoteNamed(remote.Name) is not null)
+                throw PolykeyException.Conflict($"a remote named {remote.Name} exists already", $"remove it first: pk remote rm {remote.Name}");
+            CommitWithAccess(current.WithMirror(remote), []);
+        }
+    }
+
     /// <summary>Forgets a remote's name and place; histories already taken from its keynode stay trusted.</summary>
     public void RemoveRemote(string name)
     {

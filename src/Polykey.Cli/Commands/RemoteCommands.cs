@@ -20,7 +20,7 @@ internal static class RemoteCommands
     private static Command Add(GlobalOptions options)
     {
         var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
-        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, or ssh://[user@]host[:port]/path, or host:path" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL (https://…/x.git, file:///…/x.git, git://…)" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var maxAge = new Option<string?>("--max-age") { Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates" };
@@ -33,8 +33,16 @@ internal static class RemoteCommands
             using IHistoryTarget remote = RemoteLocation.Open(keynode, null, location);
             RequireFingerprint(remote, parse.GetValue(fingerprint));
             TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
-            keynode.AddRemote(new Remote(parse.GetValue(name)!, location, remote.KeynodeId) { MaxAge = age }, remote.Owner, parse.GetValue(paths) ?? []);
-            Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {location}");
+            var named = new Remote(parse.GetValue(name)!, location, remote.KeynodeId) { MaxAge = age };
+            if (remote.KeynodeId == keynode.Id && Transports.GitRelayTransport.Handles(location) && (parse.GetValue(paths) ?? []).Length == 0)
+            {
+                // This keynode's own relay (empty until the first push, or pushed to before).
+                keynode.AddMirror(named, remote.Owner);
+                Output.Status($"remote {named.Name}: a relay of this keynode ({keynode.Id}) at {RemoteLocation.Shown(location)}; push to it, others pull from it");
+                return ExitCodes.Success;
+            }
+            keynode.AddRemote(named, remote.Owner, parse.GetValue(paths) ?? []);
+            Output.Status($"remote {parse.GetValue(name)}: keynode {remote.KeynodeId} at {RemoteLocation.Shown(location)}");
             Output.Status($"owner {remote.Owner.Label} {remote.Owner.Fingerprint} (pinned: a different owner there will be refused)");
             return ExitCodes.Success;
         });
@@ -81,7 +89,7 @@ internal static class RemoteCommands
                         TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
                         w.WriteStartObject();
                         w.WriteString("name", remote.Name);
-                        w.WriteString("url", remote.Url);
+                        w.WriteString("url", RemoteLocation.Shown(remote.Url));
                         w.WriteString("keynode", remote.KeynodeId);
                         if (keynode.AsOf(remote.KeynodeId) is { } asOf) w.WriteString("asOf", Output.Time(asOf));
                         if (remote.MaxAge is { } age) w.WriteNumber("maxAgeSeconds", (long)age.TotalSeconds);
@@ -101,8 +109,13 @@ internal static class RemoteCommands
             {
                 TrustedOrigin? origin = access.OriginOf(remote.KeynodeId);
                 string paths = origin is { Paths.Count: > 0 } ? string.Join(" ", origin.Paths) : "all paths";
+                if (origin is null && remote.KeynodeId == keynode.Id)
+                {
+                    Output.Line($"{remote.Name}  {RemoteLocation.Shown(remote.Url)}  a mirror of this keynode");
+                    continue;
+                }
                 string asOf = keynode.AsOf(remote.KeynodeId) is { } time ? $"as of {Output.Time(time)}" : "no statement yet";
-                Output.Line($"{remote.Name}  {remote.Url}  owner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})  {paths}  {asOf}");
+                Output.Line($"{remote.Name}  {RemoteLocation.Shown(remote.Url)}  owner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})  {paths}  {asOf}");
             }
             return ExitCodes.Success;
         });

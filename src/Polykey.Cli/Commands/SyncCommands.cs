@@ -28,8 +28,8 @@ internal static class SyncCommands
             keynode.Unlock();
             (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
             using IHistoryTarget target = RemoteLocation.Open(keynode, named, url);
-            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? url}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
-            SyncOutput.Print(report, "pushed", named?.Name ?? url, parse.GetValue(json));
+            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
+            SyncOutput.Print(report, "pushed", named?.Name ?? RemoteLocation.Shown(url), parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
         return command;
@@ -59,10 +59,10 @@ internal static class SyncCommands
         (Remote? named, string url) = RemoteLocation.Resolve(keynode, remote);
         using IHistoryTarget source = RemoteLocation.Open(keynode, named, url);
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
-            throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {url}",
-                $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {url}");
-        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? url}", progress => keynode.Receive(source, patterns, progress));
-        SyncOutput.Print(report, "pulled", named?.Name ?? url, json);
+            throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {RemoteLocation.Shown(url)}",
+                $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {RemoteLocation.Shown(url)}");
+        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Receive(source, patterns, progress));
+        SyncOutput.Print(report, "pulled", named?.Name ?? RemoteLocation.Shown(url), json);
         WarnIfStale(keynode, named, source.KeynodeId);
         return SyncOutput.ExitCode(report);
     }
@@ -106,7 +106,7 @@ internal static class SyncCommands
 
     public static Command Clone(GlobalOptions options)
     {
-        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, or ssh://[user@]host[:port]/path, or host:path" };
+        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL" };
         var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();

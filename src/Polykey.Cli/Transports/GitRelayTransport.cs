@@ -1,9 +1,8 @@
-using Polykey.Core;
 using Polykey.Core.Sync;
 
 namespace Polykey.Cli.Transports;
 
-/// <summary>Any git server as a ciphertext-only relay, through the real git client. Not built yet.</summary>
+/// <summary>Any git server as a ciphertext-only relay, through the real git client (docs/git-relay.md).</summary>
 internal static class GitRelayTransport
 {
     public static bool Handles(string url) =>
@@ -11,7 +10,9 @@ internal static class GitRelayTransport
         || url.StartsWith("git://", StringComparison.Ordinal) || url.StartsWith("http://", StringComparison.Ordinal)
         || url.StartsWith("https://", StringComparison.Ordinal) || url.StartsWith("file://", StringComparison.Ordinal);
 
-    public static IHistoryTarget Open(string url) =>
-        throw PolykeyException.Failed($"{url}: the git relay transport is not built yet; only keynode paths and ssh can be reached today",
-            "copy the keynode file, or reach it over a mounted filesystem (NFS, sshfs)");
+    /// <summary>
+    /// Opens the relay at <paramref name="url"/>. An empty repository becomes the relay of
+    /// <paramref name="claim"/> (the local keynode) with its first push; without a claim it is an error.
+    /// </summary>
+    public static IHistoryTarget Open(string url, RelayIdentity? claim) => GitRelay.Open(url, claim);
 }

@@ -9,9 +9,13 @@ namespace Polykey.Cli.Transports;
 /// </summary>
 internal static class Transport
 {
-    public static IHistoryTarget Open(string url)
+    /// <summary>
+    /// Opens a location. <paramref name="local"/> is the keynode that would push there: an empty
+    /// git relay becomes its relay (a mirror of it) with the first push.
+    /// </summary>
+    public static IHistoryTarget Open(string url, Core.Keynode? local = null)
     {
-        if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url);
+        if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url, local is null ? null : new RelayIdentity(local.Id, local.Owner));
         if (SshTransport.Handles(url)) return SshTransport.Open(url);
         if (Directory.Exists(url)) throw Core.PolykeyException.Failed($"{url} is a directory, not a keynode file");
         return KeynodeArchive.Open(url);

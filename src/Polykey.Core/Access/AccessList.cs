@@ -77,6 +77,9 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
         };
     }
 
+    /// <summary>Names a place that holds a copy of this keynode itself (a git relay it pushes to); no origin is trusted for it.</summary>
+    public AccessList WithMirror(Remote remote) => this with { Remotes = Remotes.Where(r => r.Name != remote.Name).Append(remote).ToList() };
+
     /// <summary>Forgets a remote's name and place; the keynode stays trusted for the histories already taken from it.</summary>
     public AccessList WithoutRemote(string name) => this with { Remotes = Remotes.Where(r => r.Name != name).ToList() };
 

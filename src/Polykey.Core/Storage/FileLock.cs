@@ -26,7 +26,8 @@ public sealed class FileLock : IDisposable
 
     internal static FileLock Shared(SafeHandle handle) => Take(handle, LibC.LOCK_SH);
 
-    internal static FileLock Exclusive(SafeHandle handle) => Take(handle, LibC.LOCK_EX);
+    /// <summary>Held exclusive by one process at a time (also used by transports for their caches).</summary>
+    public static FileLock Exclusive(SafeHandle handle) => Take(handle, LibC.LOCK_EX);
 
     private static FileLock Take(SafeHandle handle, int operation)
     {
