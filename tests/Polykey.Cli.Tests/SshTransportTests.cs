@@ -57,6 +57,23 @@ public sealed class SshTransportTests : IDisposable
     }
 
     [Fact]
+    public void S7_OverSsh_AMountedKeynodeShowsAPushedValueWithinOneSecond_NoTornRead_HookOnce()
+    {
+        string oldValue = new string('o', 4000), newValue = new string('n', 3000);
+        Pk.Ok(_a.Set("prod/db/password", oldValue));
+        Pk.Ok(B("remote", "add", "a", _ssh.Url(_a.Path), "--paths", "prod/**"));
+        Pk.Ok(A("remote", "add", "b", _ssh.Url(_b.Path)));
+        Pk.Ok(A("push", "b"));
+        string hookLog = Path.Combine(_b.Directory, "hook.log");
+        using var mount = new TestMount(_b, "--read-only", "--on-change", $"printf '%s;' \"$PK_CHANGED_PATHS\" >> '{hookLog}'");
+        using var reader = new LiveReader(mount["prod/db/password"], oldValue, newValue);
+        Pk.Ok(_a.Set("prod/db/password", newValue));
+        Pk.Ok(A("push", "b"));
+        reader.AssertNewValueWithinOneSecondOf(DateTime.UtcNow);
+        Assert.Equal("prod/db/password;", LiveReader.HookLog(hookLog));
+    }
+
+    [Fact]
     public void Push_OverSsh_LandsOnTheFarKeynode()
     {
         Pk.Ok(B("remote", "add", "a", _ssh.Url(_a.Path), "--paths", "prod/**"));

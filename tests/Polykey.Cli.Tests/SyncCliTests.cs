@@ -319,6 +319,27 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void RemoteWhoseOwnerChanged_IsRefusedLoudly_NothingMoves()
+    {
+        Share();
+        Pk.Ok(_server.Run("pull", "admin"));
+        string hash = _server.FileHash();
+        // A keynode with the admin's id but another owner, put where the admin's file was.
+        string id = JsonDocument.Parse(Pk.Ok(_server.Run("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
+        var impostor = Core.Crypto.SecretIdentity.Generate("impostor");
+        var members = new List<Core.Storage.PendingMember>
+        {
+            new(Core.Storage.KeynodeLayout.HeaderMember, Core.Storage.KeynodeLayout.Header(id)),
+            new(Core.Storage.KeynodeLayout.OwnerPublicKeyMember, impostor.Public.ToBinary()),
+        };
+        members.AddRange(Core.Storage.KeynodeLayout.GitSkeleton());
+        File.Delete(_admin.Path);
+        Core.Storage.KeynodeFile.Create(_admin.Path, members, DateTimeOffset.UtcNow).Dispose();
+        Pk.Fails(_server.Run("pull", "admin"), 4, "changed");
+        Assert.Equal(hash, _server.FileHash());
+    }
+
+    [Fact]
     public void KilledPulls_LeaveAllOfATransferOrNone()
     {
         Share();

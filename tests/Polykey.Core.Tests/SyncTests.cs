@@ -270,6 +270,20 @@ public sealed class SyncTests : IDisposable
     }
 
     [Fact]
+    public void UnsignedVersion_IsRefused_TheRestLands()
+    {
+        (string id, string tip) = AdminSecret("prod/db/password");
+        Commit good = RawKeynode.ReadCommit(_admin.Path, new ObjectId(tip));
+        var unsigned = new Commit(good.Tree, new ObjectId(tip), _admin.Owner.Fingerprint, DateTimeOffset.UtcNow,
+            new HistoryBinding(id, _admin.Id, RawKeynode.NextSequence(_admin.Path, new ObjectId(tip))).Message());
+        (ObjectId commit, byte[] stored) = LooseObject.Encode(ObjectType.Commit, unsigned.Payload());
+        RawKeynode.Append(_admin.Path, [new PendingMember(commit.LoosePath, stored),
+            new PendingMember(KeynodeLayout.SecretRefPrefix + id, Encoding.ASCII.GetBytes(commit.Hex + "\n"))]);
+        AssertRefusedAndRestLands(Pull(), "is not signed");
+        Assert.DoesNotContain("prod/db/password", _server.List().Select(s => s.Path));
+    }
+
+    [Fact]
     public void ForgedRulesView_IsRefused()
     {
         string rulesId = Keynode.RulesHistoryId(_admin.Id, ServerKey.Value.Public.Fingerprint);
