@@ -23,7 +23,7 @@ internal static class RemoteCommands
         var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL (https://…/x.git, file:///…/x.git, git://…)" };
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
-        var maxAge = new Option<string?>("--max-age") { Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates" };
+        var maxAge = MaxAgeOption();
         var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
             { name, url, paths, fingerprint, maxAge };
         command.SetAction(parse =>
@@ -53,6 +53,11 @@ internal static class RemoteCommands
     {
         Description = "trust the remote only for secrets matching these patterns (new secrets there belong to it)",
         AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static Option<string?> MaxAgeOption() => new("--max-age")
+    {
+        Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates",
     };
 
     public static Option<string?> FingerprintOption() => new("--fingerprint")

@@ -110,10 +110,11 @@ internal static class SyncCommands
         var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();
+        var maxAge = RemoteCommands.MaxAgeOption();
         var name = new Option<string?>("--name") { Description = "label of the new owner identity, when a passphrase creates one (default: user@host)" };
         var json = GlobalOptions.Json();
         var command = new Command("clone", "Make a new keynode for this identity holding what it may read from another, with that keynode as remote 'origin'.\n\nExample:\n  pk clone /srv/admin.keynode /etc/pk/app.keynode --identity-file app.key --paths 'prod/app/**'")
-            { url, file, paths, fingerprint, name, json };
+            { url, file, paths, fingerprint, maxAge, name, json };
         command.SetAction(parse =>
         {
             var session = new Session(parse, options);
@@ -124,7 +125,8 @@ internal static class SyncCommands
             string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";
             using Keynode keynode = Keynode.Create(path, label, session.Credential(forInit: true), Session.CacheDirectory, Session.StateDirectory);
             Output.Status($"created keynode {keynode.Path}, owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
-            keynode.AddRemote(new Remote("origin", location, source.KeynodeId), source.Owner, parse.GetValue(paths) ?? []);
+            TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
+            keynode.AddRemote(new Remote("origin", location, source.KeynodeId) { MaxAge = age }, source.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote origin: keynode {source.KeynodeId}, owner {source.Owner.Label} {source.Owner.Fingerprint} (pinned)");
             SyncReport report = ProgressBar.Run("clone", progress => keynode.Receive(source, [], progress));
             SyncOutput.Print(report, "pulled", "origin", parse.GetValue(json));
