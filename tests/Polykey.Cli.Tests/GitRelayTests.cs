@@ -127,7 +127,11 @@ public sealed class GitRelayTests : IDisposable
         Pk.Ok(SetA("prod/db/password", "newer-prod"));
         Pk.Ok(A("push", "relay"));
         var after = Refs(RelayPath());
-        string moved = Assert.Single(after.Keys.Where(r => before.TryGetValue(r, out string? old) && old != after[r]));
+        // The secret, and A's signed as-of statement (which moves with every push).
+        string aId = System.Text.Json.JsonDocument.Parse(Pk.Ok(B("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
+        string asOf = "refs/secrets/" + Core.Keynode.AsOfHistoryId(aId);
+        string moved = Assert.Single(after.Keys.Where(r => r != asOf && before.TryGetValue(r, out string? old) && old != after[r]));
+        Assert.NotEqual(before[asOf], after[asOf]);
         Assert.Equal(0, PkProcess.Run("git", ["--git-dir", RelayPath(), "merge-base", "--is-ancestor", before[moved], after[moved]]).ExitCode);
 
         Pk.Ok(B("pull", "relay"));
