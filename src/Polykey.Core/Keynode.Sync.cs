@@ -93,6 +93,8 @@ public sealed partial class Keynode
             {
                 Fetch(source, tip);
                 VersionKind? kind = KindOfCommit(tip);
+                // Another keynode's access list stays there (readable here only when one key owns both).
+                if (kind == VersionKind.AccessList) continue;
                 // Not for this owner: nothing of it lands. A statement is for everyone: its signed time is all it says.
                 if (kind != VersionKind.AsOf && !ReadableBy(tip, Owner)) continue;
                 offered.Add((id, tip, kind is VersionKind.Rules or VersionKind.AsOf));

@@ -366,6 +366,20 @@ public sealed class SyncTests : IDisposable
     }
 
     [Fact]
+    public void TwoKeynodesOfOneOwner_ShareEverything_ButNotTheirAccessLists()
+    {
+        using Keynode second = _files.Create("second.keynode");
+        second.AddRemote(new Remote("admin", _admin.Path, _admin.Id), _admin.Owner, []);
+        SyncReport report;
+        using (KeynodeArchive source = KeynodeArchive.Open(_admin.Path)) report = second.Receive(source, []);
+        Assert.Empty(report.Refused);
+        Assert.Equal(["prod/api/key", "prod/db/password", "staging/db/password"], second.List().Select(s => s.Path));
+        Assert.Empty(second.Access.Grants); // the admin's grants stay the admin's
+        using Keynode reopened = Reopen(second, TestFiles.OwnerCredential);
+        Assert.Equal("s1", Value(reopened, "staging/db/password"));
+    }
+
+    [Fact]
     public void AnotherOwnerForATrustedKeynode_IsRefused()
     {
         var refused = Assert.Throws<PolykeyException>(() =>
