@@ -15,7 +15,7 @@ public sealed class GitDaemon : IDisposable
 
     public GitDaemon(string basePath)
     {
-        Port = FreePort();
+        Port = Loopback.FreePort();
         var start = new ProcessStartInfo("git")
         {
             UseShellExecute = false,
@@ -27,41 +27,12 @@ public sealed class GitDaemon : IDisposable
         _process = Process.Start(start)!;
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
-        WaitUntilListening();
+        Loopback.WaitUntilListening(_process, Port, "git daemon");
     }
 
     public int Port { get; }
 
     public string Url(string repository) => $"git://127.0.0.1:{Port}/{repository}";
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private void WaitUntilListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"git daemon exited with {_process.ExitCode}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-        throw new TimeoutException("git daemon did not listen within 10 s");
-    }
 
     public void Dispose()
     {

@@ -19,7 +19,7 @@ public sealed class SshServer : IDisposable
         string hostKey = Keygen("host_key");
         string clientKey = Keygen("client_key");
         File.Copy(clientKey + ".pub", PathOf("authorized_keys"));
-        Port = FreePort();
+        Port = Loopback.FreePort();
         string config = PathOf("sshd_config");
         File.WriteAllLines(config,
         [
@@ -32,7 +32,7 @@ public sealed class SshServer : IDisposable
         _sshd = Process.Start(start)!;
         _sshd.ErrorDataReceived += (_, _) => { };
         _sshd.BeginErrorReadLine();
-        WaitUntilListening();
+        Loopback.WaitUntilListening(_sshd, Port, "sshd");
         // The far side runs the binary under test; a wrapper keeps its own PATH-independent command line.
         Env = new Dictionary<string, string>
         {
@@ -50,41 +50,12 @@ public sealed class SshServer : IDisposable
     /// <summary>An ssh:// location of a file on this server.</summary>
     public string Url(string path) => $"ssh://localhost:{Port}{Path.GetFullPath(path)}";
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     private string Keygen(string name)
     {
         string path = PathOf(name);
         PkResult result = PkProcess.Run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path]);
         Assert.True(result.ExitCode == 0, $"ssh-keygen: {result}");
         return path;
-    }
-
-    private void WaitUntilListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(_sshd.HasExited, "sshd exited at start");
-            try
-            {
-                using var probe = new TcpClient();
-                probe.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-        Assert.Fail($"sshd did not listen on port {Port}");
     }
 
     private static string Which(string program) =>

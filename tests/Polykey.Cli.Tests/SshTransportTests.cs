@@ -110,7 +110,7 @@ public sealed class SshTransportTests : IDisposable
     public void UnreachableHost_IsOneClearError_AndLeavesTheKeynodeAsItWas()
     {
         string before = _b.FileHash();
-        Pk.Fails(B("pull", $"ssh://localhost:{SshServer.FreePort()}{_a.Path}"), 1, "cannot reach localhost over ssh: ");
+        Pk.Fails(B("pull", $"ssh://localhost:{Loopback.FreePort()}{_a.Path}"), 1, "cannot reach localhost over ssh: ");
         Assert.Equal(before, _b.FileHash());
     }
 
