@@ -250,6 +250,8 @@ public sealed class SyncCliTests : IDisposable
         Pk.Fails(_server.Run("remote", "add", "x", _admin.Path, "--fingerprint", new string('A', 40)), 4, "is owned by");
         Pk.Fails(_server.Run("remote", "add", "../x", _admin.Path), 2, "is not a remote name");
         Pk.Fails(_server.Run("pull"), 2, "has no remote");
+        // The wrong key for this keynode: refused before anything is read from the remote.
+        Pk.Fails(Pk.Run(["-k", _server.Path, "--identity-file", _admin.IdentityFile!, "pull", _admin.Path]), 4, "holds no key for");
         Assert.Equal(hash, _server.FileHash());
 
         // The remote's file replaced by another keynode: refused before anything moves.
