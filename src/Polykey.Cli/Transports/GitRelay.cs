@@ -66,6 +66,15 @@ internal sealed class GitRelay : IHistoryTarget
         GitRelay? relay = null;
         try
         {
+            // A relay this cache fetched before is fetched straight away (the fetch says whether it is
+            // reachable, and the identity it brings is checked): one git conversation, not two.
+            if (RefExists(cache, RelayIdentity.Ref))
+            {
+                Fetch(url, location, cache);
+                relay = new GitRelay(url, cache, lease, ReadFetchedIdentity(cache, location), claimed: false);
+                relay.ReadTips();
+                return relay;
+            }
             Dictionary<string, string> refs = ListRemote(url, location);
             if (refs.Count == 0)
             {
@@ -134,9 +143,14 @@ internal sealed class GitRelay : IHistoryTarget
     // The identity just fetched, checked against the one the cache took last time (an id or owner that changed is refused).
     private static RelayIdentity ReadFetchedIdentity(string cache, string location)
     {
+        GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/"], maxOutput: 4096);
+        if (!listed.Ok) throw PolykeyException.Failed($"cannot read the refs of {location}'s cache {cache}: {listed.Reason()}");
+        Dictionary<string, string> refs = ParseRefs(listed.Stdout, location);
+        string fetchedCommit = refs.GetValueOrDefault(FetchedIdentityRef) ?? throw PolykeyException.Failed($"{location}: the cache lost {FetchedIdentityRef}");
         using var objects = new GitObjectReader(cache);
         RelayIdentity fetched = RelayIdentity.Read(objects, FetchedIdentityRef, location);
-        if (RefExists(cache, RelayIdentity.Ref))
+        // The identity commit is the same for the same keynode and owner: an unchanged one needs no comparing.
+        if (refs.GetValueOrDefault(RelayIdentity.Ref) is { } knownCommit && knownCommit != fetchedCommit)
         {
             RelayIdentity known = RelayIdentity.Read(objects, RelayIdentity.Ref, location);
             if (known.KeynodeId != fetched.KeynodeId || known.Owner.Fingerprint != fetched.Owner.Fingerprint)
@@ -144,7 +158,7 @@ internal sealed class GitRelay : IHistoryTarget
                     $"{location} now carries keynode {fetched.KeynodeId} owned by {fetched.Owner.Fingerprint}; it carried keynode {known.KeynodeId} owned by {known.Owner.Fingerprint}",
                     $"someone replaced what the relay holds; nothing was taken. If that was meant, remove {cache} and try again");
         }
-        UpdateRef(cache, RelayIdentity.Ref, ObjectIdOf(cache, FetchedIdentityRef, location));
+        if (refs.GetValueOrDefault(RelayIdentity.Ref) != fetchedCommit) UpdateRef(cache, RelayIdentity.Ref, fetchedCommit);
         return fetched;
     }
 
@@ -215,13 +229,6 @@ internal sealed class GitRelay : IHistoryTarget
     }
 
     private static bool RefExists(string cache, string name) => GitProcess.Run(cache, ["show-ref", "--verify", "--quiet", name]).Ok;
-
-    private static string ObjectIdOf(string cache, string name, string location)
-    {
-        GitResult result = GitProcess.Run(cache, ["rev-parse", "--verify", "--quiet", name], maxOutput: 4096);
-        string hex = result.Text.Trim();
-        return result.Ok && ObjectId.TryParse(hex, out ObjectId id) ? id.Hex : throw PolykeyException.Failed($"{location}: the cache lost {name}");
-    }
 
     private static void UpdateRef(string cache, string name, string hex) => UpdateRefs(cache, [(name, hex)]);
 
