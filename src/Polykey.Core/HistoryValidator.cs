@@ -12,13 +12,13 @@ namespace Polykey.Core;
 internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Signature, byte[] Payload)> readCommit)
 {
     private readonly HashSet<ObjectId> _verified = new();
-    private readonly List<ObjectId> _newlyVerifiedByOwner = new();
+    private readonly List<ObjectId> _newlyVerifiedForGood = new();
 
     /// <summary>Commits verified since the last call whose verdict lasts: signed by their origin's owner (for the verified-commit cache).</summary>
-    public IReadOnlyCollection<ObjectId> TakeNewlyVerifiedByOwner()
+    public IReadOnlyCollection<ObjectId> TakeNewlyVerifiedForGood()
     {
-        var taken = _newlyVerifiedByOwner.ToList();
-        _newlyVerifiedByOwner.Clear();
+        var taken = _newlyVerifiedForGood.ToList();
+        _newlyVerifiedForGood.Clear();
         return taken;
     }
 
@@ -37,7 +37,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
         // tip's number can lead to it (format 1 has no numbers: no shortcut then).
         long floor = accepted is { } a ? SequenceOf(readCommit(a).Commit) ?? -1 : -1;
         var walked = new List<ObjectId>();
-        var byOwner = new List<ObjectId>();
+        var forGood = new List<ObjectId>();
         var seen = new HashSet<ObjectId>();
         var pending = new Stack<ObjectId>();
         pending.Push(candidate);
@@ -62,7 +62,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
                 var writer = writerOf(id, commit);
                 if (writer is null || !CommitSignature.Verify(payload, signature, writer.Value.Key))
                     return $"commit {id} is not signed by a key allowed to write it (signer {Short(commit.SignerFingerprint)})";
-                if (writer.Value.Lasting) byOwner.Add(id);
+                if (writer.Value.Lasting) forGood.Add(id);
             }
             walked.Add(id);
             foreach (ObjectId parent in commit.Parents) pending.Push(parent);
@@ -71,7 +71,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
             return $"commit {candidate} does not descend from the accepted version {accepted} (an older version replayed, or history rewritten)";
         // Only a whole walk counts: a commit is remembered with the ancestors that make it acceptable.
         foreach (ObjectId id in walked) _verified.Add(id);
-        _newlyVerifiedByOwner.AddRange(byOwner);
+        _newlyVerifiedForGood.AddRange(forGood);
         return null;
     }
 
@@ -84,7 +84,7 @@ internal sealed class HistoryValidator(Func<ObjectId, (Commit Commit, string? Si
     public void TrustSignedByOwner(IReadOnlyCollection<ObjectId> commits)
     {
         _verified.UnionWith(commits);
-        _newlyVerifiedByOwner.AddRange(commits);
+        _newlyVerifiedForGood.AddRange(commits);
     }
 
     private static string Short(string fingerprint) => fingerprint.Length > 16 ? fingerprint[^16..] : fingerprint;

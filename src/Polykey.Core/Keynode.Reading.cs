@@ -163,7 +163,7 @@ public sealed partial class Keynode
     {
         ObjectId tip = _accepted[id];
         Commit commit = ReadCommit(tip);
-        if (_ownVersions.Remove(tip, out var own))
+        if (_ownVersions.Remove(tip, out var own) || _peekedVersions.Remove(tip, out own))
         {
             index.Set(new IndexEntry(id, tip, own.Path, own.Size, commit.Time, own.Kind));
             return;

@@ -40,7 +40,7 @@ public sealed partial class Keynode
                 {
                     progress?.Report(new TransferProgress("checking", done++, offered.Count));
                     ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
-                    if (TakeProblem(id, tip, accepted, filters, report) is not { } outcome) continue;
+                    if (Consider(id, tip, accepted, filters, report) is not { } outcome) continue;
                     landing.Add(new RefMove(id, tip, outcome.Conflict));
                     if (outcome.Conflict)
                     {
@@ -61,7 +61,7 @@ public sealed partial class Keynode
             {
                 Restore(before);
                 _incoming = null;
-                _ownVersions.Clear();
+                _peekedVersions.Clear();
             }
         }
     }
@@ -119,7 +119,7 @@ public sealed partial class Keynode
     private readonly record struct Outcome(string Path, bool Conflict, bool Statement = false);
 
     /// <summary>Whether to land a history's tip (as a move or as a conflict); null when it is left out (the report says why).</summary>
-    private Outcome? TakeProblem(string id, ObjectId tip, ObjectId? accepted, PathPattern[] filters, SyncReport report)
+    private Outcome? Consider(string id, ObjectId tip, ObjectId? accepted, PathPattern[] filters, SyncReport report)
     {
         try
         {
@@ -157,7 +157,7 @@ public sealed partial class Keynode
             }
             if (!rules && filters.Length > 0 && !filters.Any(f => f.Matches(v.Path))) return null;
             // Decrypted once: indexing the landed tip takes what this peek found.
-            if (!conflict) _ownVersions[tip] = v;
+            if (!conflict) _peekedVersions[tip] = v;
             return new Outcome(rules ? "(rules of keynode " + origin![..8] + ")" : SecretPath.Escape(v.Path), conflict);
         }
         catch (PolykeyException e)
@@ -248,19 +248,12 @@ public sealed partial class Keynode
             string prefix = move.Conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix;
             members.Add(new PendingMember(prefix + move.Id, System.Text.Encoding.ASCII.GetBytes(move.Tip.Hex + "\n")));
         }
-        try
-        {
-            Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
-            _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
-            // The index, when this handle built one, follows each landed ref; a pull never builds it
-            // (that would decrypt every secret's tip: the cost of an open, not of what changed).
-            ReadNewChanges();
-            RememberScanPoint();
-        }
-        finally
-        {
-            _ownVersions.Clear();
-        }
+        Change written = _file.WriteChange(_state.End, _state.WriteAt, members, DateTimeOffset.UtcNow);
+        _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
+        // The index, when this handle built one, follows each landed ref; a pull never builds it
+        // (that would decrypt every secret's tip: the cost of an open, not of what changed).
+        ReadNewChanges();
+        RememberScanPoint();
     }
 
     /// <summary>The objects of a history, from its tip back to the first commit <paramref name="held"/> says is there, oldest first.</summary>
@@ -327,7 +320,7 @@ public sealed partial class Keynode
                         else report.Conflicts.Add(new SyncConflict(path, id, tip.Hex, their.Hex));
                         continue;
                     }
-                    held = Reachable(their);
+                    held = [.. MissingObjects(their, _ => false)]; // every object of their tip's history: theirs already
                 }
                 foreach (ObjectId objectId in MissingObjects(tip, held.Contains))
                     if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
@@ -347,13 +340,6 @@ public sealed partial class Keynode
         progress?.Report(new TransferProgress("writing", refs.Count, refs.Count));
         target.Write(new OutgoingChange(objects, refs));
         return report;
-    }
-
-    // Every object of a history up to a tip this keynode holds: what the other side has of it already.
-    private HashSet<ObjectId> Reachable(ObjectId tip)
-    {
-        var objects = new HashSet<ObjectId>(MissingObjects(tip, _ => false));
-        return objects;
     }
 
     // Whether the target's tip descends from ours (it is newer), walked in the target's own objects.

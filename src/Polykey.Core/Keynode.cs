@@ -39,6 +39,8 @@ public sealed partial class Keynode : IDisposable
     private readonly Dictionary<ObjectId, Commit> _decodedCommits = new();
     private readonly Dictionary<ObjectId, VersionKind?> _kinds = new();
     private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _ownVersions = new();
+    // Tips a pull already decrypted the head of: indexing them once landed need not decrypt them again.
+    private readonly Dictionary<ObjectId, (string Path, long Size, VersionKind Kind)> _peekedVersions = new();
     private readonly HashSet<ObjectId> _ownForeign = new();
 
     private Keynode(KeynodeFile file, Credential? credential, string? cacheDirectory, string? stateDirectory, bool legacyAllowed = false)
@@ -200,7 +202,7 @@ public sealed partial class Keynode : IDisposable
             if (!Warnings.Contains(warning)) Warnings.Add(warning);
         }
         _unchecked.Clear();
-        _verifiedCache?.Append(_validator.TakeNewlyVerifiedByOwner());
+        _verifiedCache?.Append(_validator.TakeNewlyVerifiedForGood());
         if (_loaded) PinAccessList(atOpen: false); // at open, Load compares with the pin first
     }
 
