@@ -214,28 +214,14 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void FullDisk_ExitsOne_KeynodeUnchangedAndReadable()
     {
-        string small = Path.Combine(_node.Directory, "small");
-        Directory.CreateDirectory(small);
-        if (!ReadOnlyMount.TryTmpfs(small, "256k"))
-        {
-            Assert.NotEqual("root", Environment.UserName); // only a non-root developer may skip this
-            return;
-        }
-        try
-        {
-            string keynode = Path.Combine(small, "n.keynode");
-            File.Copy(_node.Path, keynode);
-            string[] key = ["-k", keynode, "--identity-file", _node.IdentityFile!];
-            File.WriteAllBytes(Path.Combine(small, "filler"), new byte[256 * 1024 - new FileInfo(keynode).Length - 8192]);
-            string before = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(keynode)));
-            Pk.Fails(PkProcess.Pk(["set", "big", .. key], new byte[64 * 1024]), 1, "no space left on device");
-            Assert.Equal(before, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(keynode))));
-            Assert.Equal("second-value", Pk.Ok(PkProcess.Pk(["get", "prod/api/key", .. key])).Text);
-        }
-        finally
-        {
-            ReadOnlyMount.Unmount(small);
-        }
+        using SmallDisk? disk = SmallDisk.TryCreate(_node.Directory, _node.Path, 256, free: 8192);
+        if (disk is null) return;
+        string keynode = disk.Keynode;
+        string[] key = ["-k", keynode, "--identity-file", _node.IdentityFile!];
+        string before = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(keynode)));
+        Pk.Fails(PkProcess.Pk(["set", "big", .. key], new byte[64 * 1024]), 1, "no space left on device");
+        Assert.Equal(before, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(keynode))));
+        Assert.Equal("second-value", Pk.Ok(PkProcess.Pk(["get", "prod/api/key", .. key])).Text);
     }
 
     // Finds the data of the first git object member after the given number of changes.

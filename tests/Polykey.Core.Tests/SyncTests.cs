@@ -88,6 +88,26 @@ public sealed class SyncTests : IDisposable
     }
 
     [Fact]
+    public void AReceivedHistoryMovesWhole_VersionsFromBeforeTheGrantStayUnreadable()
+    {
+        Pull();
+        IReadOnlyList<VersionInfo> log = _server.Log("prod/db/password");
+        Assert.Equal([false, true], log.Select(v => v.Readable));
+        Assert.True(_server.Verify().Ok, string.Join("; ", _server.Verify().Problems));
+    }
+
+    [Fact]
+    public void RemovingARemote_KeepsTheTrust_SecretsTakenStayReadable()
+    {
+        Pull();
+        _server.RemoveRemote("admin");
+        Assert.Empty(_server.Access.Remotes);
+        using Keynode reopened = Reopen(_server, ServerCredential);
+        Assert.Equal("p1", Value(reopened, "prod/db/password"));
+        Assert.NotNull(reopened.Access.OriginOf(_admin.Id));
+    }
+
+    [Fact]
     public void Pull_AgainIsANoOp_AndAnOlderCopyNeverRollsBack()
     {
         Pull();
