@@ -11,8 +11,9 @@ internal static class Durations
 
     public static TimeSpan Parse(string text, string option)
     {
-        long unit = text.Length > 0 && Seconds.TryGetValue(text[^1], out long u) ? u : 1;
-        string digits = unit == 1 && text.EndsWith('s') ? text[..^1] : text.Length > 0 && Seconds.ContainsKey(text[^1]) ? text[..^1] : text;
+        bool suffixed = text.Length > 0 && Seconds.ContainsKey(text[^1]);
+        long unit = suffixed ? Seconds[text[^1]] : 1;
+        string digits = suffixed ? text[..^1] : text;
         if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long count) || count < 1 || count > MaxSeconds / unit)
             throw PolykeyException.Usage($"{option} {text} is not a duration", "say 30s, 5m, 12h or 7d");
         return TimeSpan.FromSeconds(count * unit);

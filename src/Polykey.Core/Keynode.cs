@@ -210,8 +210,6 @@ public sealed partial class Keynode : IDisposable
     private string? AcceptProblem(RefMove move)
     {
         ObjectId? accepted = _accepted.TryGetValue(move.Id, out ObjectId a) ? a : null;
-        // A new history of a keynode this one takes nothing from is none of its business (it may be trusted later).
-        if (accepted is null && !move.Conflict && UntrustedOrigin(move.Tip)) return null;
         if (move.Conflict)
         {
             // The other side's tip is kept (and shown) only if it is a valid version of this history.
@@ -221,7 +219,9 @@ public sealed partial class Keynode : IDisposable
             return problem;
         }
         string? refused = CheckMove(move.Id, accepted, move.Tip);
-        if (refused is not null) return refused;
+        // A new history of a keynode this one takes nothing from is none of its business (it may be
+        // trusted later). Asked only of what the check refused: an open reads no commit twice for it.
+        if (refused is not null) return accepted is null && UntrustedOrigin(move.Tip) ? null : refused;
         _accepted[move.Id] = move.Tip;
         if (IsAccessHistory(move.Id, move.Tip)) _accessHistory = move.Id;
         else if (_index is not null) IndexHistory(_index, move.Id);

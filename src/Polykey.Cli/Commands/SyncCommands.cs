@@ -28,8 +28,9 @@ internal static class SyncCommands
             keynode.Unlock();
             (Remote? named, string url) = RemoteLocation.Resolve(keynode, parse.GetValue(remote));
             using IHistoryTarget target = RemoteLocation.Open(keynode, named, url);
-            SyncReport report = ProgressBar.Run($"push to {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
-            SyncOutput.Print(report, "pushed", named?.Name ?? RemoteLocation.Shown(url), parse.GetValue(json));
+            string where = named?.Name ?? RemoteLocation.Shown(url);
+            SyncReport report = ProgressBar.Run($"push to {where}", progress => keynode.Send(target, parse.GetValue(patterns) ?? [], progress));
+            SyncOutput.Print(report, "pushed", where, parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
         return command;
@@ -61,8 +62,9 @@ internal static class SyncCommands
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
             throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {RemoteLocation.Shown(url)}",
                 $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {RemoteLocation.Shown(url)}");
-        SyncReport report = ProgressBar.Run($"pull from {named?.Name ?? RemoteLocation.Shown(url)}", progress => keynode.Receive(source, patterns, progress));
-        SyncOutput.Print(report, "pulled", named?.Name ?? RemoteLocation.Shown(url), json);
+        string where = named?.Name ?? RemoteLocation.Shown(url);
+        SyncReport report = ProgressBar.Run($"pull from {where}", progress => keynode.Receive(source, patterns, progress));
+        SyncOutput.Print(report, "pulled", where, json);
         WarnIfStale(keynode, named, source.KeynodeId);
         return SyncOutput.ExitCode(report);
     }
