@@ -200,9 +200,11 @@ public sealed class SyncTests : IDisposable
         _admin.Set("prod/db/password", "admin's"u8);
         _admin.Set("prod/api/key", "k2"u8);
         _server.Set("prod/db/password", "server's"u8);
+        _server.Set("prod/db/user", "u1"u8);
 
         SyncReport pushed = Push();
         Assert.Single(pushed.Conflicts);
+        Assert.Contains("prod/db/user", pushed.Moved.Select(m => m.Path)); // the diverged secret holds back nothing else
         SyncReport pulled = Pull();
         SyncConflict conflict = Assert.Single(pulled.Conflicts);
         Assert.Equal("prod/db/password", conflict.Path);
