@@ -35,6 +35,19 @@ internal static class Output
     /// <summary>One line of text for people, control characters escaped.</summary>
     public static void Line(string text) => Bytes(Encoding.UTF8.GetBytes(SecretPath.Escape(text) + "\n"));
 
+    /// <summary>Many lines, written in large pieces (a listing of 100,000 names is not 100,000 writes).</summary>
+    public static void Lines(IEnumerable<string> lines)
+    {
+        using Stream stdout = Console.OpenStandardOutput();
+        using var buffered = new BufferedStream(stdout, 1 << 16);
+        byte[] newline = [(byte)'\n'];
+        foreach (string line in lines)
+        {
+            buffered.Write(Encoding.UTF8.GetBytes(SecretPath.Escape(line)));
+            buffered.Write(newline);
+        }
+    }
+
     public static void Json(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();

@@ -14,7 +14,7 @@ public sealed partial class Keynode
         try
         {
             Commit([new SecretEdit.Set(path, copy)]);
-            lock (_gate) return VersionNumber(Index().FindLive(path)!.Tip);
+            lock (_gate) return VersionNumber(LookupLive(path)!.Tip);
         }
         finally
         {
@@ -93,7 +93,9 @@ public sealed partial class Keynode
                     // Bytes we just built and made durable need no hashing on the way back in.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
                     ReadNewChanges();
-                    Index();
+                    // What we just wrote is known without decrypting: note it before _ownVersions is cleared.
+                    if (_index is null && Memo() is not null) MovedIndex();
+                    else Index();
                     RememberScanPoint();
                 }
                 finally
@@ -109,7 +111,7 @@ public sealed partial class Keynode
     {
         SecretEdit.Move m => m.Destination,
         SecretEdit.MakeDirectory d => d.Path,
-        SecretEdit.Set s when Index().Find(s.Path) is null => s.Path,
+        SecretEdit.Set s when Lookup(s.Path) is null => s.Path,
         _ => null,
     };
 
@@ -133,7 +135,7 @@ public sealed partial class Keynode
         {
             case SecretEdit.Set set:
             {
-                IndexEntry? entry = Index().Find(set.Path);
+                IndexEntry? entry = Lookup(set.Path);
                 string origin = entry is null ? NewHistoryOrigin(set.Path) : OriginOfHistory(entry.Id);
                 return Version(entry?.Id ?? VersionBuilder.NewSecretId(), origin, entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now);
             }
@@ -145,14 +147,14 @@ public sealed partial class Keynode
             case SecretEdit.Move move:
             {
                 IndexEntry entry = Live(move.Source);
-                if (Index().FindLive(move.Destination) is not null)
+                if (LookupLive(move.Destination) is not null)
                     throw PolykeyException.Conflict($"{move.Destination} already exists", $"remove it first with 'pk rm {move.Destination}', or choose another name");
                 (string _, SecretBytes value, VersionKind _) = ReadVersion(entry.Tip);
                 using (value) return Version(entry.Id, OriginOfHistory(entry.Id), entry.Tip, move.Destination, value.Span, VersionKind.Value, signer, now);
             }
             case SecretEdit.Resolve resolve:
             {
-                IndexEntry entry = Index().Find(resolve.Path) ?? throw Missing(resolve.Path);
+                IndexEntry entry = Lookup(resolve.Path) ?? throw Missing(resolve.Path);
                 ObjectId other = OpenConflict(entry.Id)
                     ?? throw PolykeyException.NotFound($"{resolve.Path} has no conflict to settle", "'pk pull' reports conflicts; 'pk ls --conflicts' lists them");
                 (string name, SecretBytes value, VersionKind kind) = ReadVersion(resolve.Theirs ? other : entry.Tip);

@@ -23,7 +23,7 @@ public sealed partial class Keynode
     public SecretInfo? Find(string path)
     {
         lock (_gate)
-            return Index().FindLive(path) is { } e ? new SecretInfo(e.Path, e.Id, e.Size, e.Modified, 0, e.Tip.Hex) : null;
+            return LookupLive(path) is { } e ? new SecretInfo(e.Path, e.Id, e.Size, e.Modified, 0, e.Tip.Hex) : null;
     }
 
     /// <summary>The current value (or version <paramref name="version"/>, counted from 1).</summary>
@@ -103,15 +103,15 @@ public sealed partial class Keynode
         if (SecretPath.IsValid(path)) return;
         SecretPath.ValidateLookup(path);
         lock (_gate)
-            if (Index().Find(path) is null && Index().FindDirectory(path) is null) SecretPath.Validate(path);
+            if (Lookup(path) is null && Index().FindDirectory(path) is null) SecretPath.Validate(path);
     }
 
-    private IndexEntry Live(string path) => Index().FindLive(path) ?? throw Missing(path);
+    private IndexEntry Live(string path) => LookupLive(path) ?? throw Missing(path);
 
-    private IndexEntry Known(string path) => Index().Find(path) ?? throw Missing(path);
+    private IndexEntry Known(string path) => Lookup(path) ?? throw Missing(path);
 
     private PolykeyException Missing(string path) =>
-        Index().Find(path) is { Removed: true }
+        Lookup(path) is { Removed: true }
             ? PolykeyException.NotFound($"secret {path} was removed", $"its history is kept: 'pk log {path}', 'pk restore {path} --version N'")
             : PolykeyException.NotFound($"no secret {path} in {Path}", "list secrets with 'pk ls'");
 
@@ -151,13 +151,7 @@ public sealed partial class Keynode
         return number;
     }
 
-    private SecretIndex Index()
-    {
-        if (_index is not null) return _index;
-        var index = new SecretIndex();
-        foreach (string id in _accepted.Keys.Where(id => id != _accessHistory)) IndexHistory(index, id);
-        return _index = index;
-    }
+    private SecretIndex Index() => _index ??= BuildIndex();
 
     private void IndexHistory(SecretIndex index, string id)
     {
@@ -169,12 +163,8 @@ public sealed partial class Keynode
             return;
         }
         (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, commit);
-        if (version is null)
-        {
-            index.Forget(id);
-            return;
-        }
-        index.Set(new IndexEntry(id, tip, version.Value.Path, version.Value.Size, commit.Time, version.Value.Kind));
+        if (version is null) index.SetUnreadable(id, tip);
+        else index.Set(new IndexEntry(id, tip, version.Value.Path, version.Value.Size, commit.Time, version.Value.Kind));
     }
 
     /// <summary>

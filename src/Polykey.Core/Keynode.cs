@@ -11,7 +11,7 @@ namespace Polykey.Core;
 public sealed partial class Keynode : IDisposable
 {
     private readonly KeynodeFile _file;
-    private readonly KeynodeState _state = new();
+    private KeynodeState _state = new();
     private readonly Credential? _credential;
     private readonly object _gate = new();
     private SecretIdentity? _identity;
@@ -31,9 +31,9 @@ public sealed partial class Keynode : IDisposable
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
-    private readonly Dictionary<string, ObjectId> _accepted = new(StringComparer.Ordinal);
+    private AcceptedTips _accepted = new();
     // Another keynode's tips that diverged from ours (kept until settled), by history id.
-    private readonly Dictionary<string, ObjectId> _conflicts = new(StringComparer.Ordinal);
+    private Dictionary<string, ObjectId> _conflicts = new(StringComparer.Ordinal);
     private readonly List<RefMove> _unchecked = new();
     private readonly Dictionary<ObjectId, (Commit Commit, int Number)> _commits = new();
     private readonly Dictionary<ObjectId, Commit> _decodedCommits = new();
@@ -123,12 +123,15 @@ public sealed partial class Keynode : IDisposable
 
     private void Load(bool trustScanCache)
     {
+        long verifiedFrom = 0;
         if (PeekKeynodeId() is { } peeked)
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
             ScanPoint? remembered = _verifiedCache.LoadScanPoint();
-            _checkedUpTo = trustScanCache ? remembered : null;
-            _scannedOnTrust = _checkedUpTo is not null;
+            // What the snapshot took needs no new look; changes after it are read as usual.
+            if (trustScanCache && TryResume(peeked, out verifiedFrom)) _scannedOnTrust = true;
+            _checkedUpTo = trustScanCache && remembered is { } point && point.Offset > _state.End.Offset ? remembered : null;
+            _scannedOnTrust |= _checkedUpTo is not null;
             _savedScanOffset = remembered?.Offset ?? -1;
         }
         using (_file.LockShared()) ReadNewChanges();
@@ -149,12 +152,14 @@ public sealed partial class Keynode : IDisposable
                 $"if you replaced it on purpose, remove {_pins.Location} and open it again");
         _validator = new HistoryValidator(ReadSignedCommit);
         _verifiedCache ??= VerifiedCommitCache.For(_cacheDirectory, Id);
-        _validator.Trust(_verifiedCache.Load());
+        // Commits below the snapshot's tips are never walked again: only what was listed since is of use.
+        _validator.Trust(_verifiedCache.Load(verifiedFrom));
         AcceptMovedHistories();
         if (_scannedOnTrust && _refusedSomething) throw new RescanNeeded();
         PinAccessList(atOpen: true);
         _loaded = true;
         RememberScanPoint();
+        SaveSnapshotIfDue();
     }
 
     // Saves the end of what was hashed, when it moved, so the next open need not hash it again.
@@ -225,6 +230,7 @@ public sealed partial class Keynode : IDisposable
         _accepted[move.Id] = move.Tip;
         if (IsAccessHistory(move.Id, move.Tip)) _accessHistory = move.Id;
         else if (_index is not null) IndexHistory(_index, move.Id);
+        else if (_movedIndex is not null) IndexHistory(_movedIndex, move.Id);
         return null;
     }
 
@@ -334,5 +340,10 @@ public sealed partial class Keynode : IDisposable
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        SaveCaches();
+        _file.Dispose();
+        _snapshot?.Dispose();
+    }
 }

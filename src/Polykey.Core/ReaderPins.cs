@@ -73,22 +73,7 @@ internal sealed class ReaderPins
         AccessSequence = accessSequence;
         AccessCommit = accessCommit;
         string text = $"{Magic}\nowner {owner}\n" + (accessCommit is { } c ? $"access {accessSequence.ToString(CultureInfo.InvariantCulture)} {c.Hex}\n" : "");
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            string temporary = _path + ".new";
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(System.Text.Encoding.ASCII.GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, _path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // An unwritable state directory costs only the protection across opens, not this open.
-        }
+        // An unwritable state directory costs only the protection across opens, not this open.
+        PrivateFile.TryReplace(_path, System.Text.Encoding.ASCII.GetBytes(text), durable: true);
     }
 }

@@ -7,57 +7,90 @@ internal sealed record IndexEntry(string Id, ObjectId Tip, string Path, long Siz
 {
     public bool Removed => Kind is VersionKind.Removed or VersionKind.DirectoryRemoved;
     public bool IsDirectory => Kind is VersionKind.Directory or VersionKind.DirectoryRemoved;
+    public bool Listed => Kind is not (VersionKind.AccessList or VersionKind.Rules or VersionKind.AsOf);
 }
 
 /// <summary>
 /// Maps decrypted names to histories. Names live only inside encrypted messages, so the
-/// index is built by decrypting each history's tip, and updated per moved ref. Secrets and
-/// directory records are kept apart: they never compete for a name.
+/// index is built by decrypting each history's tip (or from the reader's name memo), and
+/// updated per moved ref at a cost that does not grow with the keynode. Secrets and directory
+/// records are kept apart: they never compete for a name.
 /// </summary>
 internal sealed class SecretIndex
 {
     private readonly Dictionary<string, IndexEntry> _byId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IndexEntry> _secrets = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IndexEntry> _directories = new(StringComparer.Ordinal);
+    // Every history carrying a name, by name: usually one; a removed and a live one may share it.
+    private readonly Dictionary<string, List<IndexEntry>> _secrets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IndexEntry>> _directories = new(StringComparer.Ordinal);
+    // Histories known but never listed: access lists, rules views, as-of statements (entry kept),
+    // and tips this reader cannot decrypt (no entry), so neither is decrypted again.
+    private readonly Dictionary<string, (ObjectId Tip, IndexEntry? Entry)> _unlisted = new(StringComparer.Ordinal);
 
-    public IEnumerable<IndexEntry> Live => _secrets.Values.Where(e => !e.Removed);
+    public IEnumerable<IndexEntry> Live => _secrets.Values.Select(Shown).Where(e => !e.Removed);
 
-    public IEnumerable<IndexEntry> Directories => _directories.Values;
+    public IEnumerable<IndexEntry> Directories => _directories.Values.Select(Shown).Where(e => !e.Removed);
+
+    public int Count => _byId.Count + _unlisted.Count;
 
     public void Set(IndexEntry entry)
     {
         Forget(entry.Id);
-        if (entry.Kind is VersionKind.AccessList or VersionKind.Rules or VersionKind.AsOf) return; // kept by the keynode itself, never listed
-        _byId[entry.Id] = entry;
-        if (entry.IsDirectory)
+        if (!entry.Listed)
         {
-            if (!entry.Removed) _directories[entry.Path] = entry;
+            _unlisted[entry.Id] = (entry.Tip, entry);
             return;
         }
-        if (!_secrets.TryGetValue(entry.Path, out IndexEntry? current) || Rank(entry).CompareTo(Rank(current)) >= 0)
-            _secrets[entry.Path] = entry;
+        _byId[entry.Id] = entry;
+        Dictionary<string, List<IndexEntry>> names = entry.IsDirectory ? _directories : _secrets;
+        if (names.TryGetValue(entry.Path, out List<IndexEntry>? sharing)) sharing.Add(entry);
+        else names[entry.Path] = [entry];
+    }
+
+    /// <summary>A history whose tip this reader cannot decrypt: not listed, and not tried again while the tip stands.</summary>
+    public void SetUnreadable(string id, ObjectId tip)
+    {
+        Forget(id);
+        _unlisted[id] = (tip, null);
     }
 
     public void Forget(string id)
     {
+        _unlisted.Remove(id);
         if (!_byId.Remove(id, out IndexEntry? old)) return;
-        Dictionary<string, IndexEntry> names = old.IsDirectory ? _directories : _secrets;
-        if (!names.TryGetValue(old.Path, out IndexEntry? atOld) || atOld.Id != id) return;
-        names.Remove(old.Path);
-        // Another history may carry the same name (a removed one, say); let it show again.
-        IndexEntry? other = _byId.Values.Where(e => e.Path == old.Path && e.IsDirectory == old.IsDirectory && !(e.IsDirectory && e.Removed))
-            .OrderBy(Rank).LastOrDefault();
-        if (other is not null) names[other.Path] = other;
+        Dictionary<string, List<IndexEntry>> names = old.IsDirectory ? _directories : _secrets;
+        if (!names.TryGetValue(old.Path, out List<IndexEntry>? sharing)) return;
+        sharing.RemoveAll(e => e.Id == id);
+        if (sharing.Count == 0) names.Remove(old.Path);
     }
+
+    /// <summary>Whether the index already holds what <paramref name="tip"/> says for history <paramref name="id"/>.</summary>
+    public bool Holds(string id, ObjectId tip) =>
+        _byId.TryGetValue(id, out IndexEntry? entry) ? entry.Tip == tip : _unlisted.TryGetValue(id, out var unlisted) && unlisted.Tip == tip;
+
+    /// <summary>Everything the index learned by decrypting, for the name memo: entries, and unreadable tips (no entry).</summary>
+    public IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> Known =>
+        _byId.Values.Select(e => (e.Id, e.Tip, (IndexEntry?)e)).Concat(_unlisted.Select(u => (u.Key, u.Value.Tip, u.Value.Entry)));
 
     public IndexEntry? ById(string id) => _byId.GetValueOrDefault(id);
 
     /// <summary>The secret history that owns a name: a live one over a removed one, then the newest.</summary>
-    public IndexEntry? Find(string path) => _secrets.GetValueOrDefault(path);
+    public IndexEntry? Find(string path) => _secrets.TryGetValue(path, out List<IndexEntry>? sharing) ? Shown(sharing) : null;
+
+    /// <summary>Every secret history carrying <paramref name="path"/>, live or removed.</summary>
+    public IReadOnlyList<IndexEntry> Named(string path) => _secrets.TryGetValue(path, out List<IndexEntry>? sharing) ? sharing : [];
 
     public IndexEntry? FindLive(string path) => Find(path) is { Removed: false } e ? e : null;
 
-    public IndexEntry? FindDirectory(string path) => _directories.GetValueOrDefault(path);
+    public IndexEntry? FindDirectory(string path) =>
+        _directories.TryGetValue(path, out List<IndexEntry>? sharing) && Shown(sharing) is { Removed: false } e ? e : null;
+
+    private static IndexEntry Shown(List<IndexEntry> sharing)
+    {
+        IndexEntry best = sharing[0];
+        for (int i = 1; i < sharing.Count; i++)
+            if (Rank(sharing[i]).CompareTo(Rank(best)) >= 0) best = sharing[i];
+        return best;
+    }
 
     private static (bool, DateTimeOffset) Rank(IndexEntry e) => (!e.Removed, e.Modified);
 }

@@ -67,13 +67,34 @@ internal sealed class VerifiedCommitCache(string? path)
         }
     }
 
-    public IReadOnlyCollection<ObjectId> Load()
+    /// <summary>How long the list is now: a reader that resumes from a snapshot needs only what was added after.</summary>
+    public long Length
+    {
+        get
+        {
+            try
+            {
+                return path is not null && File.Exists(path) ? new FileInfo(path).Length : 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>The commits listed from byte <paramref name="from"/> on (a line boundary; all of them from 0, or when the list is shorter).</summary>
+    public IReadOnlyCollection<ObjectId> Load(long from = 0)
     {
         var ids = new List<ObjectId>();
         if (path is null || !File.Exists(path)) return ids;
         try
         {
-            foreach (string line in File.ReadLines(path))
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // A list that shrank was replaced: none of it can be told apart, so all of it is read.
+            if (from > 0 && from <= stream.Length && from % 41 == 0) stream.Position = from;
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
                 if (ObjectId.TryParse(line, out ObjectId id)) ids.Add(id);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -36,8 +36,8 @@ internal static class LsCommand
             }
             else
             {
-                foreach (SecretInfo s in secrets)
-                    Output.Line(parse.GetValue(longFormat) ? $"{s.Size,10} {s.Versions,4} {Output.Time(s.Modified)} {s.Path}" : s.Path);
+                bool detailedLines = parse.GetValue(longFormat);
+                Output.Lines(secrets.Select(s => detailedLines ? $"{s.Size,10} {s.Versions,4} {Output.Time(s.Modified)} {s.Path}" : s.Path));
             }
             return ExitCodes.Success;
         });

@@ -31,6 +31,33 @@ public sealed class SecretIdentity
     internal PgpPrivateKey? SigningKey { get; }
     public bool CanSign => SigningKey is not null;
 
+    /// <summary>
+    /// A symmetric key only this identity's holder can compute, for data pk keeps for it alone
+    /// (its name memo): HKDF-SHA256 over the decryption key's secret, which every credential of
+    /// the identity holds, read-only ones included.
+    /// </summary>
+    internal byte[] DeriveLocalKey(string purpose, string context)
+    {
+        byte[] secret = DecryptionKey.Key switch
+        {
+            X25519PrivateKeyParameters x => x.GetEncoded(),
+            ECPrivateKeyParameters ec => ec.D.ToByteArrayUnsigned(),
+            _ => throw PolykeyException.Failed($"identity {Public.Fingerprint} has a decryption key of a kind pk does not know"),
+        };
+        try
+        {
+            var hkdf = new Org.BouncyCastle.Crypto.Generators.HkdfBytesGenerator(new Org.BouncyCastle.Crypto.Digests.Sha256Digest());
+            hkdf.Init(new HkdfParameters(secret, System.Text.Encoding.ASCII.GetBytes(purpose), System.Text.Encoding.ASCII.GetBytes(context)));
+            byte[] key = new byte[32];
+            hkdf.GenerateBytes(key, 0, key.Length);
+            return key;
+        }
+        finally
+        {
+            Array.Clear(secret);
+        }
+    }
+
     public static SecretIdentity Generate(string label)
     {
         var random = new SecureRandom();

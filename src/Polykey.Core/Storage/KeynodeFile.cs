@@ -117,6 +117,22 @@ internal sealed class KeynodeFile : IDisposable
         return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
     }
 
+    /// <summary>
+    /// Whether the change record that ends at <paramref name="point"/> is the one remembered
+    /// there: every record hashes the one before it, so the same record means the same chain of
+    /// changes up to it. Only records written as pk writes them (one block of data) are looked for.
+    /// </summary>
+    public bool EndsWithRecord(ScanPoint point)
+    {
+        if (point.Offset < 2 * TarHeader.BlockSize || RandomAccess.GetLength(_stream.SafeFileHandle) < point.Offset) return false;
+        byte[] tail = new byte[2 * TarHeader.BlockSize];
+        if (RandomAccess.Read(_stream.SafeFileHandle, tail, point.Offset - tail.Length) != tail.Length) return false;
+        if (TarHeader.TryParse(tail) is not { Name: TxnRecord.MemberName, Size: > 0 and <= TarHeader.BlockSize } header) return false;
+        ReadOnlySpan<byte> data = tail.AsSpan(TarHeader.BlockSize, (int)header.Size);
+        return TxnRecord.TryParse(data) is { } record && record.Sequence == point.Sequence
+            && TxnRecord.HashOf(data).AsSpan().SequenceEqual(point.RecordHash);
+    }
+
     /// <summary>A member's data as a stream read from the file as it goes (large members never sit whole in memory).</summary>
     public Stream OpenData(TarMember member) =>
         member.Inline is { } inline ? new MemoryStream(inline, writable: false) : new MemberStream(_stream.SafeFileHandle, member.DataOffset, member.Size);

@@ -16,6 +16,8 @@ internal sealed class KeynodeState
 {
     private readonly Dictionary<ObjectId, TarMember> _objects = new();
     private readonly Dictionary<string, ObjectId> _secretRefs = new(StringComparer.Ordinal);
+    // Objects up to where an open snapshot was taken, searched in place; _objects holds those read since.
+    private ObjectTable? _snapshotObjects;
 
     public string? KeynodeId { get; private set; }
     public int FormatVersion { get; private set; }
@@ -34,9 +36,31 @@ internal sealed class KeynodeState
     /// <summary>Bytes that belong to no change: every gap between changes, and what follows the last one now.</summary>
     public IReadOnlyList<string> Unaccounted => _tail is null ? _gaps : [.. _gaps, _tail];
 
-    public bool TryGetObject(ObjectId id, out TarMember member) => _objects.TryGetValue(id, out member);
+    public bool TryGetObject(ObjectId id, out TarMember member) =>
+        _objects.TryGetValue(id, out member) || _snapshotObjects?.TryGet(id, out member) == true;
 
-    public IEnumerable<ObjectId> ObjectIds => _objects.Keys;
+    public IEnumerable<ObjectId> ObjectIds => Objects.Select(o => o.Key);
+
+    public IEnumerable<KeyValuePair<ObjectId, TarMember>> Objects => _snapshotObjects is null ? _objects : _snapshotObjects.All().Concat(_objects);
+
+    public int ObjectCount => _objects.Count + (_snapshotObjects?.Count ?? 0);
+
+    /// <summary>
+    /// The state an open snapshot recorded at <paramref name="end"/>: what the file held then, as
+    /// this reader took it. Changes after it are applied as usual. The raw refs are not kept
+    /// (a keynode reads the tips it accepted, kept beside the snapshot).
+    /// </summary>
+    public static KeynodeState Resume(string keynodeId, int formatVersion, TarMember ownerPublicKey, TarMember? ownerSealedKey,
+        ScanPoint end, ObjectTable objects) => new()
+    {
+        KeynodeId = keynodeId,
+        FormatVersion = formatVersion,
+        OwnerPublicKey = ownerPublicKey,
+        OwnerSealedKey = ownerSealedKey,
+        End = end,
+        WriteAt = end.Offset,
+        _snapshotObjects = objects,
+    };
 
     /// <summary>
     /// Applies changes; returns every ref update, in file order (readers validate each in turn),
@@ -101,7 +125,7 @@ internal sealed class KeynodeState
                 || !ObjectId.TryParse(name[8..10] + name[11..], out ObjectId id))
                 return "not a git object name";
             // Objects are named by their content: the first copy stands, a later one of the same name adds nothing.
-            _objects.TryAdd(id, member);
+            if (_snapshotObjects?.Contains(id) != true) _objects.TryAdd(id, member);
             return null;
         }
 

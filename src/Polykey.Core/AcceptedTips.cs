@@ -1,0 +1,72 @@
+using System.Collections;
+using Polykey.Core.Git;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core;
+
+/// <summary>
+/// The tip this reader accepted for each history: those an open snapshot recorded, searched in
+/// place, under the moves taken since. Reads like a dictionary; costs nothing per history
+/// until one is asked for.
+/// </summary>
+internal sealed class AcceptedTips : IEnumerable<KeyValuePair<string, ObjectId>>
+{
+    private readonly TipRun _recorded;
+    // Moves since the snapshot; null marks a history dropped (a pull rolled back).
+    private readonly Dictionary<string, ObjectId?> _since = new(StringComparer.Ordinal);
+    private int _droppedFromRecorded;
+
+    public AcceptedTips(TipRun? recorded = null) => _recorded = recorded ?? TipRun.Empty;
+
+    public int Count => _recorded.Count - _droppedFromRecorded + _since.Count(m => m.Value is not null && !_recorded.TryGet(m.Key, out _));
+
+    /// <summary>How many histories moved since the snapshot.</summary>
+    public int MovedSinceRecorded => _since.Count;
+
+    public bool TryGetValue(string id, out ObjectId tip)
+    {
+        if (_since.TryGetValue(id, out ObjectId? moved))
+        {
+            tip = moved ?? default;
+            return moved is not null;
+        }
+        return _recorded.TryGet(id, out tip);
+    }
+
+    public bool ContainsKey(string id) => TryGetValue(id, out _);
+
+    /// <summary>Whether the history moved (or was dropped) since the snapshot.</summary>
+    public bool HasMoved(string id) => _since.ContainsKey(id);
+
+    public ObjectId this[string id]
+    {
+        get => TryGetValue(id, out ObjectId tip) ? tip : throw new KeyNotFoundException($"history {id} has no accepted tip");
+        set
+        {
+            if (_since.TryGetValue(id, out ObjectId? old) && old is null && _recorded.TryGet(id, out _)) _droppedFromRecorded--;
+            _since[id] = value;
+        }
+    }
+
+    public void Remove(string id)
+    {
+        if (!ContainsKey(id)) return;
+        if (_recorded.TryGet(id, out _)) _droppedFromRecorded++;
+        _since[id] = null;
+    }
+
+    /// <summary>The histories moved since the snapshot, with their tips now (null: dropped).</summary>
+    public IEnumerable<KeyValuePair<string, ObjectId?>> Moved => _since;
+
+    public IEnumerable<string> Keys => this.Select(t => t.Key);
+
+    public IEnumerator<KeyValuePair<string, ObjectId>> GetEnumerator()
+    {
+        foreach (KeyValuePair<string, ObjectId> recorded in _recorded.All())
+            if (!_since.ContainsKey(recorded.Key)) yield return recorded;
+        foreach ((string id, ObjectId? tip) in _since)
+            if (tip is { } t) yield return new(id, t);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

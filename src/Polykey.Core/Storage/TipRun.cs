@@ -1,0 +1,77 @@
+using Polykey.Core.Git;
+
+namespace Polykey.Core.Storage;
+
+/// <summary>
+/// History tips as one sorted run of fixed-width records (16-byte history id, 20-byte commit
+/// id), searched in place: what an open snapshot recorded, usable without building a
+/// dictionary of 100,000 entries.
+/// </summary>
+internal sealed class TipRun
+{
+    public const int RecordLength = HistoryIdLength + 20;
+    private const int HistoryIdLength = 16;
+
+    private readonly ReadOnlyMemory<byte> _records;
+
+    private TipRun(ReadOnlyMemory<byte> records) => _records = records;
+
+    public static readonly TipRun Empty = new(ReadOnlyMemory<byte>.Empty);
+
+    public int Count => _records.Length / RecordLength;
+
+    /// <summary>A run over <paramref name="records"/>; null when its records are not sorted and distinct.</summary>
+    public static TipRun? Over(ReadOnlyMemory<byte> records)
+    {
+        if (records.Length % RecordLength != 0) return null;
+        var run = new TipRun(records);
+        ReadOnlySpan<byte> span = records.Span;
+        for (int i = 1; i < run.Count; i++)
+            if (span.Slice((i - 1) * RecordLength, HistoryIdLength).SequenceCompareTo(span.Slice(i * RecordLength, HistoryIdLength)) >= 0) return null;
+        return run;
+    }
+
+    public static void Write(IEnumerable<KeyValuePair<string, ObjectId>> tips, Stream output)
+    {
+        var sorted = tips.Select(t => (Id: Convert.FromHexString(t.Key), Tip: t.Value.ToBytes())).ToList();
+        sorted.Sort((a, b) => a.Id.AsSpan().SequenceCompareTo(b.Id));
+        foreach ((byte[] id, byte[] tip) in sorted)
+        {
+            output.Write(id);
+            output.Write(tip);
+        }
+    }
+
+    public bool TryGet(string historyId, out ObjectId tip)
+    {
+        tip = default;
+        Span<byte> wanted = stackalloc byte[HistoryIdLength];
+        if (historyId.Length != 2 * HistoryIdLength || Convert.FromHexString(historyId, wanted, out _, out _) != System.Buffers.OperationStatus.Done)
+            return false;
+        ReadOnlySpan<byte> span = _records.Span;
+        int low = 0, high = Count - 1;
+        while (low <= high)
+        {
+            int middle = low + (high - low) / 2;
+            ReadOnlySpan<byte> record = span.Slice(middle * RecordLength, RecordLength);
+            int order = record[..HistoryIdLength].SequenceCompareTo(wanted);
+            if (order == 0)
+            {
+                tip = ObjectId.FromBytes(record[HistoryIdLength..]);
+                return true;
+            }
+            if (order < 0) low = middle + 1;
+            else high = middle - 1;
+        }
+        return false;
+    }
+
+    public IEnumerable<KeyValuePair<string, ObjectId>> All()
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            ReadOnlySpan<byte> record = _records.Span.Slice(i * RecordLength, RecordLength);
+            yield return new(Convert.ToHexStringLower(record[..HistoryIdLength]), ObjectId.FromBytes(record[HistoryIdLength..]));
+        }
+    }
+}
