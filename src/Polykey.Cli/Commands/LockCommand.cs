@@ -24,7 +24,7 @@ internal static class LockCommand
             }
             catch (KernelKeyring.Unavailable e)
             {
-                Output.Status($"{keynode.Path} was not unlocked: {KernelKeyring.Explain(e.Errno)}");
+                Output.Status($"nothing to forget: this process cannot reach the kernel keyring, so no command here can use an unlocked key: {KernelKeyring.Explain(e.Errno)}");
                 return ExitCodes.Success;
             }
             Output.Status(forgotten
@@ -44,7 +44,7 @@ internal static class LockCommand
         }
         catch (KernelKeyring.Unavailable e)
         {
-            Output.Status($"nothing was unlocked: {KernelKeyring.Explain(e.Errno)}");
+                Output.Status($"nothing to forget: this process cannot reach the kernel keyring, so no command here can use an unlocked key: {KernelKeyring.Explain(e.Errno)}");
             return ExitCodes.Success;
         }
         Output.Status(forgotten.Count == 0
