@@ -36,7 +36,8 @@ internal static unsafe partial class LibC
     private static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4, nint a5);
 
     // syscall(2) is variadic; on x86_64 and aarch64 Linux its integer arguments travel as a fixed call's would.
-    private static (nint AddKey, nint Keyctl) Numbers { get; } = RuntimeInformation.ProcessArchitecture switch
+    // Elsewhere (macOS has other numbers, and no keyrings) every call fails with ENOSYS.
+    private static (nint AddKey, nint Keyctl) Numbers { get; } = !OperatingSystem.IsLinux() ? (-1, -1) : RuntimeInformation.ProcessArchitecture switch
     {
         Architecture.X64 => (248, 250),
         Architecture.Arm64 => (217, 219),
