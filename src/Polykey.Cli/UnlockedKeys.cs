@@ -10,7 +10,8 @@ namespace Polykey.Cli;
 /// </summary>
 internal static class UnlockedKeys
 {
-    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromMinutes(15);
+    /// <summary>How long pk unlock keeps a key unless told (a duration for <see cref="Durations"/>).</summary>
+    public const string DefaultLifetime = "15m";
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
 
     public static string Description(string keynodeId) => "polykey:" + keynodeId;

@@ -10,13 +10,13 @@ internal static class UnlockCommand
     public static Command Create(GlobalOptions options)
     {
         var lifetime = new Option<string?>("--for") { Description = "how long the key stays unlocked: 30s, 15m, 2h (default 15m, at most 12h)" };
-        var command = new Command("unlock", "Unseal the owner key with the passphrase once and keep it in the kernel keyring, so that commands\nneed no passphrase and skip its key derivation. The kernel forgets it when the time is up; 'pk lock' sooner.\n\nExample:\n  pk unlock --for 2h && pk get prod/db/password") { lifetime };
+        var command = new Command("unlock", "Unseal the owner key once and keep it in the kernel keyring: no passphrase, no key derivation until it expires or 'pk lock'.\n\nExample:\n  pk unlock --for 2h && pk get prod/db/password") { lifetime };
         command.SetAction(parse =>
         {
-            string text = parse.GetValue(lifetime) ?? "15m";
-            TimeSpan duration = parse.GetValue(lifetime) is null ? UnlockedKeys.DefaultLifetime : Durations.Parse(text, "--for");
+            string text = parse.GetValue(lifetime) ?? UnlockedKeys.DefaultLifetime;
+            TimeSpan duration = Durations.Parse(text, "--for");
             if (duration > UnlockedKeys.MaxLifetime)
-                throw PolykeyException.Usage($"--for {text} is longer than 12h, the longest pk unlock keeps a key", "unlock again when it runs out");
+                throw PolykeyException.Usage($"--for {text} is longer than {UnlockedKeys.MaxLifetime.TotalHours}h, the longest pk unlock keeps a key", "unlock again when it runs out");
             var session = new Session(parse, options);
             if (session.IdentityFile is { } keyFile)
                 throw PolykeyException.Usage($"identity file {keyFile} is given: commands unlock with it, so pk unlock has nothing to keep",
