@@ -30,21 +30,35 @@ internal sealed class Session
         }
     }
 
-    public Keynode Open()
+    /// <param name="useUnlockedKey">Take the owner key from the kernel keyring when `pk unlock` left it there (false: only the passphrase will do).</param>
+    public Keynode Open(bool useUnlockedKey = true)
     {
-        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false), CacheDirectory, StateDirectory);
+        Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false, useUnlockedKey), CacheDirectory, StateDirectory);
         foreach (string warning in keynode.Warnings) Output.Warning(warning);
         return keynode;
     }
 
-    /// <summary>The key file if one is named, else a passphrase read lazily from file, environment or terminal.</summary>
-    public Credential Credential(bool forInit)
+    /// <summary>
+    /// The key file if one is named, else a passphrase read lazily from file, environment or
+    /// terminal, unless an owner key unlocked by `pk unlock` is in the kernel keyring (looked up
+    /// only when a key is needed).
+    /// </summary>
+    public Credential Credential(bool forInit, bool useUnlockedKey = true)
     {
-        string? keyFile = _parse.GetValue(_options.IdentityFile) ?? Env("PK_IDENTITY_FILE");
-        if (keyFile is null && Env("CREDENTIALS_DIRECTORY") is { } credentials && File.Exists(System.IO.Path.Combine(credentials, "pk-identity")))
-            keyFile = System.IO.Path.Combine(credentials, "pk-identity");
-        if (keyFile is not null) return new Credential.KeyFile(LoadKeyFile(keyFile), keyFile);
-        return new Credential.Passphrase(() => ReadPassphrase(forInit));
+        if (IdentityFile is { } keyFile) return new Credential.KeyFile(LoadKeyFile(keyFile), keyFile);
+        return new Credential.Passphrase(() => ReadPassphrase(forInit), forInit || !useUnlockedKey ? null : UnlockedKeys.Find);
+    }
+
+    /// <summary>The identity file named by option, environment or systemd credential, if any.</summary>
+    public string? IdentityFile
+    {
+        get
+        {
+            string? keyFile = _parse.GetValue(_options.IdentityFile) ?? Env("PK_IDENTITY_FILE");
+            if (keyFile is null && Env("CREDENTIALS_DIRECTORY") is { } credentials && File.Exists(System.IO.Path.Combine(credentials, "pk-identity")))
+                keyFile = System.IO.Path.Combine(credentials, "pk-identity");
+            return keyFile;
+        }
     }
 
     private static SecretIdentity LoadKeyFile(string path)

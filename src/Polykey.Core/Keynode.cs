@@ -56,6 +56,9 @@ public sealed partial class Keynode : IDisposable
     public string Id => _state.KeynodeId!;
     public Identity Owner { get; private set; } = null!;
 
+    /// <summary>True when the owner key is sealed inside the file by a passphrase; false when it lives in an identity file.</summary>
+    public bool SealsOwnerKey => _state.OwnerSealedKey is not null;
+
     /// <summary>Warnings met while reading (a damaged, unacknowledged last change), for the caller to show.</summary>
     public List<string> Warnings { get; } = new();
 
@@ -327,6 +330,8 @@ public sealed partial class Keynode : IDisposable
 
     private SecretIdentity UnsealOwnerKey(Credential.Passphrase passphrase)
     {
+        // An owner key unlocked earlier (pk unlock) spares the passphrase and its key derivation.
+        if (passphrase.UnlockedKey(Id, Owner.Fingerprint) is { } unlocked && unlocked.Public.Fingerprint == Owner.Fingerprint) return unlocked;
         if (_state.OwnerSealedKey is not { } sealedKey)
             throw PolykeyException.Denied($"keynode {Path} keeps its owner key outside the file", "pass the owner's --identity-file");
         byte[] secret = passphrase.Read();

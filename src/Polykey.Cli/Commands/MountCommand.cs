@@ -106,7 +106,7 @@ internal static class MountCommand
     private static int StartDaemon(Session session)
     {
         Credential credential = session.Credential(forInit: false);
-        byte[]? passphrase = credential is Credential.Passphrase p ? p.Read() : null;
+        byte[]? passphrase = credential is Credential.Passphrase p && !Unlocked(session, p) ? p.Read() : null;
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
             UseShellExecute = false,
@@ -139,6 +139,13 @@ internal static class MountCommand
         child.WaitForExit();
         Console.Error.Write(errors.Result);
         return child.ExitCode == 0 ? ExitCodes.Failure : child.ExitCode;
+    }
+
+    // With an owner key unlocked in the kernel keyring (pk unlock) the daemon finds it there itself: no passphrase to ask or pass on.
+    private static bool Unlocked(Session session, Credential.Passphrase passphrase)
+    {
+        using Keynode keynode = Keynode.Open(session.KeynodePath, null, Session.CacheDirectory, Session.StateDirectory);
+        return passphrase.UnlockedKey(keynode.Id, keynode.Owner.Fingerprint) is { CanSign: true } key && key.Public.Fingerprint == keynode.Owner.Fingerprint;
     }
 
     private static void CheckMountPoint(string target)
