@@ -24,13 +24,26 @@ public sealed partial class Keynode
     // What the histories moved since the snapshot say, while the whole index is not built.
     private SecretIndex? _movedIndex;
     private int _movedAtSave;
+    private bool _memoMissing;
+    // Warnings about damaged caches: they do not keep a snapshot from being written (it replaces them).
+    private int _cacheWarnings;
+
+    private void CacheWarning(string warning)
+    {
+        if (Warnings.Contains(warning)) return;
+        Warnings.Add(warning);
+        _cacheWarnings++;
+    }
 
     /// <summary>Takes the state this reader's snapshot recorded, if it still describes the start of this file.</summary>
     private bool TryResume(string keynodeId, out long verifiedFrom)
     {
         verifiedFrom = 0;
         if (_cacheDirectory is null) return false;
-        if (OpenSnapshot.Load(OpenSnapshot.PathFor(_cacheDirectory, keynodeId), keynodeId) is not { } snapshot) return false;
+        string path = OpenSnapshot.PathFor(_cacheDirectory, keynodeId);
+        OpenSnapshot? loaded = OpenSnapshot.Load(path, keynodeId, out bool damaged);
+        if (damaged) CacheWarning($"the open snapshot {path} is damaged; {Path} was read from its start instead (the snapshot is written again)");
+        if (loaded is not { } snapshot) return false;
         // The record there names the whole chain before it (each record hashes its predecessor):
         // the same record means the same file up to there, appended to since at most.
         if (!_file.EndsWithRecord(snapshot.End))
@@ -40,7 +53,7 @@ public sealed partial class Keynode
         }
         _snapshot = snapshot;
         _state = KeynodeState.Resume(keynodeId, snapshot.FormatVersion, snapshot.OwnerPublicKey, snapshot.OwnerSealedKey, snapshot.End, snapshot.Objects);
-        _accepted = new AcceptedTips(snapshot.Accepted);
+        _accepted = new TipMap(snapshot.Accepted);
         _conflicts = new Dictionary<string, ObjectId>(snapshot.Conflicts, StringComparer.Ordinal);
         _accessHistory = snapshot.AccessHistory;
         _snapshotEnd = snapshot.End.Offset;
@@ -53,8 +66,12 @@ public sealed partial class Keynode
     {
         if (_memoTried) return _memo;
         _memoTried = true;
-        if (_cacheDirectory is not null && _snapshot is not null)
-            _memo = NameMemo.Open(NameMemo.PathFor(_cacheDirectory, Id), Id, _snapshot.End, Unlock());
+        if (_cacheDirectory is null || _snapshot is null) return null;
+        string path = NameMemo.PathFor(_cacheDirectory, Id);
+        _memo = NameMemo.Open(path, Id, _snapshot.End, Unlock(), out bool damaged);
+        if (damaged) CacheWarning($"the name memo {path} is damaged; names were decrypted from {Path} instead (the memo is written again)");
+        // Without its memo, the snapshot is written again (with one) the next time this handle may.
+        _memoMissing = _memo is null;
         return _memo;
     }
 
@@ -62,7 +79,13 @@ public sealed partial class Keynode
     private SecretIndex BuildIndex()
     {
         var index = new SecretIndex();
-        if (Memo()?.All() is { } known)
+        List<(string Id, ObjectId Tip, IndexEntry? Entry)>? known = Memo()?.All();
+        if (_memo is not null && known is null)
+        {
+            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
+            _memoMissing = true;
+        }
+        if (known is not null)
         {
             foreach ((string id, ObjectId tip, IndexEntry? entry) in known)
             {
@@ -92,7 +115,13 @@ public sealed partial class Keynode
     private IndexEntry? Lookup(string path)
     {
         if (_index is not null || Memo() is not { } memo) return Index().Find(path);
-        if (memo.Named(path) is not { } named) return Index().Find(path);
+        if (memo.Named(path) is not { } named)
+        {
+            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
+            _memoMissing = true;
+            _memo = null;
+            return Index().Find(path);
+        }
         var candidates = new SecretIndex();
         foreach (IndexEntry entry in named)
             if (entry.Id != _accessHistory && !_accepted.HasMoved(entry.Id))
@@ -115,11 +144,11 @@ public sealed partial class Keynode
     /// <summary>Writes a snapshot and memo of what this handle accepted when enough changed since the last, and only of a clean state.</summary>
     private void SaveSnapshotIfDue()
     {
-        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > 0 || _refusedSomething
+        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > _cacheWarnings || _refusedSomething
             || _state.Unaccounted.Count > 0 || _unchecked.Count > 0 || _incoming is not null)
             return;
-        bool due = _snapshotEnd < 0 || _accepted.MovedSinceRecorded - _movedAtSave >= MovesPerSnapshot || _state.End.Offset - _snapshotEnd >= BytesPerSnapshot;
-        if (!due || _state.End.Offset == _snapshotEnd || !_file.EndsWithRecord(_state.End)) return;
+        bool due = _snapshotEnd < 0 || _memoMissing || _accepted.MovedSinceRecorded - _movedAtSave >= MovesPerSnapshot || _state.End.Offset - _snapshotEnd >= BytesPerSnapshot;
+        if (!due || _state.End.Offset == _snapshotEnd && !_memoMissing || !_file.EndsWithRecord(_state.End)) return;
         SecretIndex index = Index();
         bool saved = OpenSnapshot.TrySave(OpenSnapshot.PathFor(_cacheDirectory, Id), Id, _state.FormatVersion, _state.End,
             _state.OwnerPublicKey!.Value, _state.OwnerSealedKey, _accessHistory, _accepted, _conflicts, _state.Objects, _verifiedCache?.Length ?? 0);
@@ -127,6 +156,7 @@ public sealed partial class Keynode
         {
             _snapshotEnd = _state.End.Offset;
             _movedAtSave = _accepted.MovedSinceRecorded;
+            _memoMissing = false;
         }
     }
 

@@ -1,0 +1,148 @@
+using System.Text;
+
+namespace Polykey.Core.Tests;
+
+/// <summary>
+/// The open snapshot and the name memo (docs/keynode-format.md §8): a reader that resumes from
+/// them sees exactly what a reader of the whole file sees, before and after others write, and a
+/// damaged or cut cache is reported and read around, never taken for other names.
+/// </summary>
+public sealed class OpenSnapshotTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    private string KeynodePath => _files.PathOf("n.keynode");
+    private string Cache => _files.PathOf("cache");
+
+    private string CacheFile(string extension) => Directory.GetFiles(Path.Combine(Cache, "polykey"), "*" + extension).Single();
+
+    private Keynode OpenCached() => Keynode.Open(KeynodePath, TestFiles.OwnerCredential, Cache);
+
+    private Keynode OpenWhole() => Keynode.Open(KeynodePath, TestFiles.OwnerCredential);
+
+    // Everything a reader shows: live names with size and version, directory records, values, and what removed names say.
+    private static string Describe(Keynode keynode, IEnumerable<string> removed)
+    {
+        var text = new StringBuilder();
+        foreach (SecretInfo secret in keynode.List())
+        {
+            using SecretBytes value = keynode.Get(secret.Path);
+            text.Append($"{secret.Path} {secret.Size} {secret.Tip} {Convert.ToHexString(value.Span)}\n");
+        }
+        foreach (string directory in keynode.ListDirectories()) text.Append($"dir {directory}\n");
+        foreach (string path in removed) text.Append($"removed {path}: {keynode.Find(path) is null}\n");
+        return text.ToString();
+    }
+
+    // The same, one name at a time, on a handle that never lists (so names come from the memo's chunks).
+    private static string DescribeByLookup(Keynode keynode, IEnumerable<string> paths, IEnumerable<string> removed)
+    {
+        var text = new StringBuilder();
+        foreach (string path in paths.Order(StringComparer.Ordinal))
+        {
+            if (keynode.Find(path) is not { } secret) continue;
+            using SecretBytes value = keynode.Get(path);
+            text.Append($"{secret.Path} {secret.Size} {secret.Tip} {Convert.ToHexString(value.Span)}\n");
+        }
+        foreach (string path in removed) text.Append($"removed {path}: {keynode.Find(path) is null}\n");
+        return text.ToString();
+    }
+
+    private void Fill(Keynode keynode, int secrets)
+    {
+        for (int i = 0; i < secrets; i++) keynode.Set($"team{i % 3}/s{i}", Encoding.ASCII.GetBytes($"value {i}"));
+        keynode.Commit([new SecretEdit.MakeDirectory("empty/dir")]);
+        keynode.Remove("team0/s0");
+        keynode.Set("team1/s1", "second version"u8);
+    }
+
+    [Fact]
+    public void ResumedReader_SeesWhatAWholeFileReaderSees_BeforeAndAfterOthersWrite()
+    {
+        string[] removed = ["team0/s0", "team2/s2", "never/there"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 40);
+        Assert.True(File.Exists(CacheFile(".open")));
+        Assert.True(File.Exists(CacheFile(".names")));
+        string[] paths = Enumerable.Range(0, 40).Select(i => $"team{i % 3}/s{i}").Append("moved/s3").Append("new/one").ToArray();
+
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, removed));
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+
+        // Another writer, without caches: a rename, a removal, a removed name made again, a new secret, a new version.
+        using (Keynode writer = OpenWhole())
+        {
+            writer.Move("team0/s3", "moved/s3");
+            writer.Remove("team2/s2");
+            writer.Set("team0/s0", "back again"u8);
+            writer.Set("new/one", "n"u8);
+            writer.Set("team1/s4", "changed"u8);
+        }
+        removed = ["team0/s3", "team2/s2", "never/there"];
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, removed));
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+        // And writes made through a resumed handle land in the next one's view.
+        using (Keynode resumed = OpenCached())
+        {
+            resumed.Set("team0/s3", "reused name"u8);
+            Assert.Equal(2, resumed.Set("new/one", "n2"u8));
+        }
+        removed = ["team2/s2", "never/there"];
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+    }
+
+    // Describe's lines without the directory records, which lookups by name do not show.
+    private static string Lines(string described) => string.Concat(described.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        .Where(l => !l.StartsWith("dir ", StringComparison.Ordinal)).Select(l => l + "\n"));
+
+    [Fact]
+    public void ManyMovesSinceTheSnapshot_WriteANewOne_AndTheNextOpenReadsOnlyWhatFollows()
+    {
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 5);
+        byte[] first = File.ReadAllBytes(CacheFile(".open"));
+        using (Keynode writer = OpenCached())
+            for (int i = 0; i < 40; i++) writer.Set($"bulk/{i}", "v"u8);
+        Assert.NotEqual(first, File.ReadAllBytes(CacheFile(".open")));
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, []);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, []));
+    }
+
+    [Fact]
+    public void DamagedOrCutCaches_AreReportedAndReadAround_NeverOtherNames()
+    {
+        string[] removed = ["team0/s0", "never/there"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string[] paths = Enumerable.Range(0, 4).Select(i => $"team{i % 3}/s{i}").ToArray();
+
+        foreach (string extension in new[] { ".open", ".names" })
+        {
+            string file = CacheFile(extension);
+            byte[] good = File.ReadAllBytes(file);
+            byte[] goodOther = File.ReadAllBytes(CacheFile(extension == ".open" ? ".names" : ".open"));
+            for (int at = 0; at < good.Length; at++)
+            {
+                foreach (bool cut in new[] { false, true })
+                {
+                    byte[] bad = cut ? good[..at] : (byte[])good.Clone();
+                    if (!cut) bad[at] ^= 0x41;
+                    File.WriteAllBytes(file, bad);
+                    File.WriteAllBytes(CacheFile(extension == ".open" ? ".names" : ".open"), goodOther);
+                    using Keynode resumed = OpenCached();
+                    string seen = at % 2 == 0 ? Describe(resumed, removed) : DescribeByLookup(resumed, paths, removed);
+                    Assert.True(seen == (at % 2 == 0 ? whole : Lines(whole)), $"{extension} {(cut ? "cut at" : "flipped at")} byte {at}");
+                    // Past the parts that name whose cache it is, damage is named (a cut empty file is no cache at all).
+                    bool named = cut ? at > 0 : at >= (extension == ".open" ? 15 : 16 + 32 + 8 + 32 + 16);
+                    if (named) Assert.Contains(resumed.Warnings, w => w.Contains(extension == ".open" ? "open snapshot" : "name memo") && w.Contains("damaged"));
+                }
+            }
+        }
+    }
+
+    public void Dispose() => _files.Dispose();
+}
