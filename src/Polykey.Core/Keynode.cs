@@ -31,7 +31,7 @@ public sealed partial class Keynode : IDisposable
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
-    private AcceptedTips _accepted = new();
+    private TipMap _accepted = new();
     // Another keynode's tips that diverged from ours (kept until settled), by history id.
     private Dictionary<string, ObjectId> _conflicts = new(StringComparer.Ordinal);
     private readonly List<RefMove> _unchecked = new();
@@ -127,7 +127,7 @@ public sealed partial class Keynode : IDisposable
     private void Load(bool trustScanCache)
     {
         long verifiedFrom = 0;
-        if (PeekKeynodeId() is { } peeked)
+        if (_file.PeekKeynodeId() is { } peeked)
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
             ScanPoint? remembered = _verifiedCache.LoadScanPoint();
@@ -172,22 +172,6 @@ public sealed partial class Keynode : IDisposable
         _checkedUpTo = _state.End;
         _savedScanOffset = _state.End.Offset;
         _verifiedCache.SaveScanPoint(_state.End);
-    }
-
-    // The keynode id from the header member, read before anything else so caches can be found.
-    private string? PeekKeynodeId()
-    {
-        try
-        {
-            byte[] head = new byte[1024];
-            if (RandomAccess.Read(_file.Handle, head, 0) < 1024) return null;
-            if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
-            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path).Id;
-        }
-        catch (PolykeyException)
-        {
-            return null;
-        }
     }
 
     private (Commit, string?, byte[]) ReadSignedCommit(ObjectId id)

@@ -117,6 +117,22 @@ internal sealed class KeynodeFile : IDisposable
         return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
     }
 
+    // The keynode id from the header member, read before anything else so caches can be found.
+    public string? PeekKeynodeId()
+    {
+        try
+        {
+            byte[] head = new byte[1024];
+            if (RandomAccess.Read(Handle, head, 0) < 1024) return null;
+            if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
+            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path).Id;
+        }
+        catch (PolykeyException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Whether the change record that ends at <paramref name="point"/> is the one remembered
     /// there: every record hashes the one before it, so the same record means the same chain of
