@@ -193,6 +193,16 @@ internal sealed class NameMemo : IDisposable
         }
     }
 
+    /// <summary>Entries as the memo stores them (with an all-0xff tag), for another sealed cache to carry.</summary>
+    internal static byte[] Encode(IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> known)
+    {
+        var plain = new MemoryStream();
+        foreach ((string id, ObjectId tip, IndexEntry? entry) in known) WriteEntry(plain, UnreadableTag, id, tip, entry);
+        return plain.ToArray();
+    }
+
+    internal static List<(string Id, ObjectId Tip, IndexEntry? Entry)> Decode(byte[] plain) => Entries(plain, null).ToList();
+
     private static void WriteEntry(Stream output, byte[] tag, string id, ObjectId tip, IndexEntry? entry)
     {
         output.Write(tag);
@@ -286,7 +296,7 @@ internal sealed class NameMemo : IDisposable
         }
     }
 
-    private static byte[] Seal(byte[] key, byte[] nonce, byte[] plain, byte[] associated)
+    internal static byte[] Seal(byte[] key, byte[] nonce, byte[] plain, byte[] associated)
     {
         byte[] output = new byte[plain.Length + SealBytes];
         var gcm = new GcmBlockCipher(new AesEngine());

@@ -99,16 +99,23 @@ public sealed class OpenSnapshotTests : IDisposable
         .Where(l => !l.StartsWith("dir ", StringComparison.Ordinal)).Select(l => l + "\n"));
 
     [Fact]
-    public void ManyMovesSinceTheSnapshot_WriteANewOne_AndTheNextOpenReadsOnlyWhatFollows()
+    public void WritesAfterTheSnapshot_AreRecordedAsItsDelta_AndTheNextOpenReadsOnlyWhatFollows()
     {
         using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 5);
-        byte[] first = File.ReadAllBytes(CacheFile(".open"));
-        using (Keynode writer = OpenCached())
-            for (int i = 0; i < 40; i++) writer.Set($"bulk/{i}", "v"u8);
-        Assert.NotEqual(first, File.ReadAllBytes(CacheFile(".open")));
+        byte[] snapshot = File.ReadAllBytes(CacheFile(".open"));
+        for (int i = 0; i < 40; i++)
+        {
+            using Keynode writer = OpenCached();
+            writer.Set($"bulk/{i}", "v"u8);
+        }
+        // Forty writers, each writing what moved since the snapshot, never the snapshot itself.
+        Assert.Equal(snapshot, File.ReadAllBytes(CacheFile(".open")));
+        Assert.True(File.Exists(CacheFile(".delta")));
         string whole;
-        using (Keynode reader = OpenWhole()) whole = Describe(reader, []);
-        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, []));
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, ["team0/s0"]);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, ["team0/s0"]));
+        string[] paths = Enumerable.Range(0, 40).Select(i => $"bulk/{i}").Concat(Enumerable.Range(0, 5).Select(i => $"team{i % 3}/s{i}")).ToArray();
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, ["team0/s0"]));
     }
 
     [Fact]
@@ -120,25 +127,39 @@ public sealed class OpenSnapshotTests : IDisposable
         using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
         string[] paths = Enumerable.Range(0, 4).Select(i => $"team{i % 3}/s{i}").ToArray();
 
-        foreach (string extension in new[] { ".open", ".names" })
+        // A write after the snapshot, so there is a delta too.
+        using (Keynode writer = OpenCached()) writer.Set("team1/s1", "third version"u8);
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string[] caches = [".open", ".names", ".delta"];
+        byte[][] goodCaches = caches.Select(c => File.ReadAllBytes(CacheFile(c))).ToArray();
+        string stem = Path.ChangeExtension(CacheFile(".open"), null);
+        foreach (string extension in caches)
         {
-            string file = CacheFile(extension);
-            byte[] good = File.ReadAllBytes(file);
-            byte[] goodOther = File.ReadAllBytes(CacheFile(extension == ".open" ? ".names" : ".open"));
+            string file = stem + extension;
+            // As first written: an open that read around damage has since written its caches again.
+            byte[] good = goodCaches[Array.IndexOf(caches, extension)];
             for (int at = 0; at < good.Length; at++)
             {
                 foreach (bool cut in new[] { false, true })
                 {
                     byte[] bad = cut ? good[..at] : (byte[])good.Clone();
                     if (!cut) bad[at] ^= 0x41;
+                    for (int c = 0; c < caches.Length; c++) File.WriteAllBytes(stem + caches[c], goodCaches[c]);
                     File.WriteAllBytes(file, bad);
-                    File.WriteAllBytes(CacheFile(extension == ".open" ? ".names" : ".open"), goodOther);
                     using Keynode resumed = OpenCached();
                     string seen = at % 2 == 0 ? Describe(resumed, removed) : DescribeByLookup(resumed, paths, removed);
                     Assert.True(seen == (at % 2 == 0 ? whole : Lines(whole)), $"{extension} {(cut ? "cut at" : "flipped at")} byte {at}");
                     // Past the parts that name whose cache it is, damage is named (a cut empty file is no cache at all).
-                    bool named = cut ? at > 0 : at >= (extension == ".open" ? 15 : 16 + 32 + 8 + 32 + 16);
-                    if (named) Assert.Contains(resumed.Warnings, w => w.Contains(extension == ".open" ? "open snapshot" : "name memo") && w.Contains("damaged"));
+                    // Past the parts that name whose cache it is (and, for a delta, which snapshot it follows), damage is named.
+                    bool named = extension switch
+                    {
+                        ".open" => cut ? at > 0 : at >= 15,
+                        ".names" => cut ? at > 0 : at >= 16 + 32 + 8 + 32 + 16,
+                        _ => cut ? at >= 16 + 32 + 8 + 32 : at >= 16 + 32 + 8 + 32 && at < good.Length - 12 - 16 - 200,
+                    };
+                    if (named)
+                        Assert.True(resumed.Warnings.Any(w => w.Contains(extension switch { ".open" => "open snapshot", ".names" => "name memo", _ => "delta" }) && w.Contains("damaged")),
+                            $"no warning for {extension} {(cut ? "cut at" : "flipped at")} byte {at} of {good.Length}: [{string.Join(" | ", resumed.Warnings)}]");
                 }
             }
         }

@@ -66,6 +66,18 @@ internal sealed class KeynodeState
         _snapshotObjects = objects,
     };
 
+    /// <summary>Takes what a snapshot's delta recorded: the objects added up to its end, and that end.</summary>
+    public void ResumeDelta(ScanPoint end, IEnumerable<KeyValuePair<ObjectId, TarMember>> objects)
+    {
+        foreach ((ObjectId id, TarMember member) in objects)
+            if (_snapshotObjects?.Contains(id) != true) _objects.TryAdd(id, member);
+        End = end;
+        WriteAt = end.Offset;
+    }
+
+    /// <summary>Objects read since the snapshot this state resumed from (all of them, without one).</summary>
+    public IReadOnlyCollection<KeyValuePair<ObjectId, TarMember>> ObjectsSinceSnapshot => _objects;
+
     /// <summary>
     /// Applies changes; returns every ref update, in file order (readers validate each in turn),
     /// and adds a warning for each refused member. A bad member in the first change is not
