@@ -70,7 +70,7 @@ public sealed partial class Keynode
             throw PolykeyException.Denied($"the credential for {Path} is read-only; it cannot change secrets");
         lock (_gate)
         {
-            using (_file.LockExclusive())
+            using (LockForWriting())
             {
                 ReadNewChanges();
                 DateTimeOffset now = DateTimeOffset.UtcNow;

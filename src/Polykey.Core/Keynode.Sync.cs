@@ -25,7 +25,7 @@ public sealed partial class Keynode
         Unlock();
         var report = new SyncReport();
         lock (_gate)
-        using (_file.LockExclusive())
+        using (LockForWriting())
         {
             ReadNewChanges();
             _incoming = new Dictionary<ObjectId, byte[]>();

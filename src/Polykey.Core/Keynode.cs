@@ -10,7 +10,7 @@ namespace Polykey.Core;
 /// </summary>
 public sealed partial class Keynode : IDisposable
 {
-    private readonly KeynodeFile _file;
+    private KeynodeFile _file;
     private KeynodeState _state = new();
     private readonly Credential? _credential;
     private readonly object _gate = new();
@@ -210,6 +210,8 @@ public sealed partial class Keynode : IDisposable
             if (problem is null) _conflicts[move.Id] = move.Tip;
             return problem;
         }
+        // A ref that names the tip already accepted (a compacted copy names them all) moves nothing.
+        if (accepted == move.Tip) return null;
         string? refused = CheckMove(move.Id, accepted, move.Tip);
         // A new history of a keynode this one takes nothing from is none of its business (it may be
         // trusted later). Asked only of what the check refused: an open reads no commit twice for it.
@@ -278,7 +280,8 @@ public sealed partial class Keynode : IDisposable
             // Changes only ever append: a file that still ends where our last change ended
             // (plus the archive's closing blocks) holds nothing new, and asking costs no
             // lock (a mount hears of each of its own appends).
-            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
+            if (_file.Replaced) FollowReplacement();
+            else if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
             using (_file.LockShared()) ReadNewChanges();
         }
     }

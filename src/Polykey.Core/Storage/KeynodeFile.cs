@@ -103,6 +103,28 @@ internal sealed class KeynodeFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether another file was renamed over this one's path since it was opened (as `pk gc`
+    /// does): a writer must then append to the new file, or its change would be lost with the old.
+    /// </summary>
+    public bool Replaced
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux()) return false;
+            try
+            {
+                // The kernel names an open file whose last link is gone "<path> (deleted)".
+                string? target = new FileInfo($"/proc/self/fd/{_stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+                return target is null || target.EndsWith(" (deleted)", StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+
     public FileLock LockShared() => FileLock.Shared(_stream.SafeFileHandle);
 
     public FileLock LockExclusive() => FileLock.Exclusive(_stream.SafeFileHandle);
