@@ -84,5 +84,26 @@ public sealed class GcTests : IDisposable
         Assert.Contains("ok", Pk.Ok(_node.Run("verify")).Text);
     }
 
+    [Fact]
+    public void ImportAndGc_ShowABarOnATerminal()
+    {
+        string tree = Path.Combine(_node.Directory, "bar-tree");
+        for (int i = 0; i < 600; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(tree, $"d{i % 10}"));
+            File.WriteAllText(Path.Combine(tree, $"d{i % 10}", $"s{i}"), $"v{i}");
+        }
+        string import = string.Join(' ', _node.Args("import", tree).Select(a => $"'{a}'"));
+        string gc = string.Join(' ', _node.Args("gc").Select(a => $"'{a}'"));
+        using var terminal = new TmuxSession($"sh -c \"{PkProcess.Binary} {import}; {PkProcess.Binary} {gc}; echo BARS-DONE; sleep 60\"", new Dictionary<string, string>());
+        terminal.WaitFor("BARS-DONE", seconds: 60);
+        string screen = terminal.Screen();
+        Assert.Contains("import", screen);
+        Assert.Contains("compact", screen);
+        Assert.Contains("100%", screen);
+        Assert.Contains("imported 600 secret(s)", screen);
+        Assert.Equal("v599", System.Text.Encoding.UTF8.GetString(_node.Get("d9/s599")));
+    }
+
     public void Dispose() => _node.Dispose();
 }
