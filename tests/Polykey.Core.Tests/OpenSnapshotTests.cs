@@ -118,8 +118,13 @@ public sealed class OpenSnapshotTests : IDisposable
         using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, ["team0/s0"]));
     }
 
-    [Fact]
-    public void DamagedOrCutCaches_AreReportedAndReadAround_NeverOtherNames()
+    // Every byte of the name memo and the delta; of the larger snapshot (mostly a table of object
+    // places, each checked against its object anyway), its header whole and every fourth byte after.
+    [Theory]
+    [InlineData(".open")]
+    [InlineData(".names")]
+    [InlineData(".delta")]
+    public void DamagedOrCutCaches_AreReportedAndReadAround_NeverOtherNames(string damagedCache)
     {
         string[] removed = ["team0/s0", "never/there"];
         using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
@@ -133,12 +138,12 @@ public sealed class OpenSnapshotTests : IDisposable
         string[] caches = [".open", ".names", ".delta"];
         byte[][] goodCaches = caches.Select(c => File.ReadAllBytes(CacheFile(c))).ToArray();
         string stem = Path.ChangeExtension(CacheFile(".open"), null);
-        foreach (string extension in caches)
+        foreach (string extension in caches.Where(c => c == damagedCache))
         {
             string file = stem + extension;
             // As first written: an open that read around damage has since written its caches again.
             byte[] good = goodCaches[Array.IndexOf(caches, extension)];
-            for (int at = 0; at < good.Length; at++)
+            for (int at = 0; at < good.Length; at += extension == ".open" && at >= 128 ? 4 : 1)
             {
                 foreach (bool cut in new[] { false, true })
                 {
