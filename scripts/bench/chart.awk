@@ -50,6 +50,6 @@ END {
     }
     printf "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n", left, head - 6, left, bottom
     printf "<text x=\"%d\" y=\"%d\" fill=\"#1565c0\">| target (pk/peer at most)</text>\n", left, bottom + 38
-    printf "<text x=\"%d\" y=\"%d\" fill=\"#555\">bars start at 1: to the left, pk is faster than the peer</text>\n", left, bottom + 54
+    printf "<text x=\"%d\" y=\"%d\" fill=\"#555\">bars start at 1: to the left, pk is faster (or smaller) than the peer</text>\n", left, bottom + 54
     printf "</svg>\n"
 }

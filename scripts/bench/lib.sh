@@ -20,7 +20,8 @@ LOOP=()          # the loop timer (see setup_loop_timer)
 LOOP_KIND=''
 
 die() { echo "bench.sh: error: $1" >&2; [ $# -lt 2 ] || echo "bench.sh: hint: $2" >&2; exit "${3:-1}"; }
-note() { echo "bench.sh: $*" >&2; }
+# Each note says when, from the start of the run: a full run takes many minutes.
+note() { printf 'bench.sh: [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 # Runs a set-up command silently, but shows everything it said if it fails.
 quietly() {
