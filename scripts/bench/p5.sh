@@ -13,28 +13,38 @@ else
     P5_COLD_RUNS=3 P5_LS_RUNS=10 P5_MOUNT_RUNS=5 P5_TREE_RUNS=3
 fi
 P5_DIR=''
+P5_KEYNODE=''
+P5_KEY=''
+P5_STORE=''
+P5_CACHE=''      # pk's cache for every warm row, as `pk import` left it and the runs keep it
+P5_COLD=''       # pk's cache for the cold rows, emptied before each run
 # One secret somewhere in the middle of the tree, read by every get and checked.
 P5_SAMPLE="$(awk -v n="$P5_SECRETS" 'BEGIN {
     k = n * 42 / 100 + n * 7 / 1000 + 3
     printf "team%02d/svc%d/secret%06d", k / (n / 100), (k % (n / 100)) / (n / 1000), k }')"
 
 # The same tree three times: a keynode made by one `pk import`, a gocryptfs directory
-# and a pass store. Timed rows of pk use caches of their own under P5_DIR, so that
-# removing them for the cold row touches nothing else.
+# and a pass store. pk's caches of this keynode live apart from the other workloads',
+# so that emptying them for a cold run touches nothing else.
 setup_p5() {
     P5_DIR="$WORK/p5"
-    mkdir -p "$P5_DIR/warm-cache" "$P5_DIR/cold-cache"
+    P5_KEYNODE="$P5_DIR/p5.keynode"
+    P5_KEY="$P5_DIR/p5.key"
+    P5_STORE="$P5_DIR/store"
+    P5_CACHE="$P5_DIR/cache"
+    P5_COLD="$P5_DIR/cold-cache"
+    mkdir -p "$P5_CACHE" "$P5_COLD"
     note "P5: making $P5_SECRETS secrets as a keynode, a gocryptfs tree and a pass store (not timed)"
     p5_make_tree "$P5_DIR/src" "$P5_SECRETS"
-    new_keynode "$P5_DIR/p5.keynode" "$P5_DIR/p5.key" bench-p5
-    quietly pk_on "$P5_DIR/p5.keynode" "$P5_DIR/p5.key" import "$P5_DIR/src"
+    new_keynode "$P5_KEYNODE" "$P5_KEY" bench-p5
+    XDG_CACHE_HOME="$P5_CACHE" quietly pk_on "$P5_KEYNODE" "$P5_KEY" import "$P5_DIR/src"
     note "P5: keynode made; copying the tree into gocryptfs"
     gocryptfs_init "$P5_DIR/gc-cipher"
     gocryptfs_mount "$P5_DIR/gc-cipher" "$P5_DIR/gc-plain"
     cp -r "$P5_DIR/src/." "$P5_DIR/gc-plain/"
     fuse_unmount "$P5_DIR/gc-plain"
     note "P5: encrypting the pass store"
-    p5_pass_store "$P5_DIR/src" "$P5_DIR/store"
+    p5_pass_store "$P5_DIR/src" "$P5_STORE"
     # What every full read of the tree must give: its names, and its bytes in name order.
     p5_tree_digest "$P5_DIR/src" >"$P5_DIR/src.digest"
 }
@@ -92,69 +102,111 @@ p5_tree_digest() {
 }
 
 bench_p5() {
-    local store="$P5_DIR/store" keynode="$P5_DIR/p5.keynode" key="$P5_DIR/p5.key"
-    local -A ok=([get]=1 [cold]=1 [ls]=1 [pass]=1 [passls]=1 [pkmount]=1 [gcmount]=1 [pktree]=1 [gctree]=1)
-    local pk_get pass_show count
-    pk_get="$(q "$PK") get $P5_SAMPLE -k $(q "$keynode") --identity-file $(q "$key")"
-    pass_show="PASSWORD_STORE_DIR=$(q "$store") pass show $P5_SAMPLE"
+    p5_get
+    p5_ls
+    p5_mount_ready
+    p5_tree_reads
+    p5_sizes
+}
 
-    check_bytes P5 "pk get $P5_SAMPLE" "$P5_DIR/src/$P5_SAMPLE" \
-        env XDG_CACHE_HOME="$P5_DIR/warm-cache" "$PK" get "$P5_SAMPLE" -k "$keynode" --identity-file "$key" || ok[get]=0
-    check_bytes P5 "pass show $P5_SAMPLE" "$P5_DIR/src/$P5_SAMPLE" \
-        env PASSWORD_STORE_DIR="$store" pass show "$P5_SAMPLE" || ok[pass]=0
-    note "P5: get of one secret in $P5_SAMPLE, warm   vs   pass show"
+# p5_pk ARGS...: pk on the P5 keynode with the warm cache; for checks, not timing.
+p5_pk() {
+    XDG_CACHE_HOME="$P5_CACHE" "$PK" "$@" -k "$P5_KEYNODE" --identity-file "$P5_KEY"
+}
+
+# `pk get` of the sample, warm (the warm-up leaves the open snapshot and the name memo)
+# and with an empty cache before each run, beside `pass show` of the same secret.
+p5_get() {
+    local expected="$P5_DIR/src/$P5_SAMPLE" warm=1 cold=1 pass=1 run start
+    check_bytes P5 "pk get $P5_SAMPLE" "$expected" p5_pk get "$P5_SAMPLE" || warm=0
+    check_bytes P5 "pass show $P5_SAMPLE" "$expected" env PASSWORD_STORE_DIR="$P5_STORE" pass show "$P5_SAMPLE" || pass=0
+    note "P5: get of $P5_SAMPLE, warm   vs   pass show"
     hyperfine --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/P5get.json" \
-        --command-name "pk get (warm)" "XDG_CACHE_HOME=$(q "$P5_DIR/warm-cache") $pk_get" \
-        --command-name "pass show" "$pass_show" >&2
+        --command-name "pk get (warm)" "XDG_CACHE_HOME=$(q "$P5_CACHE") $(q "$PK") get $P5_SAMPLE -k $(q "$P5_KEYNODE") --identity-file $(q "$P5_KEY")" \
+        --command-name "pass show" "PASSWORD_STORE_DIR=$(q "$P5_STORE") pass show $P5_SAMPLE" >&2
     hyperfine_times "$WORK/P5get.json" 0 >"$WORK/samples/P5.get"
     hyperfine_times "$WORK/P5get.json" 1 >"$WORK/samples/P5.pass"
-    # Warm means pk's open snapshot and name memo of this keynode exist.
-    compgen -G "$P5_DIR/warm-cache/polykey/*.open" >/dev/null && compgen -G "$P5_DIR/warm-cache/polykey/*.names" >/dev/null \
+    compgen -G "$P5_CACHE/polykey/*.open" >/dev/null && compgen -G "$P5_CACHE/polykey/*.names" >/dev/null \
         || note "P5: warning: the warm runs left no open snapshot (.open) or name memo (.names) in pk's cache"
-    record_budget P5 "get 64 B of $P5_SECRETS, warm caches" "pass show" 0.030 \
-        "$((ok[get] & ok[pass]))" ms pass get
+    record_budget P5 "get 64 B of $P5_SECRETS, warm caches" "pass show" 0.030 "$((warm & pass))" ms pass get
 
-    note "P5: get with no cache ($P5_COLD_RUNS runs, pk's cache removed before each)"
-    hyperfine --warmup 0 --runs "$P5_COLD_RUNS" --style basic --export-json "$WORK/P5cold.json" \
-        --prepare "rm -rf $(q "$P5_DIR/cold-cache/polykey")" \
-        --command-name "pk get (no cache)" "XDG_CACHE_HOME=$(q "$P5_DIR/cold-cache") $pk_get" >&2
-    hyperfine_times "$WORK/P5cold.json" 0 >"$WORK/samples/P5.cold"
-    rm -rf "$P5_DIR/cold-cache/polykey"
-    check_bytes P5 "pk get $P5_SAMPLE with no cache" "$P5_DIR/src/$P5_SAMPLE" \
-        env XDG_CACHE_HOME="$P5_DIR/cold-cache" "$PK" get "$P5_SAMPLE" -k "$keynode" --identity-file "$key" || ok[cold]=0
-    record_budget P5 "get 64 B of $P5_SECRETS, no cache" "pass show" 1 \
-        "$((ok[cold] & ok[pass]))" ms pass cold
+    # Timed here rather than by hyperfine, so that every run's output is checked: a
+    # run takes seconds, and an extra one only to check would double the cost.
+    note "P5: get with no cache, $P5_COLD_RUNS runs"
+    for ((run = 1; run <= P5_COLD_RUNS; run++)); do
+        rm -rf "$P5_COLD/polykey"
+        start="$EPOCHREALTIME"
+        XDG_CACHE_HOME="$P5_COLD" "$PK" get "$P5_SAMPLE" -k "$P5_KEYNODE" --identity-file "$P5_KEY" \
+            >"$P5_DIR/cold.out" 2>"$P5_DIR/cold.err" || cold=0
+        elapsed_since "$start" >>"$WORK/samples/P5.cold"
+        cmp -s "$P5_DIR/cold.out" "$expected" || cold=0
+    done
+    [ "$cold" = 1 ] || { cat "$P5_DIR/cold.err" >&2; note "P5: WRONG OUTPUT: pk get with no cache did not return the value stored"; }
+    record_budget P5 "get 64 B of $P5_SECRETS, no cache" "pass show" 1 "$((cold & pass))" ms pass cold
+}
 
+p5_ls() {
+    local ok=1 count
     note "P5: ls of $P5_SECRETS names, warm   vs   pass ls"
     hyperfine --warmup 1 --runs "$P5_LS_RUNS" --style basic --export-json "$WORK/P5ls.json" \
-        --command-name "pk ls (warm)" "XDG_CACHE_HOME=$(q "$P5_DIR/warm-cache") $(q "$PK") ls -k $(q "$keynode") --identity-file $(q "$key")" \
-        --command-name "pass ls" "PASSWORD_STORE_DIR=$(q "$store") pass ls" >&2
+        --command-name "pk ls (warm)" "XDG_CACHE_HOME=$(q "$P5_CACHE") $(q "$PK") ls -k $(q "$P5_KEYNODE") --identity-file $(q "$P5_KEY")" \
+        --command-name "pass ls" "PASSWORD_STORE_DIR=$(q "$P5_STORE") pass ls" >&2
     hyperfine_times "$WORK/P5ls.json" 0 >"$WORK/samples/P5.ls"
     hyperfine_times "$WORK/P5ls.json" 1 >"$WORK/samples/P5.passls"
-    count="$(XDG_CACHE_HOME="$P5_DIR/warm-cache" "$PK" ls -k "$keynode" --identity-file "$key" | grep -cx 'team[0-9]*/svc[0-9]/secret[0-9]*')" || true
-    [ "$count" = "$P5_SECRETS" ] || { note "P5: WRONG OUTPUT: pk ls lists $count of the $P5_SECRETS secrets"; ok[ls]=0; }
-    count="$(PASSWORD_STORE_DIR="$store" pass ls | grep -c 'secret[0-9]\{6\}')" || true
-    [ "$count" = "$P5_SECRETS" ] || { note "P5: WRONG OUTPUT: pass ls lists $count of the $P5_SECRETS secrets"; ok[passls]=0; }
-    record_budget P5 "ls of $P5_SECRETS names, warm caches" "pass ls" 1 \
-        "$((ok[ls] & ok[passls]))" ms passls ls
+    count="$(p5_pk ls | grep -cx 'team[0-9]*/svc[0-9]/secret[0-9]*')" || true
+    [ "$count" = "$P5_SECRETS" ] || { note "P5: WRONG OUTPUT: pk ls lists $count of the $P5_SECRETS secrets"; ok=0; }
+    # pass ls draws a coloured tree: count the leaves by name.
+    count="$(PASSWORD_STORE_DIR="$P5_STORE" pass ls | grep -c 'secret[0-9]\{6\}')" || true
+    [ "$count" = "$P5_SECRETS" ] || { note "P5: WRONG OUTPUT: pass ls lists $count of the $P5_SECRETS secrets"; ok=0; }
+    record_budget P5 "ls of $P5_SECRETS names, warm caches" "pass ls" 1 "$ok" ms passls ls
+}
 
-    p5_mount_ready || { ok[pkmount]=0; ok[gcmount]=0; }
-    record_budget P5 "mount ready (mount until ls shows the tree)" "gocryptfs mount" 2 \
-        "$((ok[pkmount] & ok[gcmount]))" s gcmount pkmount
+# Mount ready: from the mount command's start until the first `ls` of the mountpoint
+# shows the tree. pk with its cache as `pk import` left it, alternating with
+# gocryptfs (which keeps none); then pk with an empty cache, which is also where its
+# memory peaks.
+p5_mount_ready() {
+    local run ok=1
+    note "P5: $P5_MOUNT_RUNS x mount until ls shows the tree, pk and gocryptfs in turn"
+    for ((run = 1; run <= P5_MOUNT_RUNS; run++)); do
+        p5_ready_run pk "$P5_CACHE" pkmount "" || ok=0
+        p5_ready_run gocryptfs "" gcmount gcreadyrss || ok=0
+    done
+    record_budget P5 "mount ready (mount until ls shows the tree)" "gocryptfs mount" 2 "$ok" s gcmount pkmount
+    note "P5: $P5_COLD_RUNS x pk mount with no cache until ls shows the tree"
+    for ((run = 1; run <= P5_COLD_RUNS; run++)); do
+        rm -rf "$P5_COLD/polykey"
+        p5_ready_run pk "$P5_COLD" pkcoldmount pkcoldrss || ok=0
+    done
+    record_budget P5 "mount ready, no cache" "gocryptfs mount" 2 "$ok" s gcmount pkcoldmount
+    record_budget P5 "peak RSS of the mount daemon at ready, no cache" "gocryptfs" 300000000 "$ok" MB gcreadyrss pkcoldrss
+}
 
-    p5_tree_reads
-    record_result P5 "ls -lR of the mount" "gocryptfs" 2 "$((ok[pktree] & ok[gctree]))" s gclslr pklslr
-    record_result P5 "cat of every file through the mount" "gocryptfs" 2 "$((ok[pktree] & ok[gctree]))" s gccat pkcat
-    record_budget P5 "peak RSS of the mount daemon (ls -lR, cat)" "gocryptfs" 300000000 \
-        "$((ok[pktree] & ok[gctree]))" MB gcrss pkrss
-
-    du --apparent-size -s -B1 "$keynode" | cut -f1 >"$WORK/samples/P5.pkbytes"
-    du --apparent-size -s -B1 "$store" | cut -f1 >"$WORK/samples/P5.passbytes"
-    du -s -B1 "$keynode" | cut -f1 >"$WORK/samples/P5.pkdisk"
-    du -s -B1 "$store" | cut -f1 >"$WORK/samples/P5.passdisk"
-    P5_STORE_FILES_BYTES="$(du --apparent-size -s -B1 --exclude=.git "$store" | cut -f1)"
-    record_result P5 "keynode size (du --apparent-size)" "pass store with git" 2 1 MB passbytes pkbytes
-    record_result P5 "keynode size on disk (du)" "pass store with git" 2 1 MB passdisk pkdisk
+# p5_ready_run pk|gocryptfs CACHE SAMPLES RSS_SAMPLES: one mount, timed until ready,
+# then the daemon's peak memory (to RSS_SAMPLES, unless empty), then unmounted.
+p5_ready_run() {
+    local who="$1" mnt start pid ok=1
+    if [ "$who" = pk ]; then mnt="$P5_DIR/pk-mount"; else mnt="$P5_DIR/gc-plain"; fi
+    mkdir -p "$mnt"
+    if [ "$who" = pk ]; then
+        MOUNTS+=("pk:$mnt")
+        start="$EPOCHREALTIME"
+        XDG_CACHE_HOME="$2" "$PK" mount "$mnt" -k "$P5_KEYNODE" --identity-file "$P5_KEY" >"$WORK/p5-mount.log" 2>&1 \
+            || { cat "$WORK/p5-mount.log" >&2; die "P5: pk mount failed"; }
+    else
+        MOUNTS+=("fuse:$mnt")
+        start="$EPOCHREALTIME"
+        gocryptfs -q -extpass 'echo bench-only' "$P5_DIR/gc-cipher" "$mnt" >"$WORK/p5-mount.log" 2>&1 \
+            || { cat "$WORK/p5-mount.log" >&2; die "P5: gocryptfs failed to mount"; }
+    fi
+    p5_wait_tree "$mnt" || { note "P5: WRONG OUTPUT: $who showed no tree within a minute"; ok=0; }
+    elapsed_since "$start" >>"$WORK/samples/P5.$3"
+    if [ -n "$4" ]; then
+        pid="$(p5_daemon "$who" "$mnt")"
+        peak_rss "$pid" >>"$WORK/samples/P5.$4"
+    fi
+    if [ "$who" = pk ]; then quietly "$PK" unmount "$mnt"; else fuse_unmount "$mnt"; fi
+    return "$((1 - ok))"
 }
 
 # p5_wait_tree MOUNTPOINT: waits until `ls` shows the hundred team directories; fails
@@ -166,50 +218,32 @@ p5_wait_tree() {
     done
 }
 
-# Mount ready, from the mount command's start until the first `ls` of the mountpoint
-# shows the tree, pk and gocryptfs in turn, each unmounted again after.
-p5_mount_ready() {
-    local pk_mnt="$P5_DIR/pk-mount" gc_mnt="$P5_DIR/gc-plain" run start bad=0
-    mkdir -p "$pk_mnt" "$gc_mnt"
-    note "P5: $P5_MOUNT_RUNS x mount until ls shows the tree, pk and gocryptfs in turn"
-    for ((run = 1; run <= P5_MOUNT_RUNS; run++)); do
-        MOUNTS+=("pk:$pk_mnt")
-        start="$EPOCHREALTIME"
-        "$PK" mount "$pk_mnt" -k "$P5_DIR/p5.keynode" --identity-file "$P5_DIR/p5.key" >"$WORK/p5-mount.log" 2>&1 \
-            || { cat "$WORK/p5-mount.log" >&2; die "P5: pk mount failed"; }
-        p5_wait_tree "$pk_mnt" || { note "P5: WRONG OUTPUT: the pk mount showed no tree within a minute"; bad=1; }
-        elapsed_since "$start" >>"$WORK/samples/P5.pkmount"
-        quietly "$PK" unmount "$pk_mnt"
-
-        MOUNTS+=("fuse:$gc_mnt")
-        start="$EPOCHREALTIME"
-        gocryptfs -q -extpass 'echo bench-only' "$P5_DIR/gc-cipher" "$gc_mnt" >"$WORK/p5-mount.log" 2>&1 \
-            || { cat "$WORK/p5-mount.log" >&2; die "P5: gocryptfs failed to mount"; }
-        p5_wait_tree "$gc_mnt" || { note "P5: WRONG OUTPUT: gocryptfs showed no tree within a minute"; bad=1; }
-        elapsed_since "$start" >>"$WORK/samples/P5.gcmount"
-        fuse_unmount "$gc_mnt"
-    done
-    return "$bad"
+# p5_daemon pk|gocryptfs MOUNTPOINT: the process id serving MOUNTPOINT.
+p5_daemon() {
+    local exe="$PK"
+    [ "$1" = pk ] || exe="$(command -v gocryptfs)"
+    daemon_pid "$exe" "$2" || die "P5: found no $1 process serving $2"
 }
 
 # On a fresh mount of each, one untimed full read checked against the tree (it also
 # fills what each caches), then `ls -lR` and `cat` of every file timed, then the
-# daemons' peak memory. Wrong output clears the caller's ok[pktree] or ok[gctree].
+# daemons' peak memory.
 p5_tree_reads() {
-    local pk_mnt="$P5_DIR/pk-mount" gc_mnt="$P5_DIR/gc-plain" who mnt count pid
-    mount_pk "$pk_mnt" "$P5_DIR/p5.keynode" "$P5_DIR/p5.key"
+    local pk_mnt="$P5_DIR/pk-mount" gc_mnt="$P5_DIR/gc-plain" who mnt count
+    local -A ok=([pk]=1 [gocryptfs]=1)
+    XDG_CACHE_HOME="$P5_CACHE" mount_pk "$pk_mnt" "$P5_KEYNODE" "$P5_KEY"
     gocryptfs_mount "$P5_DIR/gc-cipher" "$gc_mnt"
-    for who in pk gc; do
-        [ "$who" = pk ] && mnt="$pk_mnt" || mnt="$gc_mnt"
+    note "P5: checking every file through each mount (not timed)"
+    for who in pk gocryptfs; do
+        if [ "$who" = pk ]; then mnt="$pk_mnt"; else mnt="$gc_mnt"; fi
         if ! p5_tree_digest "$mnt" | cmp -s - "$P5_DIR/src.digest"; then
-            note "P5: WRONG OUTPUT: the files read through $mnt differ from the tree stored"
-            ok[${who}tree]=0
+            note "P5: WRONG OUTPUT: the files read through $who differ from the tree stored"
+            ok[$who]=0
         fi
         count="$(ls -lR "$mnt" | grep -c '^-')" || true
         [ "$count" = "$P5_SECRETS" ] \
-            || { note "P5: WRONG OUTPUT: ls -lR of $mnt shows $count files, not $P5_SECRETS"; ok[${who}tree]=0; }
+            || { note "P5: WRONG OUTPUT: ls -lR through $who shows $count files, not $P5_SECRETS"; ok[$who]=0; }
     done
-    check_bytes P5 "cat of $P5_SAMPLE through the pk mount" "$P5_DIR/src/$P5_SAMPLE" cat "$pk_mnt/$P5_SAMPLE" || ok[pktree]=0
     note "P5: ls -lR and cat of every file, pk mount   vs   gocryptfs ($P5_TREE_RUNS runs each)"
     hyperfine --warmup 0 --runs "$P5_TREE_RUNS" --style basic --export-json "$WORK/P5tree.json" \
         --command-name "ls -lR, pk" "ls -lR $(q "$pk_mnt") >/dev/null" \
@@ -220,14 +254,26 @@ p5_tree_reads() {
     hyperfine_times "$WORK/P5tree.json" 1 >"$WORK/samples/P5.gclslr"
     hyperfine_times "$WORK/P5tree.json" 2 >"$WORK/samples/P5.pkcat"
     hyperfine_times "$WORK/P5tree.json" 3 >"$WORK/samples/P5.gccat"
-    pid="$(daemon_pid "$PK" "$pk_mnt")" || die "P5: found no pk process serving $pk_mnt"
-    peak_rss "$pid" >"$WORK/samples/P5.pkrss"
-    pid="$(daemon_pid "$(command -v gocryptfs)" "$gc_mnt")" || die "P5: found no gocryptfs process serving $gc_mnt"
-    peak_rss "$pid" >"$WORK/samples/P5.gcrss"
+    peak_rss "$(p5_daemon pk "$pk_mnt")" >"$WORK/samples/P5.pkrss"
+    peak_rss "$(p5_daemon gocryptfs "$gc_mnt")" >"$WORK/samples/P5.gcrss"
     quietly "$PK" unmount "$pk_mnt"
     fuse_unmount "$gc_mnt"
+    local valid="$((ok[pk] & ok[gocryptfs]))"
+    record_result P5 "ls -lR of the mount" "gocryptfs" 2 "$valid" s gclslr pklslr
+    record_result P5 "cat of every file through the mount" "gocryptfs" 2 "$valid" s gccat pkcat
+    record_budget P5 "peak RSS of the mount daemon (ls -lR, cat)" "gocryptfs" 300000000 "$valid" MB gcrss pkrss
+}
+
+p5_sizes() {
+    du --apparent-size -s -B1 "$P5_KEYNODE" | cut -f1 >"$WORK/samples/P5.pkbytes"
+    du --apparent-size -s -B1 "$P5_STORE" | cut -f1 >"$WORK/samples/P5.passbytes"
+    du -s -B1 "$P5_KEYNODE" | cut -f1 >"$WORK/samples/P5.pkdisk"
+    du -s -B1 "$P5_STORE" | cut -f1 >"$WORK/samples/P5.passdisk"
+    P5_STORE_FILES_BYTES="$(du --apparent-size -s -B1 --exclude=.git "$P5_STORE" | cut -f1)"
+    record_result P5 "keynode size (du --apparent-size)" "pass store with git" 2 1 MB passbytes pkbytes
+    record_result P5 "keynode size on disk (du)" "pass store with git" 2 1 MB passdisk pkdisk
 }
 
 notes_p5() {
-    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (made by the warm-up); no cache: pk's cache directory removed before each of $P5_COLD_RUNS runs (the peer is the same \`pass show\`, which keeps none). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories, $P5_MOUNT_RUNS mounts each, alternating. ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each. Peak RSS: VmHWM of the mount daemon after those runs, one value each. Sizes: the keynode vs the pass store with its .git (the store without .git: $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
+    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (left by the warm-up); no cache: pk's cache directory emptied before each of $P5_COLD_RUNS runs, each run's output checked (the peer is the same \`pass show\`: pass keeps no cache). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories; $P5_MOUNT_RUNS mounts each, alternating, pk with its cache as \`pk import\` and the runs before left it; then $P5_COLD_RUNS pk mounts with an empty cache, whose daemon's VmHWM at ready is the first RSS row (gocryptfs: the same at its ready). ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each; then the daemon's VmHWM (the second RSS row). Sizes: the keynode vs the pass store with its .git (without .git the store holds $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
 }
