@@ -18,7 +18,7 @@ foreach (Command command in new[]
     EditCommand.Create(options), EnvCommand.Create(options), IdentityCommand.Create(options),
     MountCommand.Create(options), UnmountCommand.Create(options), VerifyCommand.Create(options),
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
-    UpgradeCommand.Create(options), UnlockCommand.Create(options), LockCommand.Create(options),
+    UpgradeCommand.Create(options), UnlockCommand.Create(options), LockCommand.Create(options), GcCommand.Create(options),
     ImportCommand.Create(options), RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
     ServeCommand.Create(),
 })

@@ -54,7 +54,7 @@ public sealed partial class Keynode
     /// Writes several edits as one change: all land or none. Each edit resolves its path against
     /// the keynode as it was before the batch, so a batch may name each path only once.
     /// </summary>
-    public void Commit(IReadOnlyList<SecretEdit> edits)
+    public void Commit(IReadOnlyList<SecretEdit> edits, IProgress<Sync.TransferProgress>? progress = null)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in edits.SelectMany(Paths))
@@ -70,14 +70,20 @@ public sealed partial class Keynode
             throw PolykeyException.Denied($"the credential for {Path} is read-only; it cannot change secrets");
         lock (_gate)
         {
-            using (_file.LockExclusive())
+            using (LockForWriting())
             {
                 ReadNewChanges();
                 DateTimeOffset now = DateTimeOffset.UtcNow;
                 var members = new List<PendingMember>();
                 try
                 {
-                    foreach (SecretEdit edit in edits) members.AddRange(Members(edit, signer, now));
+                    for (int i = 0; i < edits.Count; i++)
+                    {
+                        // Encrypting and signing is the slow part of a large batch: say how far it got.
+                        if (i % 256 == 0) progress?.Report(new Sync.TransferProgress("encrypting", i, edits.Count));
+                        members.AddRange(Members(edits[i], signer, now));
+                    }
+                    progress?.Report(new Sync.TransferProgress("writing", edits.Count, edits.Count));
                 }
                 finally
                 {

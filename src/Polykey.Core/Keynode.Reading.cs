@@ -156,6 +156,13 @@ public sealed partial class Keynode
     private void IndexHistory(SecretIndex index, string id)
     {
         ObjectId tip = _accepted[id];
+        // Noted in the snapshot's delta while this tip stood: no need to read it again.
+        if (_deltaNames?.TryGetValue(id, out var noted) == true && noted.Tip == tip)
+        {
+            if (noted.Entry is null) index.SetUnreadable(id, tip);
+            else index.Set(noted.Entry);
+            return;
+        }
         Commit commit = ReadCommit(tip);
         if (_ownVersions.Remove(tip, out var own) || _peekedVersions.Remove(tip, out own))
         {

@@ -12,25 +12,45 @@ namespace Polykey.Core;
 /// </summary>
 public sealed partial class Keynode
 {
-    // A snapshot (and memo) is written again once this many histories moved since the last one, or
-    // this many bytes were appended: an open then reads and decrypts at most that much.
-    private const int MovesPerSnapshot = 32;
-    private const long BytesPerSnapshot = 4L << 20;
+    // Below these, what changed since the snapshot is written as its delta (cost: what moved);
+    // past them, the snapshot and memo are written again whole (cost: the keynode), which spread
+    // over that many moves is a fraction of a write.
+    private const int MovesPerSnapshot = 4096;
+    private const int ObjectsPerSnapshot = 16384;
+    private const long BytesPerSnapshot = 64L << 20;
 
     private OpenSnapshot? _snapshot;
-    private long _snapshotEnd = -1;
+    private SnapshotDelta? _delta;
+    // Id -> what the delta noted for it (tip and entry; no entry: unreadable here), once the key is at hand.
+    private Dictionary<string, (ObjectId Tip, IndexEntry? Entry)>? _deltaNames;
+    // The change end the caches on disk describe (snapshot or delta); -1 when none.
+    private long _savedEnd = -1;
+    // Once this handle rewrote the snapshot, its in-memory base is not the one on disk: no deltas of it.
+    private bool _snapshotRewritten;
     private NameMemo? _memo;
     private bool _memoTried;
     // What the histories moved since the snapshot say, while the whole index is not built.
     private SecretIndex? _movedIndex;
-    private int _movedAtSave;
+    private bool _memoMissing;
+    // Warnings about damaged caches: they do not keep a snapshot from being written (it replaces them).
+    private int _cacheWarnings;
+
+    private void CacheWarning(string warning)
+    {
+        if (Warnings.Contains(warning)) return;
+        Warnings.Add(warning);
+        _cacheWarnings++;
+    }
 
     /// <summary>Takes the state this reader's snapshot recorded, if it still describes the start of this file.</summary>
     private bool TryResume(string keynodeId, out long verifiedFrom)
     {
         verifiedFrom = 0;
         if (_cacheDirectory is null) return false;
-        if (OpenSnapshot.Load(OpenSnapshot.PathFor(_cacheDirectory, keynodeId), keynodeId) is not { } snapshot) return false;
+        string path = OpenSnapshot.PathFor(_cacheDirectory, keynodeId);
+        OpenSnapshot? loaded = OpenSnapshot.Load(path, keynodeId, out bool damaged);
+        if (damaged) CacheWarning($"the open snapshot {path} is damaged; {Path} was read from its start instead (the snapshot is written again)");
+        if (loaded is not { } snapshot) return false;
         // The record there names the whole chain before it (each record hashes its predecessor):
         // the same record means the same file up to there, appended to since at most.
         if (!_file.EndsWithRecord(snapshot.End))
@@ -40,12 +60,33 @@ public sealed partial class Keynode
         }
         _snapshot = snapshot;
         _state = KeynodeState.Resume(keynodeId, snapshot.FormatVersion, snapshot.OwnerPublicKey, snapshot.OwnerSealedKey, snapshot.End, snapshot.Objects);
-        _accepted = new AcceptedTips(snapshot.Accepted);
+        _accepted = new TipMap(snapshot.Accepted);
         _conflicts = new Dictionary<string, ObjectId>(snapshot.Conflicts, StringComparer.Ordinal);
         _accessHistory = snapshot.AccessHistory;
-        _snapshotEnd = snapshot.End.Offset;
+        _savedEnd = snapshot.End.Offset;
         verifiedFrom = snapshot.VerifiedLength;
+        ResumeDelta(keynodeId, snapshot, ref verifiedFrom);
         return true;
+    }
+
+    private void ResumeDelta(string keynodeId, OpenSnapshot snapshot, ref long verifiedFrom)
+    {
+        string path = SnapshotDelta.PathFor(_cacheDirectory!, keynodeId);
+        SnapshotDelta? delta = SnapshotDelta.Load(path, keynodeId, snapshot.End, out bool damaged);
+        if (damaged) CacheWarning($"the snapshot delta {path} is damaged; {Path} was read from its snapshot's end instead (it is written again)");
+        // A delta past the end of this file belongs to another copy of it, or one rolled back.
+        if (delta is null || !_file.EndsWithRecord(delta.End)) return;
+        _delta = delta;
+        _state.ResumeDelta(delta.End, delta.Objects);
+        foreach ((string id, ObjectId? tip) in delta.Moved)
+        {
+            if (tip is { } t) _accepted[id] = t;
+            else _accepted.Remove(id);
+        }
+        _conflicts = new Dictionary<string, ObjectId>(delta.Conflicts, StringComparer.Ordinal);
+        _accessHistory = delta.AccessHistory;
+        _savedEnd = delta.End.Offset;
+        verifiedFrom = delta.VerifiedLength;
     }
 
     /// <summary>The memo of names as of the snapshot, when this reader has one.</summary>
@@ -53,8 +94,17 @@ public sealed partial class Keynode
     {
         if (_memoTried) return _memo;
         _memoTried = true;
-        if (_cacheDirectory is not null && _snapshot is not null)
-            _memo = NameMemo.Open(NameMemo.PathFor(_cacheDirectory, Id), Id, _snapshot.End, Unlock());
+        if (_cacheDirectory is null || _snapshot is null) return null;
+        string path = NameMemo.PathFor(_cacheDirectory, Id);
+        _memo = NameMemo.Open(path, Id, _snapshot.End, Unlock(), out bool damaged);
+        if (_delta is not null)
+        {
+            _deltaNames = _delta.Names(Unlock(), Id)?.ToDictionary(n => n.Id, n => (n.Tip, n.Entry), StringComparer.Ordinal);
+            if (_deltaNames is null) CacheWarning($"the snapshot delta for {Path} is damaged; names were decrypted from the keynode instead");
+        }
+        if (damaged) CacheWarning($"the name memo {path} is damaged; names were decrypted from {Path} instead (the memo is written again)");
+        // Without its memo, the snapshot is written again (with one) the next time this handle may.
+        _memoMissing = _memo is null;
         return _memo;
     }
 
@@ -62,7 +112,13 @@ public sealed partial class Keynode
     private SecretIndex BuildIndex()
     {
         var index = new SecretIndex();
-        if (Memo()?.All() is { } known)
+        List<(string Id, ObjectId Tip, IndexEntry? Entry)>? known = Memo()?.All();
+        if (_memo is not null && known is null)
+        {
+            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
+            _memoMissing = true;
+        }
+        if (known is not null)
         {
             foreach ((string id, ObjectId tip, IndexEntry? entry) in known)
             {
@@ -92,7 +148,13 @@ public sealed partial class Keynode
     private IndexEntry? Lookup(string path)
     {
         if (_index is not null || Memo() is not { } memo) return Index().Find(path);
-        if (memo.Named(path) is not { } named) return Index().Find(path);
+        if (memo.Named(path) is not { } named)
+        {
+            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
+            _memoMissing = true;
+            _memo = null;
+            return Index().Find(path);
+        }
         var candidates = new SecretIndex();
         foreach (IndexEntry entry in named)
             if (entry.Id != _accessHistory && !_accepted.HasMoved(entry.Id))
@@ -112,22 +174,48 @@ public sealed partial class Keynode
         return _movedIndex = moved;
     }
 
-    /// <summary>Writes a snapshot and memo of what this handle accepted when enough changed since the last, and only of a clean state.</summary>
+    /// <summary>
+    /// Records what this handle read or wrote since the caches on disk were written: as the
+    /// snapshot's delta while that stays small, else as a new snapshot and memo. Only of a clean
+    /// state, and only with the key at hand (names are sealed under it).
+    /// </summary>
     private void SaveSnapshotIfDue()
     {
-        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > 0 || _refusedSomething
+        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > _cacheWarnings || _refusedSomething
             || _state.Unaccounted.Count > 0 || _unchecked.Count > 0 || _incoming is not null)
             return;
-        bool due = _snapshotEnd < 0 || _accepted.MovedSinceRecorded - _movedAtSave >= MovesPerSnapshot || _state.End.Offset - _snapshotEnd >= BytesPerSnapshot;
-        if (!due || _state.End.Offset == _snapshotEnd || !_file.EndsWithRecord(_state.End)) return;
+        if (_state.End.Offset == _savedEnd && !_memoMissing || !_file.EndsWithRecord(_state.End)) return;
+        bool whole = _snapshot is null || _snapshotRewritten || _memoMissing || _deltaNames is null && _delta is not null
+            || _accepted.MovedSinceRecorded >= MovesPerSnapshot || _state.ObjectsSinceSnapshot.Count >= ObjectsPerSnapshot
+            || _state.End.Offset - _snapshot.End.Offset >= BytesPerSnapshot;
+        if (!whole)
+        {
+            var moved = _accepted.Moved.ToList();
+            if (SnapshotDelta.Save(SnapshotDelta.PathFor(_cacheDirectory, Id), Id, _snapshot!.End, _state.End, _verifiedCache?.Length ?? 0, _accessHistory,
+                    moved, _conflicts, _state.ObjectsSinceSnapshot, _identity, MovedNames(moved)))
+                _savedEnd = _state.End.Offset;
+            return;
+        }
         SecretIndex index = Index();
         bool saved = OpenSnapshot.TrySave(OpenSnapshot.PathFor(_cacheDirectory, Id), Id, _state.FormatVersion, _state.End,
             _state.OwnerPublicKey!.Value, _state.OwnerSealedKey, _accessHistory, _accepted, _conflicts, _state.Objects, _verifiedCache?.Length ?? 0);
         if (saved && NameMemo.Save(NameMemo.PathFor(_cacheDirectory, Id), Id, _state.End, _identity, index.Known))
         {
-            _snapshotEnd = _state.End.Offset;
-            _movedAtSave = _accepted.MovedSinceRecorded;
+            SnapshotDelta.Remove(SnapshotDelta.PathFor(_cacheDirectory, Id));
+            _savedEnd = _state.End.Offset;
+            _snapshotRewritten = true;
+            _memoMissing = false;
         }
+    }
+
+    // What the moved histories' tips say: from the whole index when it is built, else from the moved ones'.
+    private List<(string Id, ObjectId Tip, IndexEntry? Entry)> MovedNames(List<KeyValuePair<string, ObjectId?>> moved)
+    {
+        var names = new List<(string, ObjectId, IndexEntry?)>();
+        SecretIndex source = _index ?? MovedIndex();
+        foreach ((string id, ObjectId? tip) in moved)
+            if (tip is { } t && source.TryKnown(id, out ObjectId known, out IndexEntry? entry) && known == t) names.Add((id, t, entry));
+        return names;
     }
 
     /// <summary>Saves what is worth keeping for the next open (a CLI command's handle, or a mount's at unmount).</summary>

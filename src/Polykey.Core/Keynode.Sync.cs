@@ -25,7 +25,7 @@ public sealed partial class Keynode
         Unlock();
         var report = new SyncReport();
         lock (_gate)
-        using (_file.LockExclusive())
+        using (LockForWriting())
         {
             ReadNewChanges();
             _incoming = new Dictionary<ObjectId, byte[]>();
@@ -79,7 +79,7 @@ public sealed partial class Keynode
     {
         var offered = new List<(string Id, ObjectId Tip, bool Rules)>();
         int done = 0, total = source.Tips.Count;
-        if (source is IPrefetchingHistorySource remote) Prefetch(remote);
+        if (source is IPrefetchingHistorySource remote) Prefetch(remote, progress);
         foreach ((string id, ObjectId tip) in source.Tips.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             progress?.Report(new TransferProgress("fetching", done++, total));
@@ -108,12 +108,12 @@ public sealed partial class Keynode
     }
 
     // A source across a network gets every history this pull will fetch in one request, each down to what is held here.
-    private void Prefetch(IPrefetchingHistorySource source) =>
+    private void Prefetch(IPrefetchingHistorySource source, IProgress<TransferProgress>? progress) =>
         source.Prefetch(source.Tips
             .Where(t => t.Key != Id && !(_accepted.TryGetValue(t.Key, out ObjectId ours) && ours == t.Value) && !_state.TryGetObject(t.Value, out _))
             .OrderBy(t => t.Key, StringComparer.Ordinal)
             .Select(t => new HistoryWant(t.Value, _accepted.TryGetValue(t.Key, out ObjectId ours) ? ours : null))
-            .ToList());
+            .ToList(), progress);
 
     /// <summary>What a taken history is: its path for the report, whether it lands as a conflict, whether it is only an as-of statement (not reported).</summary>
     private readonly record struct Outcome(string Path, bool Conflict, bool Statement = false);

@@ -10,7 +10,7 @@ namespace Polykey.Core;
 /// </summary>
 public sealed partial class Keynode : IDisposable
 {
-    private readonly KeynodeFile _file;
+    private KeynodeFile _file;
     private KeynodeState _state = new();
     private readonly Credential? _credential;
     private readonly object _gate = new();
@@ -31,7 +31,7 @@ public sealed partial class Keynode : IDisposable
     private ScanPoint? _checkedUpTo;
     private long _savedScanOffset = -1;
     // Tips this reader accepted: a ref in the file moves a history only if the move validates.
-    private AcceptedTips _accepted = new();
+    private TipMap _accepted = new();
     // Another keynode's tips that diverged from ours (kept until settled), by history id.
     private Dictionary<string, ObjectId> _conflicts = new(StringComparer.Ordinal);
     private readonly List<RefMove> _unchecked = new();
@@ -127,7 +127,7 @@ public sealed partial class Keynode : IDisposable
     private void Load(bool trustScanCache)
     {
         long verifiedFrom = 0;
-        if (PeekKeynodeId() is { } peeked)
+        if (_file.PeekKeynodeId() is { } peeked)
         {
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
             ScanPoint? remembered = _verifiedCache.LoadScanPoint();
@@ -174,22 +174,6 @@ public sealed partial class Keynode : IDisposable
         _verifiedCache.SaveScanPoint(_state.End);
     }
 
-    // The keynode id from the header member, read before anything else so caches can be found.
-    private string? PeekKeynodeId()
-    {
-        try
-        {
-            byte[] head = new byte[1024];
-            if (RandomAccess.Read(_file.Handle, head, 0) < 1024) return null;
-            if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
-            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path).Id;
-        }
-        catch (PolykeyException)
-        {
-            return null;
-        }
-    }
-
     private (Commit, string?, byte[]) ReadSignedCommit(ObjectId id)
     {
         byte[] raw = ReadObject(id, ObjectType.Commit);
@@ -226,6 +210,8 @@ public sealed partial class Keynode : IDisposable
             if (problem is null) _conflicts[move.Id] = move.Tip;
             return problem;
         }
+        // A ref that names the tip already accepted (a compacted copy names them all) moves nothing.
+        if (accepted == move.Tip) return null;
         string? refused = CheckMove(move.Id, accepted, move.Tip);
         // A new history of a keynode this one takes nothing from is none of its business (it may be
         // trusted later). Asked only of what the check refused: an open reads no commit twice for it.
@@ -294,7 +280,8 @@ public sealed partial class Keynode : IDisposable
             // Changes only ever append: a file that still ends where our last change ended
             // (plus the archive's closing blocks) holds nothing new, and asking costs no
             // lock (a mount hears of each of its own appends).
-            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
+            if (_file.Replaced) FollowReplacement();
+            else if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
             using (_file.LockShared()) ReadNewChanges();
         }
     }

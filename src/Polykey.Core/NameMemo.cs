@@ -27,7 +27,8 @@ internal sealed class NameMemo : IDisposable
     private const int NonceBytes = 12;
     private const int SealBytes = 16;
     private const int DirectoryEntryBytes = TagBytes + 4 + 4 + NonceBytes;
-    private const int HeaderBytes = 32 + 8 + 32 + 4;
+    // Keynode id, snapshot end offset and record hash, key check, chunk count.
+    private const int HeaderBytes = 32 + 8 + 32 + TagBytes + 4;
     private const int EntriesPerChunk = 64;
     private const byte Unreadable = 0xff;
     // Above this much, OpenSSL's AES-NI (worth its ~7 ms to load) seals and opens; below it, BouncyCastle.
@@ -53,15 +54,23 @@ internal sealed class NameMemo : IDisposable
 
     public static string PathFor(string cacheDirectory, string keynodeId) => Path.Combine(cacheDirectory, "polykey", keynodeId + ".names");
 
-    /// <summary>The memo for this reader and snapshot, or null when there is none (or it is another's, or damaged).</summary>
-    public static NameMemo? Open(string path, string keynodeId, ScanPoint snapshot, SecretIdentity reader)
+    /// <summary>
+    /// The memo for this reader and snapshot, or null when there is none: none at all, another
+    /// reader's or another snapshot's (no damage), or one of this reader and snapshot that does
+    /// not read back whole (<paramref name="damaged"/>).
+    /// </summary>
+    public static NameMemo? Open(string path, string keynodeId, ScanPoint snapshot, SecretIdentity reader, out bool damaged)
     {
+        damaged = false;
         if (MappedFile.TryOpen(path) is not { } file) return null;
         (byte[] sealKey, byte[] tagKey) = Keys(reader, keynodeId);
         ReadOnlySpan<byte> data = file.Span;
         int chunks = -1;
-        if (data.Length >= Magic.Length + HeaderBytes + TagBytes && data[..Magic.Length].SequenceEqual(Magic)
-            && HeaderOf(keynodeId, snapshot, 0).AsSpan(0, HeaderBytes - 4).SequenceEqual(data.Slice(Magic.Length, HeaderBytes - 4)))
+        byte[] expected = HeaderOf(keynodeId, snapshot, KeyCheck(tagKey), 0);
+        int compared = Math.Min(data.Length, Magic.Length + HeaderBytes - 4);
+        bool ours = data.Length >= Magic.Length + HeaderBytes && data[..Magic.Length].SequenceEqual(Magic)
+            && expected.AsSpan(0, HeaderBytes - 4).SequenceEqual(data.Slice(Magic.Length, HeaderBytes - 4));
+        if (ours)
         {
             chunks = BinaryPrimitives.ReadInt32LittleEndian(data.Slice(Magic.Length + HeaderBytes - 4));
             long directoryEnd = Magic.Length + HeaderBytes + (long)Math.Max(chunks, 0) * DirectoryEntryBytes;
@@ -69,6 +78,9 @@ internal sealed class NameMemo : IDisposable
                 || !Mac(tagKey, data[..(int)directoryEnd]).AsSpan().SequenceEqual(data.Slice((int)directoryEnd, TagBytes)))
                 chunks = -1;
         }
+        // This reader's memo of this snapshot that does not read back whole, or one cut inside its header.
+        damaged = chunks < 0 && (ours || data.Length < Magic.Length + HeaderBytes
+            && ((ReadOnlySpan<byte>)[.. Magic, .. expected.AsSpan(0, HeaderBytes - 4)]).StartsWith(data[..compared]));
         if (chunks >= 0) return new NameMemo(file, sealKey, tagKey, keynodeId, chunks);
         Array.Clear(sealKey);
         Array.Clear(tagKey);
@@ -137,7 +149,7 @@ internal sealed class NameMemo : IDisposable
             int chunks = (entries.Count + EntriesPerChunk - 1) / EntriesPerChunk;
             var output = new MemoryStream();
             output.Write(Magic);
-            output.Write(HeaderOf(keynodeId, snapshot, chunks));
+            output.Write(HeaderOf(keynodeId, snapshot, KeyCheck(tagKey), chunks));
             long directoryAt = output.Position;
             output.Write(new byte[chunks * DirectoryEntryBytes + TagBytes]);
             var sealedChunks = new List<(byte[] FirstTag, byte[] Nonce, byte[] Sealed)>();
@@ -180,6 +192,16 @@ internal sealed class NameMemo : IDisposable
             foreach (byte[] buffer in buffers) Array.Clear(buffer);
         }
     }
+
+    /// <summary>Entries as the memo stores them (with an all-0xff tag), for another sealed cache to carry.</summary>
+    internal static byte[] Encode(IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> known)
+    {
+        var plain = new MemoryStream();
+        foreach ((string id, ObjectId tip, IndexEntry? entry) in known) WriteEntry(plain, UnreadableTag, id, tip, entry);
+        return plain.ToArray();
+    }
+
+    internal static List<(string Id, ObjectId Tip, IndexEntry? Entry)> Decode(byte[] plain) => Entries(plain, null).ToList();
 
     private static void WriteEntry(Stream output, byte[] tag, string id, ObjectId tip, IndexEntry? entry)
     {
@@ -274,7 +296,7 @@ internal sealed class NameMemo : IDisposable
         }
     }
 
-    private static byte[] Seal(byte[] key, byte[] nonce, byte[] plain, byte[] associated)
+    internal static byte[] Seal(byte[] key, byte[] nonce, byte[] plain, byte[] associated)
     {
         byte[] output = new byte[plain.Length + SealBytes];
         var gcm = new GcmBlockCipher(new AesEngine());
@@ -284,15 +306,20 @@ internal sealed class NameMemo : IDisposable
         return output;
     }
 
-    private static byte[] HeaderOf(string keynodeId, ScanPoint snapshot, int chunks)
+    private static byte[] HeaderOf(string keynodeId, ScanPoint snapshot, byte[] keyCheck, int chunks)
     {
         byte[] header = new byte[HeaderBytes];
         Encoding.ASCII.GetBytes(keynodeId).CopyTo(header, 0);
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(32), snapshot.Offset);
         snapshot.RecordHash.CopyTo(header, 40);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(72), chunks);
+        keyCheck.CopyTo(header, 72);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(72 + TagBytes), chunks);
         return header;
     }
+
+    // Names the reader's key without revealing it, so another reader's memo is told from a damaged one.
+    private static byte[] KeyCheck(byte[] tagKey) => Mac(tagKey, "polykey names key check"u8);
+
 
     private static byte[] AssociatedData(string keynodeId, int chunk) => [.. Magic, .. Encoding.ASCII.GetBytes(keynodeId), .. BitConverter.GetBytes(chunk)];
 

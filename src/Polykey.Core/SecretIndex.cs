@@ -73,6 +73,23 @@ internal sealed class SecretIndex
 
     public IndexEntry? ById(string id) => _byId.GetValueOrDefault(id);
 
+    /// <summary>What the index holds for a history, listed or not (no entry: its tip is unreadable here); false when nothing.</summary>
+    public bool TryKnown(string id, out ObjectId tip, out IndexEntry? entry)
+    {
+        if (_byId.TryGetValue(id, out entry))
+        {
+            tip = entry.Tip;
+            return true;
+        }
+        if (_unlisted.TryGetValue(id, out var unlisted))
+        {
+            (tip, entry) = unlisted;
+            return true;
+        }
+        tip = default;
+        return false;
+    }
+
     /// <summary>The secret history that owns a name: a live one over a removed one, then the newest.</summary>
     public IndexEntry? Find(string path) => _secrets.TryGetValue(path, out List<IndexEntry>? sharing) ? Shown(sharing) : null;
 

@@ -133,7 +133,9 @@ public sealed class WireProtocolTests : IDisposable
     {
         var toServer = new MemoryStream(Frame(WireFrameType.Hello, WireMessages.Hello(9)));
         var fromServer = new MemoryStream();
-        WireServer.Serve(() => throw new InvalidOperationException("must not open"), toServer, fromServer);
+        PolykeyException refused = Assert.Throws<PolykeyException>(() =>
+            WireServer.Serve(() => throw new InvalidOperationException("must not open"), toServer, fromServer));
+        Assert.Contains("not 9", refused.Message);
         WireReader reader = new(new MemoryStream(fromServer.ToArray()), "server", Quick);
         reader.Expect(WireFrameType.Hello);
         PolykeyException e = Assert.Throws<PolykeyException>(() => reader.Expect(WireFrameType.Keynode));
@@ -185,7 +187,11 @@ public sealed class WireProtocolTests : IDisposable
             Assert.Equal(local.KeynodeId, client.KeynodeId);
             Assert.Equal(local.Owner.Fingerprint, client.Owner.Fingerprint);
             Assert.Equal(local.Tips.OrderBy(t => t.Key), client.Tips.OrderBy(t => t.Key));
-            client.Prefetch(client.Tips.Values.Select(t => new HistoryWant(t, null)).ToList());
+            var reports = new List<TransferProgress>();
+            client.Prefetch(client.Tips.Values.Select(t => new HistoryWant(t, null)).ToList(), new SynchronousProgress(reports.Add));
+            // The bar moves as histories arrive, and ends full.
+            Assert.Equal(new TransferProgress("downloading", 0, client.Tips.Count), reports[0]);
+            Assert.Equal(new TransferProgress("downloading", client.Tips.Count, client.Tips.Count), reports[^1]);
             foreach (ObjectId offered in client.Tips.Values) Assert.Equal(local.ReadStored(offered), client.ReadStored(offered));
             Assert.Null(client.ReadStored(new ObjectId(new string('d', 40))));
 
@@ -263,4 +269,10 @@ public sealed class WireProtocolTests : IDisposable
             base.Dispose(disposing);
         }
     }
+}
+
+/// <summary>Reports as they happen, on the reporting thread (Progress&lt;T&gt; would post them later).</summary>
+internal sealed class SynchronousProgress(Action<TransferProgress> report) : IProgress<TransferProgress>
+{
+    public void Report(TransferProgress value) => report(value);
 }

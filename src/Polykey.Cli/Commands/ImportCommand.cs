@@ -43,7 +43,11 @@ internal static class ImportCommand
                 }
                 if (edits.Count == 0) throw PolykeyException.NotFound($"{parse.GetValue(directory)} holds no file to import");
                 using Keynode keynode = new Session(parse, options).Open();
-                keynode.Commit(edits);
+                ProgressBar.Run("import", progress =>
+                {
+                    keynode.Commit(edits, progress);
+                    return edits.Count;
+                });
                 Output.Status($"imported {edits.Count} secret(s) in one change");
                 return ExitCodes.Success;
             }

@@ -21,7 +21,7 @@ internal static class ServeCommand
             string file = Expand(parse.GetValue(path)!);
             using Stream input = Console.OpenStandardInput();
             using Stream output = Console.OpenStandardOutput();
-            WireServer.Serve(() => KeynodeArchive.Open(file), input, output);
+            WireServer.Serve(() => KeynodeArchive.Open(file, Session.CacheDirectory), input, output);
             return ExitCodes.Success;
         });
         return command;

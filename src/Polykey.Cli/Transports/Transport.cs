@@ -18,7 +18,7 @@ internal static class Transport
         if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url, local is null ? null : new RelayIdentity(local.Id, local.Owner));
         if (SshTransport.Handles(url)) return SshTransport.Open(url);
         if (Directory.Exists(url)) throw Core.PolykeyException.Failed($"{url} is a directory, not a keynode file");
-        return KeynodeArchive.Open(url);
+        return KeynodeArchive.Open(url, Session.CacheDirectory);
     }
 
     /// <summary>Whether a location is a local path (stored absolute, so it works from any directory).</summary>

@@ -103,6 +103,28 @@ internal sealed class KeynodeFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether another file was renamed over this one's path since it was opened (as `pk gc`
+    /// does): a writer must then append to the new file, or its change would be lost with the old.
+    /// </summary>
+    public bool Replaced
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux()) return false;
+            try
+            {
+                // The kernel names an open file whose last link is gone "<path> (deleted)".
+                string? target = new FileInfo($"/proc/self/fd/{_stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+                return target is null || target.EndsWith(" (deleted)", StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+
     public FileLock LockShared() => FileLock.Shared(_stream.SafeFileHandle);
 
     public FileLock LockExclusive() => FileLock.Exclusive(_stream.SafeFileHandle);
@@ -115,6 +137,22 @@ internal sealed class KeynodeFile : IDisposable
             throw PolykeyException.Failed($"keynode {Path} became shorter than its last known change",
                 "another program truncated or replaced it; open it again");
         return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
+    }
+
+    // The keynode id from the header member, read before anything else so caches can be found.
+    public string? PeekKeynodeId()
+    {
+        try
+        {
+            byte[] head = new byte[1024];
+            if (RandomAccess.Read(Handle, head, 0) < 1024) return null;
+            if (TarHeader.TryParse(head) is not { Name: KeynodeLayout.HeaderMember, Size: < 512 } header) return null;
+            return KeynodeLayout.ParseHeader(head.AsSpan(512, (int)header.Size).ToArray(), Path).Id;
+        }
+        catch (PolykeyException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

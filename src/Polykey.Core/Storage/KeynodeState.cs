@@ -15,7 +15,7 @@ internal readonly record struct RefMove(string Id, ObjectId Tip, bool Conflict);
 internal sealed class KeynodeState
 {
     private readonly Dictionary<ObjectId, TarMember> _objects = new();
-    private readonly Dictionary<string, ObjectId> _secretRefs = new(StringComparer.Ordinal);
+    private TipMap _secretRefs = new();
     // Objects up to where an open snapshot was taken, searched in place; _objects holds those read since.
     private ObjectTable? _snapshotObjects;
 
@@ -29,6 +29,9 @@ internal sealed class KeynodeState
     public long WriteAt { get; private set; }
 
     public IReadOnlyDictionary<string, ObjectId> SecretRefs => _secretRefs;
+
+    /// <summary>How many refs moved since the snapshot this state resumed from (all of them, without one).</summary>
+    public int RefsMovedSinceSnapshot => _secretRefs.MovedSinceRecorded;
 
     private readonly List<string> _gaps = new();
     private string? _tail;
@@ -47,12 +50,13 @@ internal sealed class KeynodeState
 
     /// <summary>
     /// The state an open snapshot recorded at <paramref name="end"/>: what the file held then, as
-    /// this reader took it. Changes after it are applied as usual. The raw refs are not kept
-    /// (a keynode reads the tips it accepted, kept beside the snapshot).
+    /// this reader took it. Changes after it are applied as usual. A keynode's snapshot keeps the
+    /// tips it accepted instead of the raw refs (it reads only those); an archive's, the raw refs.
     /// </summary>
     public static KeynodeState Resume(string keynodeId, int formatVersion, TarMember ownerPublicKey, TarMember? ownerSealedKey,
-        ScanPoint end, ObjectTable objects) => new()
+        ScanPoint end, ObjectTable objects, TipRun? refs = null) => new()
     {
+        _secretRefs = new TipMap(refs),
         KeynodeId = keynodeId,
         FormatVersion = formatVersion,
         OwnerPublicKey = ownerPublicKey,
@@ -61,6 +65,18 @@ internal sealed class KeynodeState
         WriteAt = end.Offset,
         _snapshotObjects = objects,
     };
+
+    /// <summary>Takes what a snapshot's delta recorded: the objects added up to its end, and that end.</summary>
+    public void ResumeDelta(ScanPoint end, IEnumerable<KeyValuePair<ObjectId, TarMember>> objects)
+    {
+        foreach ((ObjectId id, TarMember member) in objects)
+            if (_snapshotObjects?.Contains(id) != true) _objects.TryAdd(id, member);
+        End = end;
+        WriteAt = end.Offset;
+    }
+
+    /// <summary>Objects read since the snapshot this state resumed from (all of them, without one).</summary>
+    public IReadOnlyCollection<KeyValuePair<ObjectId, TarMember>> ObjectsSinceSnapshot => _objects;
 
     /// <summary>
     /// Applies changes; returns every ref update, in file order (readers validate each in turn),

@@ -39,13 +39,26 @@ internal sealed class OpenSnapshot : IDisposable
 
     public static string PathFor(string cacheDirectory, string keynodeId) => Path.Combine(cacheDirectory, "polykey", keynodeId + ".open");
 
-    /// <summary>The snapshot stored at <paramref name="path"/>, or null when there is none or it does not read back whole.</summary>
-    public static OpenSnapshot? Load(string path, string keynodeId)
+    /// <summary>Where a snapshot of a keynode read as an archive (a remote a pull reads, a file pk serve serves) is kept: its raw refs, not accepted tips.</summary>
+    public static string ArchivePathFor(string cacheDirectory, string keynodeId) => Path.Combine(cacheDirectory, "polykey", keynodeId + ".archive");
+
+    /// <summary>
+    /// The snapshot stored at <paramref name="path"/>, or null when there is none; <paramref name="damaged"/>
+    /// when there is one of this format that does not read back whole (a file of another format is no damage).
+    /// </summary>
+    public static OpenSnapshot? Load(string path, string keynodeId, out bool damaged)
     {
+        damaged = false;
         if (MappedFile.TryOpen(path) is not { } file) return null;
+        ReadOnlySpan<byte> start = file.Span[..Math.Min(file.Length, Magic.Length)];
+        damaged = Magic.AsSpan().StartsWith(start) || start.SequenceEqual(Magic);
         try
         {
-            if (Parse(file, keynodeId) is { } snapshot) return snapshot;
+            if (Parse(file, keynodeId) is { } snapshot)
+            {
+                damaged = false;
+                return snapshot;
+            }
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException or OverflowException)
         {
@@ -90,7 +103,7 @@ internal sealed class OpenSnapshot : IDisposable
 
     /// <summary>Writes a snapshot, atomically (a temporary file renamed into place); false when it could not.</summary>
     public static bool TrySave(string path, string keynodeId, int formatVersion, ScanPoint end, TarMember ownerPublicKey, TarMember? ownerSealedKey,
-        string? accessHistory, AcceptedTips accepted, IReadOnlyDictionary<string, ObjectId> conflicts,
+        string? accessHistory, IReadOnlyDictionary<string, ObjectId> accepted, IReadOnlyDictionary<string, ObjectId> conflicts,
         IEnumerable<KeyValuePair<ObjectId, TarMember>> objects, long verifiedLength)
     {
         if (end.Layout is null || ownerPublicKey.Inline is null || ownerSealedKey is { Inline: null }) return false;

@@ -11,5 +11,6 @@ public sealed record HistoryWant(ObjectId Tip, ObjectId? Have);
 /// </summary>
 public interface IPrefetchingHistorySource : IHistorySource
 {
-    void Prefetch(IReadOnlyList<HistoryWant> wants);
+    /// <param name="progress">Told, as the objects arrive, how many of the wanted histories have begun to.</param>
+    void Prefetch(IReadOnlyList<HistoryWant> wants, IProgress<TransferProgress>? progress = null);
 }

@@ -12,8 +12,13 @@ namespace Polykey.Core.Sync;
 /// </summary>
 public sealed class KeynodeArchive : IHistoryTarget, IDisposable
 {
+    // Rewritten once this many refs moved, or bytes were appended, since the snapshot it resumed from.
+    private const int MovesPerSnapshot = 32;
+    private const long BytesPerSnapshot = 4L << 20;
+
     private readonly KeynodeFile _file;
     private KeynodeState _state = new();
+    private OpenSnapshot? _snapshot;
 
     private KeynodeArchive(KeynodeFile file)
     {
@@ -25,19 +30,27 @@ public sealed class KeynodeArchive : IHistoryTarget, IDisposable
     public Identity Owner { get; private set; } = null!;
     public IReadOnlyDictionary<string, ObjectId> Tips => _state.SecretRefs;
 
-    /// <summary>Opens a keynode file; a file that is not a keynode is a clear error.</summary>
-    public static KeynodeArchive Open(string path)
+    /// <summary>
+    /// Opens a keynode file; a file that is not a keynode is a clear error. With
+    /// <paramref name="cacheDirectory"/>, the file is read from where this user's last snapshot of
+    /// it ends (docs/keynode-format.md §8.2, raw refs instead of accepted tips), so serving or
+    /// pulling from a large keynode costs what changed since.
+    /// </summary>
+    public static KeynodeArchive Open(string path, string? cacheDirectory = null)
     {
         KeynodeFile file = KeynodeFile.Open(path);
         var archive = new KeynodeArchive(file);
         try
         {
+            string? id = cacheDirectory is null ? null : file.PeekKeynodeId();
+            if (id is not null) archive.TryResume(OpenSnapshot.ArchivePathFor(cacheDirectory!, id), id);
             using (file.LockShared()) archive.Read();
             if (archive._state.KeynodeId is null || archive._state.OwnerPublicKey is null) throw KeynodeLayout.NotAKeynode(path);
             if (archive._state.FormatVersion != KeynodeLayout.FormatVersion)
                 throw PolykeyException.Failed($"keynode {path} uses format {archive._state.FormatVersion}; histories move only between format-{KeynodeLayout.FormatVersion} keynodes",
                     $"its owner upgrades it once with 'pk upgrade -k {path}'");
             archive.Owner = Identity.Load(file.ReadData(archive._state.OwnerPublicKey.Value), $"the owner key of {path}");
+            if (id is not null) archive.SaveSnapshotIfDue(OpenSnapshot.ArchivePathFor(cacheDirectory!, id));
             return archive;
         }
         catch
@@ -47,6 +60,8 @@ public sealed class KeynodeArchive : IHistoryTarget, IDisposable
         }
     }
 
+    private bool _readCleanly = true;
+
     private void Read()
     {
         var warnings = new List<string>();
@@ -54,6 +69,28 @@ public sealed class KeynodeArchive : IHistoryTarget, IDisposable
         if (_state.End.Offset == 0 && (scan.Changes.Count == 0 || scan.Changes[0].Members.FirstOrDefault().Name != KeynodeLayout.HeaderMember))
             throw KeynodeLayout.NotAKeynode(_file.Path);
         _state.Apply(scan, _file.Path, warnings);
+        _readCleanly &= warnings.Count == 0 && scan.Warnings.Count == 0 && _state.Unaccounted.Count == 0;
+    }
+
+    private void TryResume(string snapshotPath, string id)
+    {
+        if (OpenSnapshot.Load(snapshotPath, id, out _) is not { } snapshot) return;
+        if (!_file.EndsWithRecord(snapshot.End))
+        {
+            snapshot.Dispose();
+            return;
+        }
+        _snapshot = snapshot;
+        _state = KeynodeState.Resume(id, snapshot.FormatVersion, snapshot.OwnerPublicKey, snapshot.OwnerSealedKey, snapshot.End, snapshot.Objects, snapshot.Accepted);
+    }
+
+    // Only a cleanly read file is worth a snapshot: damage is reported on every read, never remembered away.
+    private void SaveSnapshotIfDue(string snapshotPath)
+    {
+        bool due = _snapshot is null || _state.RefsMovedSinceSnapshot >= MovesPerSnapshot || _state.End.Offset - _snapshot.End.Offset >= BytesPerSnapshot;
+        if (!due || !_readCleanly || _state.End.Offset == _snapshot?.End.Offset || !_file.EndsWithRecord(_state.End)) return;
+        OpenSnapshot.TrySave(snapshotPath, _state.KeynodeId!, _state.FormatVersion, _state.End, _state.OwnerPublicKey!.Value, _state.OwnerSealedKey,
+            null, _state.SecretRefs, new Dictionary<string, ObjectId>(), _state.Objects, 0);
     }
 
     public bool Has(ObjectId id) => _state.TryGetObject(id, out _);
@@ -86,5 +123,9 @@ public sealed class KeynodeArchive : IHistoryTarget, IDisposable
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        _snapshot?.Dispose();
+    }
 }

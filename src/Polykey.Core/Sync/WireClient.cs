@@ -71,11 +71,18 @@ public sealed class WireClient : IHistoryTarget, IPrefetchingHistorySource
     }
 
     /// <summary>Asks for every history's objects below its tip, down to what this side holds, in one exchange.</summary>
-    public void Prefetch(IReadOnlyList<HistoryWant> wants)
+    public void Prefetch(IReadOnlyList<HistoryWant> wants, IProgress<TransferProgress>? progress = null)
     {
         if (wants.Count == 0) return;
         foreach (HistoryWant want in wants) _writer.Write(WireFrameType.Want, WireMessages.Want(want.Tip, walk: true, want.Have));
-        ReceiveObjects();
+        // The server walks the wants in order, each from its tip: a wanted tip arriving is one more history under way.
+        var tips = wants.Select(w => w.Tip).ToHashSet();
+        int started = 0;
+        progress?.Report(new TransferProgress("downloading", 0, wants.Count));
+        ReceiveObjects(id =>
+        {
+            if (tips.Remove(id)) progress?.Report(new TransferProgress("downloading", ++started, wants.Count));
+        });
     }
 
     /// <summary>An object fetched in a batch (handed over once: the receiver keeps its own copy), else asked for alone.</summary>
@@ -94,7 +101,7 @@ public sealed class WireClient : IHistoryTarget, IPrefetchingHistorySource
     }
 
     // Ends a request and reads the reply: object and missing frames up to End.
-    private void ReceiveObjects()
+    private void ReceiveObjects(Action<ObjectId>? received = null)
     {
         _writer.Write(WireFrameType.End, []);
         _writer.Flush();
@@ -114,6 +121,7 @@ public sealed class WireClient : IHistoryTarget, IPrefetchingHistorySource
             (ObjectId id, byte[] stored) = WireMessages.DecodeObject(payload, Location);
             if (_fetched.TryGetValue(id, out byte[]? earlier)) _fetchedBytes -= earlier.Length;
             _fetched[id] = stored;
+            received?.Invoke(id);
             if ((_fetchedBytes += stored.Length) > Limits.MaxTransferBytes)
                 throw PolykeyException.Failed($"{Location} offers more than {Limits.MaxTransferBytes >> 30} GiB in one transfer",
                     "pull fewer secrets at a time: name patterns after the remote");

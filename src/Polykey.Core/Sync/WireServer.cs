@@ -18,9 +18,11 @@ public static class WireServer
         ushort version = WireMessages.DecodeHello(reader.Expect(WireFrameType.Hello), reader.Peer);
         if (version != WireProtocol.Version)
         {
-            Refuse(writer, PolykeyException.Failed($"pk serve speaks wire protocol {WireProtocol.Version}, not {version}",
-                "use the same pk release on both sides"));
-            return;
+            // The client is told why; pk serve itself fails too, so ssh's exit status says so.
+            var refusal = PolykeyException.Failed($"pk serve speaks wire protocol {WireProtocol.Version}, not {version}",
+                "use the same pk release on both sides");
+            Refuse(writer, refusal);
+            throw refusal;
         }
         KeynodeArchive archive;
         try

@@ -5,18 +5,18 @@ using Polykey.Core.Storage;
 namespace Polykey.Core;
 
 /// <summary>
-/// The tip this reader accepted for each history: those an open snapshot recorded, searched in
-/// place, under the moves taken since. Reads like a dictionary; costs nothing per history
-/// until one is asked for.
+/// A tip for each history (the tips a reader accepted, or the refs a file holds): those an open
+/// snapshot recorded, searched in place, under the moves made since. Reads like a dictionary;
+/// costs nothing per history until one is asked for.
 /// </summary>
-internal sealed class AcceptedTips : IEnumerable<KeyValuePair<string, ObjectId>>
+internal sealed class TipMap : IReadOnlyDictionary<string, ObjectId>
 {
     private readonly TipRun _recorded;
     // Moves since the snapshot; null marks a history dropped (a pull rolled back).
     private readonly Dictionary<string, ObjectId?> _since = new(StringComparer.Ordinal);
     private int _droppedFromRecorded;
 
-    public AcceptedTips(TipRun? recorded = null) => _recorded = recorded ?? TipRun.Empty;
+    public TipMap(TipRun? recorded = null) => _recorded = recorded ?? TipRun.Empty;
 
     public int Count => _recorded.Count - _droppedFromRecorded + _since.Count(m => m.Value is not null && !_recorded.TryGet(m.Key, out _));
 
@@ -59,6 +59,8 @@ internal sealed class AcceptedTips : IEnumerable<KeyValuePair<string, ObjectId>>
     public IEnumerable<KeyValuePair<string, ObjectId?>> Moved => _since;
 
     public IEnumerable<string> Keys => this.Select(t => t.Key);
+
+    public IEnumerable<ObjectId> Values => this.Select(t => t.Value);
 
     public IEnumerator<KeyValuePair<string, ObjectId>> GetEnumerator()
     {

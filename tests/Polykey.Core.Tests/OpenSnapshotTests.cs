@@ -1,0 +1,169 @@
+using System.Text;
+
+namespace Polykey.Core.Tests;
+
+/// <summary>
+/// The open snapshot and the name memo (docs/keynode-format.md §8): a reader that resumes from
+/// them sees exactly what a reader of the whole file sees, before and after others write, and a
+/// damaged or cut cache is reported and read around, never taken for other names.
+/// </summary>
+public sealed class OpenSnapshotTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    private string KeynodePath => _files.PathOf("n.keynode");
+    private string Cache => _files.PathOf("cache");
+
+    private string CacheFile(string extension) => Directory.GetFiles(Path.Combine(Cache, "polykey"), "*" + extension).Single();
+
+    private Keynode OpenCached() => Keynode.Open(KeynodePath, TestFiles.OwnerCredential, Cache);
+
+    private Keynode OpenWhole() => Keynode.Open(KeynodePath, TestFiles.OwnerCredential);
+
+    // Everything a reader shows: live names with size and version, directory records, values, and what removed names say.
+    private static string Describe(Keynode keynode, IEnumerable<string> removed)
+    {
+        var text = new StringBuilder();
+        foreach (SecretInfo secret in keynode.List())
+        {
+            using SecretBytes value = keynode.Get(secret.Path);
+            text.Append($"{secret.Path} {secret.Size} {secret.Tip} {Convert.ToHexString(value.Span)}\n");
+        }
+        foreach (string directory in keynode.ListDirectories()) text.Append($"dir {directory}\n");
+        foreach (string path in removed) text.Append($"removed {path}: {keynode.Find(path) is null}\n");
+        return text.ToString();
+    }
+
+    // The same, one name at a time, on a handle that never lists (so names come from the memo's chunks).
+    private static string DescribeByLookup(Keynode keynode, IEnumerable<string> paths, IEnumerable<string> removed)
+    {
+        var text = new StringBuilder();
+        foreach (string path in paths.Order(StringComparer.Ordinal))
+        {
+            if (keynode.Find(path) is not { } secret) continue;
+            using SecretBytes value = keynode.Get(path);
+            text.Append($"{secret.Path} {secret.Size} {secret.Tip} {Convert.ToHexString(value.Span)}\n");
+        }
+        foreach (string path in removed) text.Append($"removed {path}: {keynode.Find(path) is null}\n");
+        return text.ToString();
+    }
+
+    private void Fill(Keynode keynode, int secrets)
+    {
+        for (int i = 0; i < secrets; i++) keynode.Set($"team{i % 3}/s{i}", Encoding.ASCII.GetBytes($"value {i}"));
+        keynode.Commit([new SecretEdit.MakeDirectory("empty/dir")]);
+        keynode.Remove("team0/s0");
+        keynode.Set("team1/s1", "second version"u8);
+    }
+
+    [Fact]
+    public void ResumedReader_SeesWhatAWholeFileReaderSees_BeforeAndAfterOthersWrite()
+    {
+        string[] removed = ["team0/s0", "team2/s2", "never/there"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 40);
+        Assert.True(File.Exists(CacheFile(".open")));
+        Assert.True(File.Exists(CacheFile(".names")));
+        string[] paths = Enumerable.Range(0, 40).Select(i => $"team{i % 3}/s{i}").Append("moved/s3").Append("new/one").ToArray();
+
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, removed));
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+
+        // Another writer, without caches: a rename, a removal, a removed name made again, a new secret, a new version.
+        using (Keynode writer = OpenWhole())
+        {
+            writer.Move("team0/s3", "moved/s3");
+            writer.Remove("team2/s2");
+            writer.Set("team0/s0", "back again"u8);
+            writer.Set("new/one", "n"u8);
+            writer.Set("team1/s4", "changed"u8);
+        }
+        removed = ["team0/s3", "team2/s2", "never/there"];
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, removed));
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+        // And writes made through a resumed handle land in the next one's view.
+        using (Keynode resumed = OpenCached())
+        {
+            resumed.Set("team0/s3", "reused name"u8);
+            Assert.Equal(2, resumed.Set("new/one", "n2"u8));
+        }
+        removed = ["team2/s2", "never/there"];
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, removed));
+    }
+
+    // Describe's lines without the directory records, which lookups by name do not show.
+    private static string Lines(string described) => string.Concat(described.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        .Where(l => !l.StartsWith("dir ", StringComparison.Ordinal)).Select(l => l + "\n"));
+
+    [Fact]
+    public void WritesAfterTheSnapshot_AreRecordedAsItsDelta_AndTheNextOpenReadsOnlyWhatFollows()
+    {
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 5);
+        byte[] snapshot = File.ReadAllBytes(CacheFile(".open"));
+        for (int i = 0; i < 40; i++)
+        {
+            using Keynode writer = OpenCached();
+            writer.Set($"bulk/{i}", "v"u8);
+        }
+        // Forty writers, each writing what moved since the snapshot, never the snapshot itself.
+        Assert.Equal(snapshot, File.ReadAllBytes(CacheFile(".open")));
+        Assert.True(File.Exists(CacheFile(".delta")));
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, ["team0/s0"]);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, ["team0/s0"]));
+        string[] paths = Enumerable.Range(0, 40).Select(i => $"bulk/{i}").Concat(Enumerable.Range(0, 5).Select(i => $"team{i % 3}/s{i}")).ToArray();
+        using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, ["team0/s0"]));
+    }
+
+    [Fact]
+    public void DamagedOrCutCaches_AreReportedAndReadAround_NeverOtherNames()
+    {
+        string[] removed = ["team0/s0", "never/there"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string[] paths = Enumerable.Range(0, 4).Select(i => $"team{i % 3}/s{i}").ToArray();
+
+        // A write after the snapshot, so there is a delta too.
+        using (Keynode writer = OpenCached()) writer.Set("team1/s1", "third version"u8);
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string[] caches = [".open", ".names", ".delta"];
+        byte[][] goodCaches = caches.Select(c => File.ReadAllBytes(CacheFile(c))).ToArray();
+        string stem = Path.ChangeExtension(CacheFile(".open"), null);
+        foreach (string extension in caches)
+        {
+            string file = stem + extension;
+            // As first written: an open that read around damage has since written its caches again.
+            byte[] good = goodCaches[Array.IndexOf(caches, extension)];
+            for (int at = 0; at < good.Length; at++)
+            {
+                foreach (bool cut in new[] { false, true })
+                {
+                    byte[] bad = cut ? good[..at] : (byte[])good.Clone();
+                    if (!cut) bad[at] ^= 0x41;
+                    for (int c = 0; c < caches.Length; c++) File.WriteAllBytes(stem + caches[c], goodCaches[c]);
+                    File.WriteAllBytes(file, bad);
+                    using Keynode resumed = OpenCached();
+                    string seen = at % 2 == 0 ? Describe(resumed, removed) : DescribeByLookup(resumed, paths, removed);
+                    Assert.True(seen == (at % 2 == 0 ? whole : Lines(whole)), $"{extension} {(cut ? "cut at" : "flipped at")} byte {at}");
+                    // Past the parts that name whose cache it is, damage is named (a cut empty file is no cache at all).
+                    // Past the parts that name whose cache it is (and, for a delta, which snapshot it follows), damage is named.
+                    bool named = extension switch
+                    {
+                        ".open" => cut ? at > 0 : at >= 15,
+                        ".names" => cut ? at > 0 : at >= 16 + 32 + 8 + 32 + 16,
+                        _ => cut ? at >= 16 + 32 + 8 + 32 : at >= 16 + 32 + 8 + 32 && at < good.Length - 12 - 16 - 200,
+                    };
+                    if (named)
+                        Assert.True(resumed.Warnings.Any(w => w.Contains(extension switch { ".open" => "open snapshot", ".names" => "name memo", _ => "delta" }) && w.Contains("damaged")),
+                            $"no warning for {extension} {(cut ? "cut at" : "flipped at")} byte {at} of {good.Length}: [{string.Join(" | ", resumed.Warnings)}]");
+                }
+            }
+        }
+    }
+
+    public void Dispose() => _files.Dispose();
+}
