@@ -30,9 +30,6 @@ quietly() {
     "$@" >"$log" 2>&1 || { cat "$log" >&2; die "set-up step failed: $*"; }
 }
 
-# wants ID: true when workload ID is selected for this run.
-wants() { [[ " ${WORKLOADS[*]} " == *" $1 "* ]]; }
-
 # ---------------------------------------------------------------- tools and clean-up
 
 find_pk() {
