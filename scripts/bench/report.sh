@@ -26,7 +26,7 @@ peer_versions_fuse() {
 method_notes() {
     local id
     for id in "${WORKLOADS[@]}"; do "notes_${id,,}"; done
-    echo "- Not measured here: P7 (start-up) and P8 (open after 10,000 appended changes vs the same keynode after \`pk gc\`) have no workload in this harness yet."
+    echo "- Not measured here: P7 (start-up) has no workload in this harness yet."
 }
 
 generated_section() {
