@@ -48,14 +48,7 @@ public sealed class GcTests : IDisposable
         {
             string marker = $"run {run}";
             Pk.Ok(_node.Set("app/marker", marker));
-            var start = new System.Diagnostics.ProcessStartInfo(PkProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (string arg in _node.Args("gc")) start.ArgumentList.Add(arg);
-            using (var gc = System.Diagnostics.Process.Start(start)!)
-            {
-                Thread.Sleep(random.Next(0, 900));
-                if (!gc.HasExited) gc.Kill();
-                gc.WaitForExit();
-            }
+            PkProcess.KilledAfter(_node.Args("gc"), random.Next(0, 900));
             PkResult verify = _node.Run("verify");
             Assert.True(verify.ExitCode == 0, $"run {run}: {verify}");
             Assert.Equal(marker, System.Text.Encoding.UTF8.GetString(_node.Get("app/marker")));

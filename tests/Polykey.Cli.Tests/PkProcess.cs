@@ -48,4 +48,15 @@ public static class PkProcess
         copyOut.Wait();
         return new PkResult(process.ExitCode, stdout.ToArray(), copyErr.Result);
     }
+
+    /// <summary>Starts pk and kills it (SIGKILL) after <paramref name="milliseconds"/> unless it finished: a crash at that point.</summary>
+    public static void KilledAfter(IEnumerable<string> args, int milliseconds)
+    {
+        var start = new ProcessStartInfo(Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        using Process process = Process.Start(start)!;
+        Thread.Sleep(milliseconds);
+        if (!process.HasExited) process.Kill();
+        process.WaitForExit();
+    }
 }

@@ -337,14 +337,7 @@ public sealed class SyncCliTests : IDisposable
         {
             string value = $"run-{run}-" + new string((char)('a' + run % 26), 1 << 20);
             foreach (string path in paths) Pk.Ok(_admin.Set(path, value));
-            var start = new System.Diagnostics.ProcessStartInfo(PkProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (string arg in _server.Args("pull")) start.ArgumentList.Add(arg);
-            using (var pull = System.Diagnostics.Process.Start(start)!)
-            {
-                Thread.Sleep(random.Next(0, 500));
-                if (!pull.HasExited) pull.Kill();
-                pull.WaitForExit();
-            }
+            PkProcess.KilledAfter(_server.Args("pull"), random.Next(0, 500));
             // Verify passes, except that it names what killed appends left (after the last change, or, once a
             // later pull wrote past them, between two changes): bytes every reader ignores.
             PkResult verify = _server.Run("verify");
