@@ -117,5 +117,25 @@ public sealed class CompactionTests : IDisposable
         using (Keynode node = Open(caches: false)) Assert.Equal(before, Everything(node, Paths));
     }
 
+    [Fact]
+    public void Compact_DropsTheBytesAKilledAppendLeft()
+    {
+        Fill();
+        // What a writer killed mid-append leaves: bytes after the last change that belong to none.
+        using (var stream = new FileStream(KeynodePath, FileMode.Open))
+        {
+            stream.Seek(-1024, SeekOrigin.End);
+            stream.Write(Enumerable.Repeat((byte)0x5a, 3000).ToArray());
+        }
+        using (Keynode node = Open(caches: false)) Assert.Contains(node.Verify().Problems, p => p.Contains("belong to no change"));
+        using (Keynode node = Open()) node.Compact();
+        using (Keynode node = Open(caches: false))
+        {
+            VerifyReport verify = node.Verify();
+            Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+            Assert.Empty(verify.Problems);
+        }
+    }
+
     public void Dispose() => _files.Dispose();
 }
