@@ -102,10 +102,19 @@ public sealed partial class Keynode
             _deltaNames = _delta.Names(Unlock(), Id)?.ToDictionary(n => n.Id, n => (n.Tip, n.Entry), StringComparer.Ordinal);
             if (_deltaNames is null) CacheWarning($"the snapshot delta for {Path} is damaged; names were decrypted from the keynode instead");
         }
-        if (damaged) CacheWarning($"the name memo {path} is damaged; names were decrypted from {Path} instead (the memo is written again)");
         // Without its memo, the snapshot is written again (with one) the next time this handle may.
         _memoMissing = _memo is null;
+        if (damaged) MemoDamaged();
         return _memo;
+    }
+
+    // A memo (or a chunk of it) that did not open under this reader's key: read around, and written again.
+    private void MemoDamaged()
+    {
+        CacheWarning($"the name memo {NameMemo.PathFor(_cacheDirectory!, Id)} is damaged; names were decrypted from {Path} instead (the memo is written again)");
+        _memoMissing = true;
+        _memo?.Dispose();
+        _memo = null;
     }
 
     /// <summary>Builds the whole name index: from the memo for histories unmoved since the snapshot, by decrypting the rest.</summary>
@@ -113,11 +122,7 @@ public sealed partial class Keynode
     {
         var index = new SecretIndex();
         List<(string Id, ObjectId Tip, IndexEntry? Entry)>? known = Memo()?.All();
-        if (_memo is not null && known is null)
-        {
-            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
-            _memoMissing = true;
-        }
+        if (_memo is not null && known is null) MemoDamaged();
         if (known is not null)
         {
             foreach ((string id, ObjectId tip, IndexEntry? entry) in known)
@@ -150,9 +155,7 @@ public sealed partial class Keynode
         if (_index is not null || Memo() is not { } memo) return Index().Find(path);
         if (memo.Named(path) is not { } named)
         {
-            CacheWarning($"the name memo for {Path} is damaged; names were decrypted from the keynode instead (the memo is written again)");
-            _memoMissing = true;
-            _memo = null;
+            MemoDamaged();
             return Index().Find(path);
         }
         var candidates = new SecretIndex();

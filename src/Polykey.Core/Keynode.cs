@@ -280,8 +280,13 @@ public sealed partial class Keynode : IDisposable
             // Changes only ever append: a file that still ends where our last change ended
             // (plus the archive's closing blocks) holds nothing new, and asking costs no
             // lock (a mount hears of each of its own appends).
-            if (_file.Replaced) FollowReplacement();
-            else if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
+            // A compaction renamed a new file over ours: following it reads that file whole.
+            if (_file.Replaced)
+            {
+                FollowReplacement();
+                return;
+            }
+            if (RandomAccess.GetLength(_file.Handle) == _state.End.Offset + ChangeWriter.EndOfArchiveLength) return;
             using (_file.LockShared()) ReadNewChanges();
         }
     }
@@ -337,5 +342,7 @@ public sealed partial class Keynode : IDisposable
         SaveCaches();
         _file.Dispose();
         _snapshot?.Dispose();
+        // Unmaps it and clears the keys derived to open it.
+        _memo?.Dispose();
     }
 }

@@ -30,8 +30,6 @@ internal sealed class SecretIndex
 
     public IEnumerable<IndexEntry> Directories => _directories.Values.Select(Shown).Where(e => !e.Removed);
 
-    public int Count => _byId.Count + _unlisted.Count;
-
     public void Set(IndexEntry entry)
     {
         Forget(entry.Id);

@@ -46,8 +46,6 @@ internal sealed class KeynodeState
 
     public IEnumerable<KeyValuePair<ObjectId, TarMember>> Objects => _snapshotObjects is null ? _objects : _snapshotObjects.All().Concat(_objects);
 
-    public int ObjectCount => _objects.Count + (_snapshotObjects?.Count ?? 0);
-
     /// <summary>
     /// The state an open snapshot recorded at <paramref name="end"/>: what the file held then, as
     /// this reader took it. Changes after it are applied as usual. A keynode's snapshot keeps the

@@ -66,9 +66,7 @@ internal sealed class ObjectTable
             int order = IdAt(middle).SequenceCompareTo(wanted);
             if (order == 0)
             {
-                ReadOnlySpan<byte> record = Record(middle);
-                member = new TarMember(id.LoosePath, BinaryPrimitives.ReadInt64LittleEndian(record[ObjectIdLength..]),
-                    BinaryPrimitives.ReadUInt32LittleEndian(record[(ObjectIdLength + 8)..]));
+                member = MemberAt(id, middle);
                 return true;
             }
             if (order < 0) low = middle + 1;
@@ -85,9 +83,15 @@ internal sealed class ObjectTable
         for (int i = 0; i < Count; i++)
         {
             var id = ObjectId.FromBytes(IdAt(i));
-            TryGet(id, out TarMember member);
-            yield return new(id, member);
+            yield return new(id, MemberAt(id, i));
         }
+    }
+
+    private TarMember MemberAt(ObjectId id, int index)
+    {
+        ReadOnlySpan<byte> record = Record(index);
+        return new TarMember(id.LoosePath, BinaryPrimitives.ReadInt64LittleEndian(record[ObjectIdLength..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(record[(ObjectIdLength + 8)..]));
     }
 
     private ReadOnlySpan<byte> Record(int index) => _records.Span.Slice(index * RecordLength, RecordLength);
