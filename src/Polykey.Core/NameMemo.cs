@@ -270,29 +270,47 @@ internal sealed class NameMemo : IDisposable
         int length = BinaryPrimitives.ReadInt32LittleEndian(entry[(TagBytes + 4)..]);
         if (offset < 0 || length < SealBytes || (long)_chunksAt + offset + length > _file.Length) return null;
         ReadOnlySpan<byte> sealedChunk = _file.Span.Slice(_chunksAt + offset, length);
-        byte[] plain = new byte[length - SealBytes];
         byte[] associated = AssociatedData(_keynodeId, chunk);
         ReadOnlySpan<byte> nonce = entry[(TagBytes + 8)..];
+        if (fast is null)
+        {
+            try
+            {
+                return Unseal(_sealKey, nonce, sealedChunk, associated);
+            }
+            catch (Org.BouncyCastle.Crypto.InvalidCipherTextException)
+            {
+                return null;
+            }
+        }
+        byte[] plain = new byte[length - SealBytes];
         try
         {
-            if (fast is not null)
-            {
-                fast.Decrypt(nonce, sealedChunk[..^SealBytes], sealedChunk[^SealBytes..], plain, associated);
-                return plain;
-            }
-            var gcm = new GcmBlockCipher(new AesEngine());
-            gcm.Init(false, new AeadParameters(new KeyParameter(_sealKey), SealBytes * 8, nonce.ToArray(), associated));
-            byte[] both = new byte[length];
-            int written = gcm.ProcessBytes(sealedChunk, both);
-            gcm.DoFinal(both.AsSpan(written));
-            both.AsSpan(0, plain.Length).CopyTo(plain);
-            Array.Clear(both);
+            fast.Decrypt(nonce, sealedChunk[..^SealBytes], sealedChunk[^SealBytes..], plain, associated);
             return plain;
         }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or Org.BouncyCastle.Crypto.InvalidCipherTextException)
+        catch (System.Security.Cryptography.CryptographicException)
         {
             Array.Clear(plain);
             return null;
+        }
+    }
+
+    /// <summary>What <see cref="Seal"/> sealed (BouncyCastle's AES-GCM, for small pieces); throws when it was altered.</summary>
+    internal static byte[] Unseal(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedBytes, byte[] associated)
+    {
+        var gcm = new GcmBlockCipher(new AesEngine());
+        gcm.Init(false, new AeadParameters(new KeyParameter(key), SealBytes * 8, nonce.ToArray(), associated));
+        byte[] plain = new byte[sealedBytes.Length];
+        try
+        {
+            int written = gcm.ProcessBytes(sealedBytes, plain);
+            written += gcm.DoFinal(plain.AsSpan(written));
+            return plain[..written];
+        }
+        finally
+        {
+            Array.Clear(plain);
         }
     }
 

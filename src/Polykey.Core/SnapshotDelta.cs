@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
-using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Modes;
-using Org.BouncyCastle.Crypto.Parameters;
 using Polykey.Core.Crypto;
 using Polykey.Core.Git;
 using Polykey.Core.Storage;
@@ -97,14 +94,11 @@ internal sealed class SnapshotDelta
     {
         if (_sealed.Length < NonceBytes + SealBytes) return null;
         byte[] key = reader.DeriveLocalKey("polykey delta 1", keynodeId);
-        byte[] both = new byte[_sealed.Length - NonceBytes];
+        byte[] plain = [];
         try
         {
-            var gcm = new GcmBlockCipher(new AesEngine());
-            gcm.Init(false, new AeadParameters(new KeyParameter(key), SealBytes * 8, _sealed[..NonceBytes], [.. Magic, .. Encoding.ASCII.GetBytes(keynodeId)]));
-            int written = gcm.ProcessBytes(_sealed.AsSpan(NonceBytes), both);
-            written += gcm.DoFinal(both.AsSpan(written));
-            return NameMemo.Decode(both[..written]);
+            plain = NameMemo.Unseal(key, _sealed.AsSpan(0, NonceBytes), _sealed.AsSpan(NonceBytes), [.. Magic, .. Encoding.ASCII.GetBytes(keynodeId)]);
+            return NameMemo.Decode(plain);
         }
         catch (Exception e) when (e is Org.BouncyCastle.Crypto.InvalidCipherTextException or FormatException or ArgumentException or IndexOutOfRangeException or DecoderFallbackException)
         {
@@ -113,7 +107,7 @@ internal sealed class SnapshotDelta
         finally
         {
             Array.Clear(key);
-            Array.Clear(both);
+            Array.Clear(plain);
         }
     }
 
