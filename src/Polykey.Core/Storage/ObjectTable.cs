@@ -23,11 +23,7 @@ internal sealed class ObjectTable
     /// <summary>A table over <paramref name="records"/>; null when its records are not sorted and distinct.</summary>
     public static ObjectTable? Over(ReadOnlyMemory<byte> records)
     {
-        if (records.Length % RecordLength != 0) return null;
-        var table = new ObjectTable(records);
-        for (int i = 1; i < table.Count; i++)
-            if (table.IdAt(i - 1).SequenceCompareTo(table.IdAt(i)) >= 0) return null;
-        return table;
+        return SortedRecords.AreSorted(records.Span, RecordLength, ObjectIdLength) ? new ObjectTable(records) : null;
     }
 
     /// <summary>Records for every object, sorted by id; false when one cannot be recorded (a member larger than 4 GiB).</summary>
@@ -59,21 +55,9 @@ internal sealed class ObjectTable
             member = default;
             return false;
         }
-        int low = 0, high = Count - 1;
-        while (low <= high)
-        {
-            int middle = low + (high - low) / 2;
-            int order = IdAt(middle).SequenceCompareTo(wanted);
-            if (order == 0)
-            {
-                member = MemberAt(id, middle);
-                return true;
-            }
-            if (order < 0) low = middle + 1;
-            else high = middle - 1;
-        }
-        member = default;
-        return false;
+        int found = SortedRecords.Find(_records.Span, RecordLength, wanted);
+        member = found < 0 ? default : MemberAt(id, found);
+        return found >= 0;
     }
 
     public bool Contains(ObjectId id) => TryGet(id, out _);

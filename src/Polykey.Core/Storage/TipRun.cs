@@ -23,12 +23,7 @@ internal sealed class TipRun
     /// <summary>A run over <paramref name="records"/>; null when its records are not sorted and distinct.</summary>
     public static TipRun? Over(ReadOnlyMemory<byte> records)
     {
-        if (records.Length % RecordLength != 0) return null;
-        var run = new TipRun(records);
-        ReadOnlySpan<byte> span = records.Span;
-        for (int i = 1; i < run.Count; i++)
-            if (span.Slice((i - 1) * RecordLength, HistoryIdLength).SequenceCompareTo(span.Slice(i * RecordLength, HistoryIdLength)) >= 0) return null;
-        return run;
+        return SortedRecords.AreSorted(records.Span, RecordLength, HistoryIdLength) ? new TipRun(records) : null;
     }
 
     public static void Write(IEnumerable<KeyValuePair<string, ObjectId>> tips, Stream output)
@@ -48,22 +43,10 @@ internal sealed class TipRun
         Span<byte> wanted = stackalloc byte[HistoryIdLength];
         if (historyId.Length != 2 * HistoryIdLength || Convert.FromHexString(historyId, wanted, out _, out _) != System.Buffers.OperationStatus.Done)
             return false;
-        ReadOnlySpan<byte> span = _records.Span;
-        int low = 0, high = Count - 1;
-        while (low <= high)
-        {
-            int middle = low + (high - low) / 2;
-            ReadOnlySpan<byte> record = span.Slice(middle * RecordLength, RecordLength);
-            int order = record[..HistoryIdLength].SequenceCompareTo(wanted);
-            if (order == 0)
-            {
-                tip = ObjectId.FromBytes(record[HistoryIdLength..]);
-                return true;
-            }
-            if (order < 0) low = middle + 1;
-            else high = middle - 1;
-        }
-        return false;
+        int found = SortedRecords.Find(_records.Span, RecordLength, wanted);
+        if (found < 0) return false;
+        tip = ObjectId.FromBytes(_records.Span.Slice(found * RecordLength + HistoryIdLength, RecordLength - HistoryIdLength));
+        return true;
     }
 
     public IEnumerable<KeyValuePair<string, ObjectId>> All()
