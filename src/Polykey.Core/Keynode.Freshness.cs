@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Polykey.Core.Git;
 
@@ -16,7 +15,7 @@ public sealed partial class Keynode
 
     /// <summary>The id of the history holding <paramref name="origin"/>'s as-of statements.</summary>
     internal static string AsOfHistoryId(string origin) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes($"polykey as-of\n{origin}\n")).AsSpan(0, 16));
+        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey as-of\n{origin}\n")).AsSpan(0, 16));
 
     /// <summary>When the keynode <paramref name="origin"/> last said, signed, that it stood as this keynode now holds it; null when it never did.</summary>
     public DateTimeOffset? AsOf(string origin)

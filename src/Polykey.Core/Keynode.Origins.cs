@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Polykey.Core.Access;
 using Polykey.Core.Crypto;
@@ -19,7 +18,7 @@ public sealed partial class Keynode
 
     /// <summary>The id of the history in which <paramref name="origin"/> tells <paramref name="reader"/> its rules.</summary>
     internal static string RulesHistoryId(string origin, string reader) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes($"polykey rules\n{origin}\n{reader}\n")).AsSpan(0, 16));
+        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey rules\n{origin}\n{reader}\n")).AsSpan(0, 16));
 
     /// <summary>The keynode a commit says its history belongs to (this one, for a format-2 file being upgraded).</summary>
     private string? OriginOf(Commit commit) =>

@@ -30,16 +30,21 @@ internal sealed class GitRelay : IHistoryTarget
     private readonly string _cache;
     private readonly RelayCache.Lease _lease;
     private readonly GitObjectReader _objects;
-    private Dictionary<string, ObjectId> _tips = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ObjectId> _tips = new(StringComparer.Ordinal);
     private bool _claimed; // an empty relay: the identity is pushed along with the first change
     private long _served;
 
     private GitRelay(string url, string cache, RelayCache.Lease lease, RelayIdentity identity, bool claimed)
+        : this(url, cache, lease, new GitObjectReader(cache), identity, claimed)
+    {
+    }
+
+    private GitRelay(string url, string cache, RelayCache.Lease lease, GitObjectReader objects, RelayIdentity identity, bool claimed)
     {
         _url = url;
         _cache = cache;
         _lease = lease;
-        _objects = new GitObjectReader(cache);
+        _objects = objects;
         Identity = identity;
         _claimed = claimed;
     }
@@ -68,12 +73,10 @@ internal sealed class GitRelay : IHistoryTarget
         {
             // A relay this cache fetched before is fetched straight away (the fetch says whether it is
             // reachable, and the identity it brings is checked): one git conversation, not two.
-            if (RefExists(cache, RelayIdentity.Ref))
+            if (FetchedBefore(cache))
             {
                 Fetch(url, location, cache);
-                relay = new GitRelay(url, cache, lease, ReadFetchedIdentity(cache, location), claimed: false);
-                relay.ReadTips();
-                return relay;
+                return relay = Fetched(url, cache, lease, location);
             }
             Dictionary<string, string> refs = ListRemote(url, location);
             if (refs.Count == 0)
@@ -87,9 +90,7 @@ internal sealed class GitRelay : IHistoryTarget
                 throw PolykeyException.Failed($"{location} is a git repository but not a pk relay: it has no {RelayIdentity.Ref}",
                     "name an empty repository (pk makes it a relay with the first push) or one pk pushed to");
             Fetch(url, location, cache);
-            relay = new GitRelay(url, cache, lease, ReadFetchedIdentity(cache, location), claimed: false);
-            relay.ReadTips();
-            return relay;
+            return relay = Fetched(url, cache, lease, location);
         }
         catch
         {
@@ -140,40 +141,56 @@ internal sealed class GitRelay : IHistoryTarget
         if (!result.Ok) throw Unreachable(location, result);
     }
 
-    // The identity just fetched, checked against the one the cache took last time (an id or owner that changed is refused).
-    private static RelayIdentity ReadFetchedIdentity(string cache, string location)
+    // Whether this cache holds a relay's identity, told from git's files without starting git. A
+    // wrong "no" (a ref git packed) costs one ls-remote; a wrong "yes" cannot happen, as the
+    // fetch that follows must bring the identity.
+    private static bool FetchedBefore(string cache)
     {
-        GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/"], maxOutput: 4096);
+        if (File.Exists(Path.Combine(cache, RelayIdentity.Ref))) return true;
+        string packed = Path.Combine(cache, "packed-refs");
+        return File.Exists(packed) && new FileInfo(packed).Length < GitProcess.MaxOutputBytes
+            && File.ReadAllText(packed).Contains(" " + RelayIdentity.Ref + "\n", StringComparison.Ordinal);
+    }
+
+    // The cache's refs after a fetch, read with one git: the identity just fetched, checked
+    // against the one the cache took last time (an id or owner that changed is refused), and the tips.
+    private static GitRelay Fetched(string url, string cache, RelayCache.Lease lease, string location)
+    {
+        GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/", SecretRefPrefix],
+            maxOutput: MaxRefs * MaxRefLineBytes);
+        if (listed.ExitCode == -1) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
         if (!listed.Ok) throw PolykeyException.Failed($"cannot read the refs of {location}'s cache {cache}: {listed.Reason()}");
         Dictionary<string, string> refs = ParseRefs(listed.Stdout, location);
         string fetchedCommit = refs.GetValueOrDefault(FetchedIdentityRef) ?? throw PolykeyException.Failed($"{location}: the cache lost {FetchedIdentityRef}");
-        using var objects = new GitObjectReader(cache);
-        RelayIdentity fetched = RelayIdentity.Read(objects, FetchedIdentityRef, location);
-        // The identity commit is the same for the same keynode and owner: an unchanged one needs no comparing.
-        if (refs.GetValueOrDefault(RelayIdentity.Ref) is { } knownCommit && knownCommit != fetchedCommit)
+        var objects = new GitObjectReader(cache);
+        try
         {
-            RelayIdentity known = RelayIdentity.Read(objects, RelayIdentity.Ref, location);
-            if (known.KeynodeId != fetched.KeynodeId || known.Owner.Fingerprint != fetched.Owner.Fingerprint)
-                throw PolykeyException.Denied(
-                    $"{location} now carries keynode {fetched.KeynodeId} owned by {fetched.Owner.Fingerprint}; it carried keynode {known.KeynodeId} owned by {known.Owner.Fingerprint}",
-                    $"someone replaced what the relay holds; nothing was taken. If that was meant, remove {cache} and try again");
+            RelayIdentity fetched = RelayIdentity.Read(objects, FetchedIdentityRef, location);
+            // The identity commit is the same for the same keynode and owner: an unchanged one needs no comparing.
+            if (refs.GetValueOrDefault(RelayIdentity.Ref) is { } knownCommit && knownCommit != fetchedCommit)
+            {
+                RelayIdentity known = RelayIdentity.Read(objects, RelayIdentity.Ref, location);
+                if (known.KeynodeId != fetched.KeynodeId || known.Owner.Fingerprint != fetched.Owner.Fingerprint)
+                    throw PolykeyException.Denied(
+                        $"{location} now carries keynode {fetched.KeynodeId} owned by {fetched.Owner.Fingerprint}; it carried keynode {known.KeynodeId} owned by {known.Owner.Fingerprint}",
+                        $"someone replaced what the relay holds; nothing was taken. If that was meant, remove {cache} and try again");
+            }
+            if (refs.GetValueOrDefault(RelayIdentity.Ref) != fetchedCommit) UpdateRef(cache, RelayIdentity.Ref, fetchedCommit);
+            var relay = new GitRelay(url, cache, lease, objects, fetched, claimed: false);
+            foreach ((string name, string hex) in refs)
+            {
+                if (!name.StartsWith(SecretRefPrefix, StringComparison.Ordinal)) continue;
+                string id = name[SecretRefPrefix.Length..];
+                // Anything else under refs/secrets/ cannot be a history: it is not offered (its name would become a member name).
+                if (IsHistoryId(id)) relay._tips[id] = new ObjectId(hex);
+            }
+            return relay;
         }
-        if (refs.GetValueOrDefault(RelayIdentity.Ref) != fetchedCommit) UpdateRef(cache, RelayIdentity.Ref, fetchedCommit);
-        return fetched;
-    }
-
-    private void ReadTips()
-    {
-        GitResult result = GitProcess.Run(_cache, ["for-each-ref", "--format=%(objectname) %(refname)", SecretRefPrefix], maxOutput: MaxRefs * MaxRefLineBytes);
-        if (!result.Ok) throw PolykeyException.Failed($"cannot read the refs of {Location}'s cache {_cache}: {result.Reason()}");
-        var tips = new Dictionary<string, ObjectId>(StringComparer.Ordinal);
-        foreach ((string name, string hex) in ParseRefs(result.Stdout, Location))
+        catch
         {
-            string id = name[SecretRefPrefix.Length..];
-            // Anything else under refs/secrets/ cannot be a history: it is not offered (its name would become a member name).
-            if (IsHistoryId(id)) tips[id] = new ObjectId(hex);
+            objects.Dispose();
+            throw;
         }
-        _tips = tips;
     }
 
     /// <summary>An object as a loose object (re-encoded from what git holds: the receiver checks its name, not its compression).</summary>
@@ -227,8 +244,6 @@ internal sealed class GitRelay : IHistoryTarget
         foreach (RefUpdate update in change.Refs) _tips[update.HistoryId] = update.Tip;
         _claimed = false;
     }
-
-    private static bool RefExists(string cache, string name) => GitProcess.Run(cache, ["show-ref", "--verify", "--quiet", name]).Ok;
 
     private static void UpdateRef(string cache, string name, string hex) => UpdateRefs(cache, [(name, hex)]);
 

@@ -1,6 +1,4 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
+using Polykey.Core.Git;
 
 namespace Polykey.Cli.Transports;
 
@@ -14,17 +12,15 @@ internal static class LooseObjectFile
     /// <summary>An object's name (the SHA-1 of its header and content) and its compressed form.</summary>
     public static (string Hex, byte[] Compressed) Encode(string type, ReadOnlySpan<byte> content)
     {
-        byte[] header = Encoding.ASCII.GetBytes($"{type} {content.Length}\0");
-        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        sha1.AppendData(header);
-        sha1.AppendData(content);
-        using var compressed = new MemoryStream(header.Length + content.Length + 256);
-        using (var z = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        ObjectType kind = type switch
         {
-            z.Write(header);
-            z.Write(content);
-        }
-        return (Convert.ToHexStringLower(sha1.GetHashAndReset()), compressed.ToArray());
+            "blob" => ObjectType.Blob,
+            "tree" => ObjectType.Tree,
+            "commit" => ObjectType.Commit,
+            _ => throw new ArgumentException($"no pk history holds a git {type}", nameof(type)),
+        };
+        (ObjectId id, byte[] compressed) = LooseObject.Encode(kind, content);
+        return (id.Hex, compressed);
     }
 
     /// <summary>Stores an object in a repository unless it is there loose already; written whole, then renamed into place.</summary>

@@ -6,7 +6,7 @@ namespace Polykey.Core.Git;
 public enum ObjectType { Blob, Tree, Commit }
 
 /// <summary>Git's loose-object encoding: zlib("type size\0content"), named by the SHA-1 of the uncompressed bytes.</summary>
-internal static class LooseObject
+public static class LooseObject
 {
     public static (ObjectId Id, byte[] Compressed) Encode(ObjectType type, ReadOnlySpan<byte> content)
     {
