@@ -1,4 +1,5 @@
 using System.Text;
+using Polykey.Core.Access;
 using Polykey.Core.Git;
 
 namespace Polykey.Core;
@@ -23,6 +24,68 @@ public sealed partial class Keynode
         lock (_gate)
             return _accepted.TryGetValue(AsOfHistoryId(origin), out ObjectId tip) ? ReadCommit(tip).Time : null;
     }
+
+    /// <summary>
+    /// Refuses to serve a secret taken from another keynode whose newest as-of statement is older
+    /// than a remote of that keynode added with --refuse-stale allows (the strictest such remote
+    /// decides; a statement may arrive through any of them). A relay that freezes then makes the
+    /// machine fail closed instead of serving values that may have been rotated away.
+    /// </summary>
+    public void RequireFresh(string path)
+    {
+        lock (_gate)
+            if (LookupLive(path) is { } entry) RequireFresh(entry.Id, path);
+    }
+
+    /// <summary>Whether any remote was added with --refuse-stale (else nothing is ever refused as stale).</summary>
+    public bool RefusesStale
+    {
+        get
+        {
+            lock (_gate) return _accessHistory is not null && CurrentAccess().Remotes.Any(r => r.RefuseStale && r.MaxAge is not null);
+        }
+    }
+
+    /// <summary>The next moment a keynode whose secrets are served now goes stale (null: none will without a change).</summary>
+    public DateTimeOffset? StaleAt()
+    {
+        lock (_gate)
+        {
+            if (!RefusesStale) return null;
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            DateTimeOffset? next = null;
+            foreach (string origin in CurrentAccess().Remotes.Where(r => r.RefuseStale).Select(r => r.KeynodeId).Distinct())
+            {
+                if (Strictest(origin) is not { } remote || AsOf(origin) is not { } asOf) continue;
+                DateTimeOffset at = asOf + remote.MaxAge!.Value;
+                if (at > now && (next is null || at < next)) next = at;
+            }
+            return next;
+        }
+    }
+
+    private Remote? Strictest(string origin) => CurrentAccess().Remotes
+        .Where(r => r.RefuseStale && r.KeynodeId == origin && r.MaxAge is not null)
+        .MinBy(r => r.MaxAge!.Value);
+
+    private void RequireFresh(string historyId, string path)
+    {
+        string origin = OriginOfHistory(historyId);
+        if (origin == Id) return; // this keynode's own word is never stale to itself
+        if (Strictest(origin) is not { } strictest) return;
+        DateTimeOffset? asOf = AsOf(origin);
+        if (asOf is { } time && DateTimeOffset.UtcNow - time <= strictest.MaxAge!.Value) return;
+        string said = asOf is { } t ? $"is from {t.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "never came";
+        throw PolykeyException.Denied(
+            $"{path} comes from keynode {origin[..8]}, whose newest signed \"as of\" statement {said}, older than remote {strictest.Name}'s --max-age {Describe(strictest.MaxAge!.Value)}: refused (--refuse-stale)",
+            $"pull from {strictest.Name} (a relay may be withholding updates); the owner's next push brings a new statement");
+    }
+
+    private static string Describe(TimeSpan age) =>
+        age.TotalDays >= 1 && age.TotalDays % 1 == 0 ? $"{age.TotalDays}d"
+        : age.TotalHours >= 1 && age.TotalHours % 1 == 0 ? $"{age.TotalHours}h"
+        : age.TotalMinutes >= 1 && age.TotalMinutes % 1 == 0 ? $"{age.TotalMinutes}m"
+        : $"{(long)age.TotalSeconds}s";
 
     // Before a push: a new statement, when this process holds the owner's signing key.
     private void StampAsOf()

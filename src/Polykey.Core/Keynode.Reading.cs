@@ -33,6 +33,7 @@ public sealed partial class Keynode
         lock (_gate)
         {
             IndexEntry entry = version is null ? Live(path) : Known(path);
+            RequireFresh(entry.Id, path);
             ObjectId commit = version is null ? entry.Tip : VersionCommit(entry, path, version.Value);
             (string _, SecretBytes value, VersionKind kind) = ReadVersion(commit);
             if (kind != VersionKind.Value)
@@ -56,6 +57,7 @@ public sealed partial class Keynode
             throw PolykeyException.NotFound($"'{commit}' is not a version id", "see 'pk log' for version ids");
         lock (_gate)
         {
+            if (LookupLive(path) is { } entry) RequireFresh(entry.Id, path);
             (string name, SecretBytes value, VersionKind kind) = ReadVersion(id);
             if (kind == VersionKind.Value && name == path) return value;
             value.Dispose();

@@ -389,6 +389,7 @@ public sealed partial class Keynode
         lock (_gate)
         {
             IndexEntry entry = Known(path);
+            RequireFresh(entry.Id, path);
             ObjectId theirs = OpenConflict(entry.Id) ?? throw PolykeyException.NotFound($"{path} has no conflict", "'pk resolve' lists the secrets in conflict");
             (string _, SecretBytes value, VersionKind kind) = ReadVersion(theirs);
             if (kind == VersionKind.Value) return value;

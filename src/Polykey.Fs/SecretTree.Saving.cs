@@ -186,14 +186,30 @@ public sealed partial class SecretTree
     /// <summary>A decrypted value moved into locked memory; keynode failures become file errors.</summary>
     private static SecretContent Decrypt(Func<SecretBytes> read)
     {
-        try
+        SecretContent? content = null;
+        Served(() =>
         {
             using SecretBytes value = read();
-            return SecretContent.Copy(value.Span);
+            content = SecretContent.Copy(value.Span);
+        });
+        return content!;
+    }
+
+    // The keynode's refusals as file errors: missing is ENOENT, refused (a stale origin) EACCES, the rest EIO.
+    private static void Served(Action read)
+    {
+        try
+        {
+            read();
         }
         catch (PolykeyException e)
         {
-            throw new FsException(e.Kind == FailureKind.NotFound ? FsError.NotFound : FsError.IoError, e.Message);
+            throw new FsException(e.Kind switch
+            {
+                FailureKind.NotFound => FsError.NotFound,
+                FailureKind.AccessDenied => FsError.AccessDenied,
+                _ => FsError.IoError,
+            }, e.Message);
         }
     }
 

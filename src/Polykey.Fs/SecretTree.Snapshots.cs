@@ -55,6 +55,7 @@ public sealed partial class SecretTree
             return retired.Content ??= Decrypt(() => _keynode.GetVersion(retired.Path, retired.Tip));
         string path = PathOf(node);
         if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
+        RequireServed(path);
         return CurrentContent(path);
     }
 

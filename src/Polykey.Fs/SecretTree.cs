@@ -48,7 +48,11 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         _keynode = keynode;
         IsReadOnly = readOnly;
-        lock (_gate) Reload();
+        lock (_gate)
+        {
+            Reload();
+            ArmStaleTimer();
+        }
     }
 
     public bool IsReadOnly { get; }
@@ -155,6 +159,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
             if (writing) return AddHandle(node, mode, BufferFor(path, (mode & OpenMode.Truncate) != 0), null);
             if (_buffers.TryGetValue(path, out WriteBuffer? live)) return AddHandle(node, mode, live, null);
+            // Checked at every open, not only when the content is first read: a value kept in memory goes stale too.
+            RequireServed(path);
             return AddHandle(node, mode, null, CurrentContent(path).Share());
         }
     }
@@ -347,6 +353,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             _keynode.Refresh();
             if (_keynode.ChangeCount == _loadedChangeCount) return;
             ReloadAndAnnounce(new HashSet<string>(StringComparer.Ordinal));
+            ArmStaleTimer();
         }
     }
 
@@ -381,6 +388,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         lock (_gate)
         {
             StopQuietSaves();
+            StopStaleTimer();
             foreach (OpenHandle open in _handles.Values) open.Snapshot?.Release();
             _handles.Clear();
             foreach (WriteBuffer buffer in _buffers.Values) buffer.Wipe();

@@ -306,6 +306,46 @@ public sealed class SyncCliTests : IDisposable
     }
 
     [Fact]
+    public void RefuseStale_PastMaxAge_GetAndMountRefuseTheOriginsSecrets_UntilAFreshStatementArrives()
+    {
+        Pk.Ok(_admin.Run("grant", _serverPublic, "prod/**", "--read"));
+        Pk.Fails(_server.Run("remote", "add", "admin", _admin.Path, "--refuse-stale"), 2, "--refuse-stale needs --max-age");
+        Pk.Ok(_server.Run("remote", "add", "admin", _admin.Path, "--paths", "prod/**", "--max-age", "3s", "--refuse-stale"));
+        Pk.Ok(_admin.Run("remote", "add", "server", _server.Path));
+        Pk.Ok(_server.Set("local/token", "server-own"));
+        Pk.Ok(_admin.Run("push", "server"));
+        Assert.Equal("prod-db", Value(_server, "prod/db/password"));
+        JsonElement remote = JsonDocument.Parse(Pk.Ok(_server.Run("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single();
+        Assert.True(remote.GetProperty("refuseStale").GetBoolean());
+
+        using var mount = new TestMount(_server, "--read-only");
+        Assert.Equal("prod-db", File.ReadAllText(mount["prod/db/password"]));
+        Thread.Sleep(4000);
+
+        // The relay (here: nobody pushing) went quiet for longer than allowed: fail closed.
+        PkResult refused = Pk.Fails(_server.Run("get", "prod/db/password"), 4, "refused (--refuse-stale)");
+        Assert.Contains("older than remote admin's --max-age 3s", refused.Stderr);
+        Assert.DoesNotContain("prod-db", refused.Stderr + refused.Text);
+        Assert.Throws<UnauthorizedAccessException>(() => File.ReadAllText(mount["prod/db/password"]));
+        Assert.Equal("server-own", Value(_server, "local/token")); // its own secrets are not the origin's
+        Assert.Equal("server-own", File.ReadAllText(mount["local/token"]));
+        Assert.Contains("prod/db/password", List(_server)); // names are still listed; values are what is refused
+        PkResult stale = Pk.Ok(_server.Run("pull", "admin"));
+        Assert.Contains("its secrets are refused (--refuse-stale)", stale.Stderr);
+
+        // The owner's next push carries a fresh statement: served again, through the running mount too.
+        Pk.Ok(_admin.Set("prod/db/password", "prod-db-2"));
+        Pk.Ok(_admin.Run("push", "server"));
+        Assert.Equal("prod-db-2", Value(_server, "prod/db/password"));
+        Assert.True(SpinWait.SpinUntil(() =>
+        {
+            try { return File.ReadAllText(mount["prod/db/password"]) == "prod-db-2"; }
+            catch (UnauthorizedAccessException) { return false; }
+        }, 3000));
+        Pk.Ok(_server.Run("verify"));
+    }
+
+    [Fact]
     public void RemoteWhoseOwnerChanged_IsRefusedLoudly_NothingMoves()
     {
         Share();

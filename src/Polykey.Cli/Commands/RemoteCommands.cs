@@ -24,16 +24,17 @@ internal static class RemoteCommands
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var maxAge = MaxAgeOption();
+        var refuseStale = RefuseStaleOption();
         var command = new Command("add", "Name a keynode, pin its owner's fingerprint, and trust it for its histories (only under --paths when given).\n\nExample:\n  pk remote add admin /srv/admin.keynode --paths 'prod/**' --fingerprint 'AB12…'")
-            { name, url, paths, fingerprint, maxAge };
+            { name, url, paths, fingerprint, maxAge, refuseStale };
         command.SetAction(parse =>
         {
+            (TimeSpan? age, bool refuse) = Freshness(parse, maxAge, refuseStale);
             using Keynode keynode = new Session(parse, options).Open();
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
             using IHistoryTarget remote = RemoteLocation.Open(keynode, null, location);
             RequireFingerprint(remote, parse.GetValue(fingerprint));
-            TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
-            var named = new Remote(parse.GetValue(name)!, location, remote.KeynodeId) { MaxAge = age };
+            var named = new Remote(parse.GetValue(name)!, location, remote.KeynodeId) { MaxAge = age, RefuseStale = refuse };
             if (remote.KeynodeId == keynode.Id && Transports.GitRelayTransport.Handles(location) && (parse.GetValue(paths) ?? []).Length == 0)
             {
                 // This keynode's own relay (empty until the first push, or pushed to before).
@@ -59,6 +60,21 @@ internal static class RemoteCommands
     {
         Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates",
     };
+
+    public static Option<bool> RefuseStaleOption() => new("--refuse-stale")
+    {
+        Description = "with --max-age: past that age, refuse to serve this keynode's secrets (get, mount) until a fresh statement is pulled",
+    };
+
+    /// <summary>--max-age and --refuse-stale, read and checked before anything is opened.</summary>
+    public static (TimeSpan? MaxAge, bool RefuseStale) Freshness(ParseResult parse, Option<string?> maxAge, Option<bool> refuseStale)
+    {
+        TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
+        bool refuse = parse.GetValue(refuseStale);
+        if (refuse && age is null)
+            throw PolykeyException.Usage("--refuse-stale needs --max-age: the age past which this keynode's secrets are refused", "for example: --max-age 12h --refuse-stale");
+        return (age, refuse);
+    }
 
     public static Option<string?> FingerprintOption() => new("--fingerprint")
     {
@@ -98,6 +114,7 @@ internal static class RemoteCommands
                         w.WriteString("keynode", remote.KeynodeId);
                         if (keynode.AsOf(remote.KeynodeId) is { } asOf) w.WriteString("asOf", Output.Time(asOf));
                         if (remote.MaxAge is { } age) w.WriteNumber("maxAgeSeconds", (long)age.TotalSeconds);
+                        if (remote.RefuseStale) w.WriteBoolean("refuseStale", true);
                         if (origin is not null)
                         {
                             w.WriteString("owner", origin.Owner.Fingerprint);
@@ -120,7 +137,8 @@ internal static class RemoteCommands
                     continue;
                 }
                 string asOf = keynode.AsOf(remote.KeynodeId) is { } time ? $"as of {Output.Time(time)}" : "no statement yet";
-                Output.Line($"{remote.Name}  {RemoteLocation.Shown(remote.Url)}  owner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})  {paths}  {asOf}");
+                string refuse = remote.RefuseStale ? "  (refused when older)" : "";
+                Output.Line($"{remote.Name}  {RemoteLocation.Shown(remote.Url)}  owner {origin?.Owner.Fingerprint} ({origin?.Owner.Label})  {paths}  {asOf}{refuse}");
             }
             return ExitCodes.Success;
         });

@@ -76,9 +76,10 @@ internal static class SyncCommands
         DateTimeOffset? asOf = keynode.AsOf(origin);
         TimeSpan age = asOf is { } time ? DateTimeOffset.UtcNow - time : TimeSpan.MaxValue;
         if (age <= maxAge) return;
+        string refused = remote.RefuseStale ? "; its secrets are refused (--refuse-stale) until a fresh one arrives" : "";
         Output.Warning(asOf is null
-            ? $"remote {remote.Name} has never carried a signed \"as of\" statement of keynode {origin[..8]}: it may be withholding updates"
-            : $"the newest signed \"as of\" statement of keynode {origin[..8]} via remote {remote.Name} is from {Output.Time(asOf.Value)}, older than its --max-age: it may be withholding updates");
+            ? $"remote {remote.Name} has never carried a signed \"as of\" statement of keynode {origin[..8]}: it may be withholding updates{refused}"
+            : $"the newest signed \"as of\" statement of keynode {origin[..8]} via remote {remote.Name} is from {Output.Time(asOf.Value)}, older than its --max-age: it may be withholding updates{refused}");
     }
 
     // A machine's loop: a failed round is reported and the next one tried; SIGTERM or Ctrl-C ends it cleanly.
@@ -113,12 +114,14 @@ internal static class SyncCommands
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();
         var maxAge = RemoteCommands.MaxAgeOption();
+        var refuseStale = RemoteCommands.RefuseStaleOption();
         var name = new Option<string?>("--name") { Description = "label of the new owner identity, when a passphrase creates one (default: user@host)" };
         var json = GlobalOptions.Json();
         var command = new Command("clone", "Make a new keynode for this identity holding what it may read from another, with that keynode as remote 'origin'.\n\nExample:\n  pk clone /srv/admin.keynode /etc/pk/app.keynode --identity-file app.key --paths 'prod/app/**'")
-            { url, file, paths, fingerprint, maxAge, name, json };
+            { url, file, paths, fingerprint, maxAge, refuseStale, name, json };
         command.SetAction(parse =>
         {
+            (TimeSpan? age, bool refuse) = RemoteCommands.Freshness(parse, maxAge, refuseStale);
             var session = new Session(parse, options);
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
             using IHistoryTarget source = RemoteLocation.Open(null, null, location);
@@ -127,8 +130,7 @@ internal static class SyncCommands
             string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";
             using Keynode keynode = Keynode.Create(path, label, session.Credential(forInit: true), Session.CacheDirectory, Session.StateDirectory);
             Output.Status($"created keynode {keynode.Path}, owner {keynode.Owner.Label} {keynode.Owner.Fingerprint}");
-            TimeSpan? age = parse.GetValue(maxAge) is { } text ? Durations.Parse(text, "--max-age") : null;
-            keynode.AddRemote(new Remote("origin", location, source.KeynodeId) { MaxAge = age }, source.Owner, parse.GetValue(paths) ?? []);
+            keynode.AddRemote(new Remote("origin", location, source.KeynodeId) { MaxAge = age, RefuseStale = refuse }, source.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote origin: keynode {source.KeynodeId}, owner {source.Owner.Label} {source.Owner.Fingerprint} (pinned)");
             SyncReport report = ProgressBar.Run("clone", progress => keynode.Receive(source, [], progress));
             SyncOutput.Print(report, "pulled", "origin", parse.GetValue(json));

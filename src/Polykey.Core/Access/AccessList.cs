@@ -35,11 +35,15 @@ public sealed record TrustedOrigin(string KeynodeId, Identity Owner, IReadOnlyLi
 
 /// <summary>
 /// Where to reach a keynode: a name, a URL, and the id of the keynode found there when it was
-/// added; optionally how old its newest "as of" statement may be before a pull warns.
+/// added; optionally how old its newest "as of" statement may be before a pull warns, and
+/// whether this keynode then refuses to serve that keynode's secrets.
 /// </summary>
 public sealed record Remote(string Name, string Url, string KeynodeId)
 {
     public TimeSpan? MaxAge { get; init; }
+
+    /// <summary>Past <see cref="MaxAge"/>, the secrets of the remote's keynode are refused (fail closed), not only warned about.</summary>
+    public bool RefuseStale { get; init; }
 }
 
 /// <summary>
@@ -184,6 +188,7 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                     json.WriteString("url", remote.Url);
                     json.WriteString("keynode", remote.KeynodeId);
                     if (remote.MaxAge is { } age) json.WriteNumber("maxAgeSeconds", (long)age.TotalSeconds);
+                    if (remote.RefuseStale) json.WriteBoolean("refuseStale", true);
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -211,6 +216,7 @@ public sealed record AccessList(IReadOnlyList<Grant> Grants, IReadOnlyList<Revoc
                 r.GetProperty("name").GetString()!, r.GetProperty("url").GetString()!, KeynodeId(r))
             {
                 MaxAge = r.TryGetProperty("maxAgeSeconds", out JsonElement age) ? TimeSpan.FromSeconds(age.GetInt64()) : null,
+                RefuseStale = r.TryGetProperty("refuseStale", out JsonElement refuse) && refuse.GetBoolean(),
             }).ToList();
             string? forWhom = root.TryGetProperty("for", out JsonElement f) ? f.GetString() : null;
             return new AccessList(grants, revocations) { Origins = origins, Remotes = remotes, For = forWhom };
