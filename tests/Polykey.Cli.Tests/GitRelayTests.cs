@@ -139,6 +139,33 @@ public sealed class GitRelayTests : IDisposable
         AssertNoPlaintext(RelayPath());
     }
 
+    [Fact]
+    public void RelayCache_OfManyPacks_IsCompactedByThePull_AndStillServes()
+    {
+        string url = NewRelay("file");
+        PushFromA(url);
+        Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
+        Pk.Ok(B("pull", "relay"));
+        string cache = Assert.Single(Directory.GetDirectories(Path.Combine(_root, "cache-b", "polykey", "relays")));
+        // A machine pulling every 30 s for a while: one pack per fetch (here, one per stray object).
+        const int maxCachePacks = 32; // GitRelay.MaxCachePacks
+        for (int i = 0; i < maxCachePacks + 8; i++)
+        {
+            PkProcess.Run("sh", ["-c", $"echo stray-{i} | git --git-dir '{cache}' hash-object -w --stdin | git --git-dir '{cache}' pack-objects -q '{cache}/objects/pack/pack' >/dev/null"]);
+        }
+        int Packs() => Directory.GetFiles(Path.Combine(cache, "objects", "pack"), "*.pack").Length;
+        Assert.True(Packs() > maxCachePacks, $"{Packs()} packs");
+
+        Pk.Ok(SetA("prod/db/password", "after-many-packs"));
+        Pk.Ok(A("push", "relay"));
+        PkResult pulled = Pk.Ok(B("pull", "relay"));
+        Assert.DoesNotContain("warning", pulled.Stderr);
+        Assert.True(Packs() <= 2, $"{Packs()} packs after the pull");
+        Assert.Equal("after-many-packs", Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+        Pk.Ok(B("pull", "relay")); // the compacted cache (refs packed too) is fetched into as before
+        Pk.Ok(B("verify"));
+    }
+
     private static Dictionary<string, string> Refs(string gitDir) =>
         Git(gitDir, "for-each-ref", "--format=%(refname) %(objectname)").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1]);

@@ -76,6 +76,7 @@ internal sealed class GitRelay : IHistoryTarget
             if (FetchedBefore(cache))
             {
                 Fetch(url, location, cache);
+                CompactIfDue(cache, location);
                 return relay = Fetched(url, cache, lease, location);
             }
             Dictionary<string, string> refs = ListRemote(url, location);
@@ -139,6 +140,26 @@ internal sealed class GitRelay : IHistoryTarget
         if (result.ExitCode == -1)
             throw PolykeyException.Failed($"{location} sent more than {Limits.MaxTransferBytes >> 30} GiB; a relay is refused past that", "ask who manages the relay what it holds");
         if (!result.Ok) throw Unreachable(location, result);
+    }
+
+    /// <summary>Packs a cache holds before they are made one: each fetch adds one, and every object read looks through all of them.</summary>
+    public const int MaxCachePacks = 32;
+
+    // A machine that pulls every 30 s would otherwise gather thousands of packs (and a publisher
+    // loose objects) a day. Counted here, without starting git; git's own gc does the work,
+    // in the foreground, while this process holds the cache.
+    private static void CompactIfDue(string cache, string location)
+    {
+        string objects = Path.Combine(cache, "objects");
+        string packs = Path.Combine(objects, "pack");
+        int packCount = Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "*.pack").Count() : 0;
+        // git's own estimate: loose objects in one of the 256 fan-out directories, times 256.
+        string sample = Path.Combine(objects, "17");
+        int looseSample = Directory.Exists(sample) ? Directory.EnumerateFiles(sample).Count() : 0;
+        if (packCount <= MaxCachePacks && looseSample * 256 <= 6700) return;
+        GitResult result = GitProcess.Run(cache, ["-c", "gc.autoDetach=false", "gc", "--quiet"]);
+        // A cache that cannot be compacted still serves: it is only slower. Say so once.
+        if (!result.Ok) Output.Warning($"could not compact the cache of {location} ({cache}): {result.Reason()}");
     }
 
     // Whether this cache holds a relay's identity, told from git's files without starting git. A
