@@ -78,16 +78,16 @@ public sealed partial class Keynode
     private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report, IProgress<TransferProgress>? progress)
     {
         var offered = new List<(string Id, ObjectId Tip, bool Rules)>();
-        int done = 0, total = source.Tips.Count;
         if (source is IPrefetchingHistorySource remote) Prefetch(remote, progress);
-        foreach ((string id, ObjectId tip) in source.Tips.OrderBy(t => t.Key, StringComparer.Ordinal))
+        // Two keynodes' tip maps are compared in bulk; any other source, tip by tip.
+        IReadOnlyList<KeyValuePair<string, ObjectId>> unlike = source.Tips is TipMap theirs
+            ? theirs.Unlike(_accepted)
+            : source.Tips.Where(t => !(_accepted.TryGetValue(t.Key, out ObjectId ours) && ours == t.Value)).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        report.UpToDate += source.Tips.Count - unlike.Count;
+        int done = 0;
+        foreach ((string id, ObjectId tip) in unlike)
         {
-            progress?.Report(new TransferProgress("fetching", done++, total));
-            if (_accepted.TryGetValue(id, out ObjectId ours) && ours == tip)
-            {
-                report.UpToDate++;
-                continue;
-            }
+            progress?.Report(new TransferProgress("fetching", done++, unlike.Count));
             if (id == Id) continue; // this keynode's own access list comes from nowhere else
             try
             {

@@ -62,6 +62,24 @@ internal sealed class TipMap : IReadOnlyDictionary<string, ObjectId>
 
     public IEnumerable<ObjectId> Values => this.Select(t => t.Value);
 
+    /// <summary>
+    /// This map's tips that <paramref name="held"/> lacks or holds at another commit, in history-id
+    /// order: what a pull must look at. The recorded runs are compared raw; only the moves since
+    /// either snapshot are looked up one by one.
+    /// </summary>
+    public List<KeyValuePair<string, ObjectId>> Unlike(TipMap held)
+    {
+        var candidates = new HashSet<string>(_recorded.NotIdenticalIn(held._recorded), StringComparer.Ordinal);
+        candidates.UnionWith(_since.Keys);
+        candidates.UnionWith(held._since.Keys);
+        var unlike = new List<KeyValuePair<string, ObjectId>>();
+        foreach (string id in candidates)
+            if (TryGetValue(id, out ObjectId tip) && !(held.TryGetValue(id, out ObjectId heldTip) && heldTip == tip))
+                unlike.Add(new(id, tip));
+        unlike.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return unlike;
+    }
+
     public IEnumerator<KeyValuePair<string, ObjectId>> GetEnumerator()
     {
         foreach (KeyValuePair<string, ObjectId> recorded in _recorded.All())

@@ -72,8 +72,12 @@ internal sealed class ObjectStream : Stream
     /// <summary>Reads the rest and checks length and name; throws when the object is not what its name says.</summary>
     public void Finish()
     {
-        byte[] scratch = new byte[64 << 10];
-        while (_remaining > 0) _ = Read(scratch.AsSpan());
+        if (_remaining > 0)
+        {
+            // Only for a reader that stopped early; most have read the whole content already.
+            byte[] scratch = new byte[(int)Math.Min(_remaining, 64 << 10)];
+            while (_remaining > 0) _ = Read(scratch.AsSpan());
+        }
         if (Inflating(_expected, () => _inflate.ReadByte()) != -1) throw Damaged(_expected, "it is longer than its header says");
         if (ObjectId.FromBytes(_sha1.Finish()) != _expected) throw Damaged(_expected, "its hash does not match its name");
     }

@@ -49,6 +49,33 @@ internal sealed class TipRun
         return true;
     }
 
+    /// <summary>
+    /// The history ids of this run whose record <paramref name="other"/> does not hold byte for
+    /// byte (absent there, or at another tip): one merge of the two sorted runs, comparing raw
+    /// records, so two runs of 100,000 that differ in a few cost no string per history.
+    /// </summary>
+    public List<string> NotIdenticalIn(TipRun other)
+    {
+        var differing = new List<string>();
+        ReadOnlySpan<byte> mine = _records.Span, theirs = other._records.Span;
+        int i = 0, j = 0, count = Count, otherCount = other.Count;
+        while (i < count)
+        {
+            ReadOnlySpan<byte> record = mine.Slice(i * RecordLength, RecordLength);
+            int order = j < otherCount ? record[..HistoryIdLength].SequenceCompareTo(theirs.Slice(j * RecordLength, HistoryIdLength)) : -1;
+            if (order > 0)
+            {
+                j++;
+                continue;
+            }
+            if (order < 0 || !record.SequenceEqual(theirs.Slice(j * RecordLength, RecordLength)))
+                differing.Add(Convert.ToHexStringLower(record[..HistoryIdLength]));
+            i++;
+            if (order == 0) j++;
+        }
+        return differing;
+    }
+
     public IEnumerable<KeyValuePair<string, ObjectId>> All()
     {
         for (int i = 0; i < Count; i++)
