@@ -173,6 +173,32 @@ new_keynode() {
     quietly env PK_PASSPHRASE=bench-only "$PK" identity export --secret -o "$2" -k "$1"
 }
 
+# make_secret_tree DIR N: DIR/team00..team99/svc0..svc9/secretNNNNNN, N files of 64
+# random bytes. One perl process: a shell loop would spend minutes starting processes.
+make_secret_tree() {
+    mkdir -p "$1"
+    perl - "$1" "$2" <<'EOF' || die "could not write a tree of $2 secrets in $1"
+use strict;
+my ($root, $n) = @ARGV;
+my ($per_svc, $i) = ($n / 1000, 0);
+open(my $random, "<:raw", "/dev/urandom") or die "/dev/urandom: $!\n";
+for my $team (0 .. 99) {
+    mkdir sprintf("%s/team%02d", $root, $team) or die "$!\n";
+    for my $svc (0 .. 9) {
+        my $dir = sprintf("%s/team%02d/svc%d", $root, $team, $svc);
+        mkdir $dir or die "$dir: $!\n";
+        for (1 .. $per_svc) {
+            read($random, my $value, 64) == 64 or die "/dev/urandom: short read\n";
+            my $path = sprintf("%s/secret%06d", $dir, $i++);
+            open(my $f, ">:raw", $path) or die "$path: $!\n";
+            print $f $value or die "$path: $!\n";
+            close $f or die "$path: $!\n";
+        }
+    }
+}
+EOF
+}
+
 # pk with the bench keynode and key file; used for fixtures and checks, not timing.
 pk_cmd() {
     pk_on "$PK_KEYNODE_FILE" "$PK_KEY_FILE" "$@"

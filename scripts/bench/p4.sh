@@ -12,6 +12,11 @@ PASS_BATCHES=5
 if [ "$QUICK" = 1 ]; then PASS_BATCH=10; else PASS_BATCH=40; fi
 P4_KEYNODE=''    # the empty keynode, copied afresh for each run, and its key file
 P4_KEY=''
+# The same writes into a keynode already holding P4_BIG_SECRETS (PERFORMANCE.md: within
+# 1.2x of the empty one). Its caches, as `pk import` left them, are kept for every run.
+if [ "$QUICK" = 1 ]; then P4_BIG_SECRETS=10000; else P4_BIG_SECRETS=100000; fi
+P4_BIG=''
+P4_BIG_CACHE=''
 
 # Each run writes into a fresh copy of the same empty keynode: pk's cost per save
 # grows with the secrets already in the keynode, so runs into one keynode would each
@@ -22,16 +27,24 @@ setup_p4() {
     P4_KEYNODE="$WORK/p4.keynode"
     P4_KEY="$WORK/p4.key"
     new_keynode "$P4_KEYNODE" "$P4_KEY" bench-p4
+    P4_BIG="$WORK/p4-big.keynode"
+    P4_BIG_CACHE="$WORK/p4-big-cache"
+    note "P4: making a keynode of $P4_BIG_SECRETS secrets to write into as well (not timed)"
+    make_secret_tree "$WORK/p4-big-src" "$P4_BIG_SECRETS"
+    cp "$P4_KEYNODE" "$P4_BIG"
+    XDG_CACHE_HOME="$P4_BIG_CACHE" quietly pk_on "$P4_BIG" "$P4_KEY" import "$WORK/p4-big-src"
+    rm -rf "$WORK/p4-big-src"
 }
 
 bench_p4() {
-    local -A ok=([pk]=1 [gocryptfs]=1 [gcsync]=1 [pass]=1)
+    local -A ok=([pk]=1 [big]=1 [gocryptfs]=1 [gcsync]=1 [pass]=1)
     local run samples batch
     note "P4: $P4_WARMUP warm-up + $P4_RUNS runs of $P4_FILES new files on each of pk, gocryptfs, gocryptfs with fsync ($LOOP_KIND)"
     for ((run = 1; run <= P4_WARMUP + P4_RUNS; run++)); do
         samples=''
         [ "$run" -le "$P4_WARMUP" ] || samples="$WORK/samples/P4"
-        p4_pk_run "$run" "${samples:+$samples.pk}" || ok[pk]=0
+        p4_pk_run "$run" "${samples:+$samples.pk}" "$P4_KEYNODE" 0 || ok[pk]=0
+        XDG_CACHE_HOME="$P4_BIG_CACHE" p4_pk_run "$run" "${samples:+$samples.big}" "$P4_BIG" "$P4_BIG_SECRETS" || ok[big]=0
         mkdir -p "$GC_PLAIN/bench/p4/r$run"
         time_loop P4 "${samples:+$samples.gocryptfs}" 1 write "$GC_PLAIN/bench/p4/r$run" "$P4_FILES" \
             || ok[gocryptfs]=0
@@ -54,17 +67,20 @@ bench_p4() {
     # fsyncs each file), to show what the row above compares.
     record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
         "gocryptfs + fsync per file (durable, not versioned)" 2 "$((ok[pk] & ok[gcsync]))" "s/$P4_FILES files" gcsync
+    # The same writes into the big keynode, against pk's own into the empty one.
+    record_result P4 "write $P4_FILES files of 1 KiB into a keynode of $P4_BIG_SECRETS" \
+        "pk, the same into an empty keynode" 1.2 "$((ok[pk] & ok[big]))" "s/$P4_FILES files" pk big
 }
 
-# p4_pk_run RUN SAMPLES: one pk run on a fresh copy of the empty keynode, mounted for
-# this run only; checks it and unmounts it.
+# p4_pk_run RUN SAMPLES KEYNODE HELD: one pk run on a fresh copy of KEYNODE (which holds
+# HELD secrets), mounted for this run only; checks it and unmounts it.
 p4_pk_run() {
     local run="$1" samples="$2" keynode="$WORK/p4-r$1.keynode" mountpoint="$WORK/p4-mount-r$1" bad=0
-    cp "$P4_KEYNODE" "$keynode"
+    cp "$3" "$keynode"
     mount_pk "$mountpoint" "$keynode" "$P4_KEY"
     mkdir -p "$mountpoint/bench/p4"
     time_loop P4 "$samples" 1 write "$mountpoint/bench/p4" "$P4_FILES" || bad=1
-    check_p4_pk "$keynode" "$mountpoint" || bad=1
+    check_p4_pk "$keynode" "$mountpoint" "$4" || bad=1
     quietly "$PK" unmount "$mountpoint"
     rm -f "$keynode"
     return "$bad"
@@ -84,15 +100,15 @@ time_pass_batch() {
         'BEGIN { printf "%.9g\n", (e - s) / n * f }'
 }
 
-# check_p4_pk KEYNODE MOUNTPOINT: every file written must be a secret holding the
+# check_p4_pk KEYNODE MOUNTPOINT HELD: every file written must be a secret holding the
 # value, as one version, in the keynode itself (read by a separate pk process, not
-# through the mount) and in the mount.
+# through the mount) and in the mount, beside the HELD secrets it had.
 check_p4_pk() {
-    local keynode="$1" mountpoint="$2" bad=0 sample count
+    local keynode="$1" mountpoint="$2" held="$3" bad=0 sample count
     sample="bench/p4/f$(printf '%05d' $((P4_FILES / 2)))"
     count="$(pk_on "$keynode" "$P4_KEY" ls | grep -c .)" || true
-    [ "$count" = "$P4_FILES" ] \
-        || { note "P4: WRONG OUTPUT: pk ls lists $count secrets, not $P4_FILES"; bad=1; }
+    [ "$count" = "$((P4_FILES + held))" ] \
+        || { note "P4: WRONG OUTPUT: pk ls lists $count secrets, not $P4_FILES + $held"; bad=1; }
     count="$(find "$mountpoint/bench/p4" -type f | grep -c .)" || true
     [ "$count" = "$P4_FILES" ] \
         || { note "P4: WRONG OUTPUT: the mount shows $count files, not $P4_FILES"; bad=1; }
@@ -123,5 +139,5 @@ check_p4_pass() {
 }
 
 notes_p4() {
-    echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run (pk's cost per save grows with the keynode); each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the last row: the same durability as pk, not a design target). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes."
+    echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run, and then into a fresh copy of a keynode of $P4_BIG_SECRETS secrets of 64 bytes (made by one \`pk import\`, its caches kept as the import left them), the last row comparing the two; each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the last row: the same durability as pk, not a design target). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes."
 }

@@ -35,7 +35,7 @@ setup_p5() {
     P5_COLD="$P5_DIR/cold-cache"
     mkdir -p "$P5_CACHE" "$P5_COLD"
     note "P5: making $P5_SECRETS secrets as a keynode, a gocryptfs tree and a pass store (not timed)"
-    p5_make_tree "$P5_DIR/src" "$P5_SECRETS"
+    make_secret_tree "$P5_DIR/src" "$P5_SECRETS"
     new_keynode "$P5_KEYNODE" "$P5_KEY" bench-p5
     XDG_CACHE_HOME="$P5_CACHE" quietly pk_on "$P5_KEYNODE" "$P5_KEY" import "$P5_DIR/src"
     note "P5: keynode made; copying the tree into gocryptfs"
@@ -47,32 +47,6 @@ setup_p5() {
     p5_pass_store "$P5_DIR/src" "$P5_STORE"
     # What every full read of the tree must give: its names, and its bytes in name order.
     p5_tree_digest "$P5_DIR/src" >"$P5_DIR/src.digest"
-}
-
-# p5_make_tree DIR N: DIR/team00..team99/svc0..svc9/secretNNNNNN, N files of 64
-# random bytes. One perl process: a shell loop would spend minutes starting processes.
-p5_make_tree() {
-    mkdir -p "$1"
-    perl - "$1" "$2" <<'EOF' || die "P5: could not write the tree of secrets"
-use strict;
-my ($root, $n) = @ARGV;
-my ($per_svc, $i) = ($n / 1000, 0);
-open(my $random, "<:raw", "/dev/urandom") or die "/dev/urandom: $!\n";
-for my $team (0 .. 99) {
-    mkdir sprintf("%s/team%02d", $root, $team) or die "$!\n";
-    for my $svc (0 .. 9) {
-        my $dir = sprintf("%s/team%02d/svc%d", $root, $team, $svc);
-        mkdir $dir or die "$dir: $!\n";
-        for (1 .. $per_svc) {
-            read($random, my $value, 64) == 64 or die "/dev/urandom: short read\n";
-            my $path = sprintf("%s/secret%06d", $dir, $i++);
-            open(my $f, ">:raw", $path) or die "$path: $!\n";
-            print $f $value or die "$path: $!\n";
-            close $f or die "$path: $!\n";
-        }
-    }
-}
-EOF
 }
 
 # p5_pass_store SRC STORE: the tree as pass keeps it (each file encrypted to the pass
