@@ -21,12 +21,10 @@ peer_versions_fuse() {
     printf ', %s' "$(gocryptfs -version 2>/dev/null | head -n 1 | cut -d ';' -f 1)"
 }
 
-# How each workload that ran was timed, with this mode's counts, and what is not
-# measured, so that a reader does not take a missing row for a passing one.
+# How each workload that ran was timed, with this mode's counts.
 method_notes() {
     local id
     for id in "${WORKLOADS[@]}"; do "notes_${id,,}"; done
-    echo "- Not measured here: P7 (start-up) has no workload in this harness yet."
 }
 
 generated_section() {
