@@ -138,11 +138,30 @@ public sealed partial class Keynode
         }
         else
         {
+            int indexed = 0;
             foreach ((string id, ObjectId tip) in _accepted)
-                if (id != _accessHistory && !index.Holds(id, tip)) IndexHistory(index, id);
+                if (id != _accessHistory && !index.Holds(id, tip))
+                {
+                    IndexHistory(index, id);
+                    indexed++;
+                }
+            if (indexed >= ReadEverythingTrimThreshold) TrimAfterReadingEverything();
         }
         _movedIndex = null;
         return index;
+    }
+
+    /// <summary>Histories read in one open past which the decoded commits it left are dropped (settable for tests: dropping is never wrong).</summary>
+    internal static int ReadEverythingTrimThreshold { get; set; } = 10_000;
+
+    // An open without caches decodes every tip's commit: at 100,000 secrets ~50 MB of decoded
+    // commits and kinds that a long-lived reader (a mount) would keep for nothing, since they are
+    // read again on demand. Dropped, and collected now, so the daemon's footprint is the index's.
+    private void TrimAfterReadingEverything()
+    {
+        _decodedCommits.Clear();
+        _kinds.Clear();
+        GC.Collect();
     }
 
     /// <summary>

@@ -57,6 +57,29 @@ public sealed class OpenSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void WholeFileReader_ThatDropsTheCommitsItDecoded_StillShowsAndChangesEverything()
+    {
+        using (Keynode writer = Keynode.Create(KeynodePath, "owner", TestFiles.OwnerCredential)) Fill(writer, 30);
+        string expected;
+        using (Keynode reader = OpenWhole()) expected = Describe(reader, ["team0/s0"]);
+        int threshold = Keynode.ReadEverythingTrimThreshold;
+        Keynode.ReadEverythingTrimThreshold = 1; // every whole-file open drops them, as one of 100,000 secrets does
+        try
+        {
+            using Keynode reader = OpenWhole();
+            Assert.Equal(expected, Describe(reader, ["team0/s0"]));
+            Assert.Equal(2, reader.Log("team1/s1").Count);
+            reader.Set("team2/s2", "after the trim"u8);
+            Assert.Equal("after the trim", Encoding.ASCII.GetString(reader.Get("team2/s2").Span));
+            Assert.True(reader.Verify().Ok);
+        }
+        finally
+        {
+            Keynode.ReadEverythingTrimThreshold = threshold;
+        }
+    }
+
+    [Fact]
     public void ResumedReader_SeesWhatAWholeFileReaderSees_BeforeAndAfterOthersWrite()
     {
         string[] removed = ["team0/s0", "team2/s2", "never/there"];
