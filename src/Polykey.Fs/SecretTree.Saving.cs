@@ -250,7 +250,7 @@ public sealed partial class SecretTree
     private NodeInfo Info(ulong node, string path)
     {
         if (_view.Directories.TryGetValue(path, out DirectoryEntryList? directory))
-            return new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode);
+            return new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode, Links: 2 + (uint)directory.Subdirectories);
         if (_view.Files.TryGetValue(path, out FileEntry? file))
         {
             long size = file.Buffer is { } buffer ? buffer.Length : file.Size;

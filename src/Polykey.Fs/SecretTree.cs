@@ -57,6 +57,9 @@ public sealed partial class SecretTree : IFileTree, IDisposable
 
     public bool IsReadOnly { get; }
 
+    /// <summary>NAME_MAX: the longest name (one path component) in bytes.</summary>
+    public const int MaxNameBytes = 255;
+
     public event Action<TreeChange>? Changed;
 
     /// <summary>Secret paths that changed because of another process (not through this tree).</summary>
@@ -66,6 +69,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         lock (_gate)
         {
+            // As a local filesystem answers a name no directory can hold, before looking.
+            if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes) throw new FsException(FsError.NameTooLong);
             string path = TreeView.Join(DirectoryPath(parent), name);
             if (!_view.Exists(path)) throw new FsException(FsError.NotFound);
             return Info(_nodes.Ensure(path, countLookup: true), path);

@@ -8,8 +8,27 @@ internal sealed record FileEntry(long Size, DateTimeOffset Modified, string? Tip
 /// <summary>A directory and its children (name → is a directory); Modified is the newest time seen below it.</summary>
 internal sealed class DirectoryEntryList(DateTimeOffset modified)
 {
+    private readonly SortedDictionary<string, bool> _children = new(StringComparer.Ordinal);
+
     public DateTimeOffset Modified { get; set; } = modified;
-    public SortedDictionary<string, bool> Children { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The names in it, each true for a directory.</summary>
+    public IReadOnlyDictionary<string, bool> Children => _children;
+
+    /// <summary>The directories in it, counted as they come and go: a directory's link count is 2 plus these (each one's "..").</summary>
+    public int Subdirectories { get; private set; }
+
+    public void SetChild(string name, bool directory)
+    {
+        if (_children.TryGetValue(name, out bool was) && was) Subdirectories--;
+        _children[name] = directory;
+        if (directory) Subdirectories++;
+    }
+
+    public void RemoveChild(string name)
+    {
+        if (_children.Remove(name, out bool was) && was) Subdirectories--;
+    }
 }
 
 /// <summary>
@@ -58,13 +77,13 @@ internal sealed class TreeView
             if (!_files.Remove(path)) return;
             if (_directories.ContainsKey(path)) return; // it was hidden behind the directory
             string parent = Parent(path);
-            if (_directories.TryGetValue(parent, out DirectoryEntryList? directory)) directory.Children.Remove(Name(path));
+            if (_directories.TryGetValue(parent, out DirectoryEntryList? directory)) directory.RemoveChild(Name(path));
             Prune(parent);
             return;
         }
         _files[path] = entry;
         if (_directories.ContainsKey(path)) return;
-        EnsureDirectory(Parent(path), entry.Modified).Children[Name(path)] = false;
+        EnsureDirectory(Parent(path), entry.Modified).SetChild(Name(path), directory: false);
     }
 
     /// <summary>Records (or forgets) a directory that exists even when empty.</summary>
@@ -97,8 +116,7 @@ internal sealed class TreeView
                 _directories[p] = directory = new DirectoryEntryList(time);
             else if (time > directory.Modified)
                 directory.Modified = time;
-            parent?.Children.Remove(Name(p));
-            if (parent is not null) parent.Children[Name(p)] = true;
+            parent?.SetChild(Name(p), directory: true);
             parent = directory;
         }
         return parent!;
@@ -113,8 +131,8 @@ internal sealed class TreeView
             if (directory.Children.Count > 0 || _records.Contains(p)) return;
             _directories.Remove(p);
             DirectoryEntryList parent = _directories[Parent(p)];
-            if (_files.ContainsKey(p)) parent.Children[Name(p)] = false;
-            else parent.Children.Remove(Name(p));
+            if (_files.ContainsKey(p)) parent.SetChild(Name(p), directory: false);
+            else parent.RemoveChild(Name(p));
         }
     }
 

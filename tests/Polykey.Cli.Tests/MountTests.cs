@@ -28,6 +28,39 @@ public sealed class MountTests : IDisposable
     private static PkResult Sh(string script) => PkProcess.Run("sh", ["-c", script]);
 
     [Fact]
+    public void LinkCounts_AndOverlongNames_AreWhatALocalFilesystemAnswers()
+    {
+        Pk.Ok(_node.Set("a/b/one", "1"));
+        Pk.Ok(_node.Set("a/c/two", "2"));
+        Pk.Ok(_node.Set("a/three", "3"));
+        using var mount = new TestMount(_node);
+        string Links(string relative) => Pk.Ok(Sh($"stat -c %h '{mount[relative]}'")).Text.Trim();
+
+        // A directory's link count is 2 plus its subdirectories (their ".."); find relies on it to spot leaves.
+        Assert.Equal("3", Links("."));
+        Assert.Equal("4", Links("a"));
+        Assert.Equal("2", Links("a/b"));
+        Assert.Equal("1", Links("a/three"));
+        Pk.Ok(Sh($"mkdir '{mount["a/d"]}' && mkdir '{mount["a/d/e"]}'"));
+        Assert.Equal("5", Links("a"));
+        Assert.Equal("3", Links("a/d"));
+        Pk.Ok(Sh($"rmdir '{mount["a/d/e"]}' '{mount["a/d"]}'"));
+        Assert.Equal("4", Links("a"));
+        Assert.Equal("a/b/one\na/c/two\na/three\n", Pk.Ok(Sh($"cd '{mount.Path}' && find a -type f | sort")).Text);
+
+        // A name of 256 bytes cannot exist anywhere: ENAMETOOLONG, as ext4 answers, not ENOENT.
+        string tooLong = new('n', 256);
+        PkResult stat = Sh($"stat '{mount["a"]}/{tooLong}'");
+        Assert.NotEqual(0, stat.ExitCode);
+        Assert.Contains("File name too long", stat.Stderr);
+        PkResult create = Sh($"echo x > '{mount["a"]}/{tooLong}'");
+        Assert.Contains("File name too long", create.Stderr);
+        PkResult missing = Sh($"stat '{mount["a"]}/{new string('n', 255)}'");
+        Assert.Contains("No such file or directory", missing.Stderr);
+        Assert.Equal(["a/b/one", "a/c/two", "a/three"], Names());
+    }
+
+    [Fact]
     public void S3_ReadWithLsCatStat()
     {
         Pk.Ok(_node.Set("prod/db/password", _planted + "-db"));

@@ -16,15 +16,15 @@ internal static class NodeAttributes
     public static uint TypeBits(NodeKind kind) => kind == NodeKind.Directory ? S_IFDIR : S_IFREG;
 
     /// <summary>
-    /// Owner is the mounting process (the tree has no owners); nlink 1 for files and 2 for
-    /// directories (we do not count subdirectories: find and du accept 2 as "unknown").
+    /// Owner is the mounting process (the tree has no owners); nlink as the tree counts it, else
+    /// 1 for files and 2 for directories.
     /// </summary>
     public static void Fill(ref Stat st, in NodeInfo info, uint uid, uint gid)
     {
         st = default;
         st.Ino = info.Node;
         st.Mode = TypeBits(info.Kind) | (info.Mode & PermissionMask);
-        st.Nlink = info.Kind == NodeKind.Directory ? 2UL : 1UL;
+        st.Nlink = info.Links != 0 ? info.Links : info.Kind == NodeKind.Directory ? 2UL : 1UL;
         st.Uid = uid;
         st.Gid = gid;
         st.Size = info.Size;
