@@ -7,8 +7,8 @@ public enum NodeKind
 }
 
 /// <summary>What stat shows of a node. Mode holds permission bits only (e.g. 0600, 0700).</summary>
-/// <param name="Links">The link count; 0 for the usual (1 for a file, 2 for a directory that holds no directory).</param>
-public readonly record struct NodeInfo(ulong Node, NodeKind Kind, long Size, DateTimeOffset Modified, uint Mode, uint Links = 0);
+/// <param name="Links">The link count; null for the usual (1 for a file, 2 for a directory that holds no directory).</param>
+public readonly record struct NodeInfo(ulong Node, NodeKind Kind, long Size, DateTimeOffset Modified, uint Mode, uint? Links = null);
 
 /// <summary>One directory entry of a readdir snapshot.</summary>
 public readonly record struct DirectoryEntry(string Name, NodeInfo Info);

@@ -26,6 +26,9 @@ public sealed partial class SecretTree
         {
             RefuseDiscarded(node);
             string path = PathForWriting(node);
+            // Written back after its name was removed (unlinked while open): dropped, as a local
+            // filesystem drops an unlinked file's bytes when its last descriptor closes.
+            if (UnlinkedWhileOpen(node, path)) return data.Length;
             if (!_view.IsFile(path)) throw new FsException(_view.IsDirectory(path) ? FsError.IsDirectory : FsError.NotFound);
             WriteBuffer buffer = BufferFor(path, truncate: false);
             try
@@ -48,12 +51,15 @@ public sealed partial class SecretTree
         }
     }
 
+    private bool UnlinkedWhileOpen(ulong node, string path) => _retired.ContainsKey(node) && !_view.Exists(path);
+
     public void SyncNode(ulong node)
     {
         lock (_gate)
         {
             RefuseDiscarded(node);
             string path = PathForWriting(node);
+            if (UnlinkedWhileOpen(node, path)) return;
             if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0) SaveOrDiscard(buffer, node);
         }
     }

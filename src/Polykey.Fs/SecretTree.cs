@@ -95,6 +95,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         RequireWritable();
         lock (_gate)
         {
+            // An unlinked file still open: the kernel's closing touch of its times is accepted (as for any file here).
+            if (change.Size is null && TryRetiredInfo(node, out NodeInfo retired)) return retired;
             string path = PathForWriting(node);
             if (change.Size is { } size)
             {

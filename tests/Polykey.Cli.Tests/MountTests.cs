@@ -60,6 +60,52 @@ public sealed class MountTests : IDisposable
         Assert.Equal(["a/b/one", "a/c/two", "a/three"], Names());
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int open(string path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern nint pread(int fd, byte[] buffer, nint count, long offset);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern nint write(int fd, byte[] buffer, nint count);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int fsync(int fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
+
+    [Fact]
+    public void UnlinkedWhileOpen_StillReads_HasNoLinks_ClosesCleanly_SavesNothingMore()
+    {
+        Pk.Ok(_node.Set("gone/read", "hello"));
+        Pk.Ok(_node.Set("gone/written", "hello"));
+        using var mount = new TestMount(_node);
+        string Links(int fd) => Pk.Ok(Sh($"stat -L -c %h /proc/{Environment.ProcessId}/fd/{fd}")).Text.Trim();
+
+        int reader = open(mount["gone/read"], 0 /* O_RDONLY */);
+        Assert.True(reader >= 0);
+        File.Delete(mount["gone/read"]);
+        Assert.Equal("0", Links(reader));
+        byte[] read = new byte[16];
+        Assert.Equal(5, (int)pread(reader, read, read.Length, 0));
+        Assert.Equal("hello", Encoding.ASCII.GetString(read, 0, 5));
+        Assert.Equal(0, close(reader));
+
+        int writer = open(mount["gone/written"], 2 /* O_RDWR */);
+        Assert.True(writer >= 0);
+        Assert.Equal(4, (int)write(writer, "more"u8.ToArray(), 4));
+        File.Delete(mount["gone/written"]);
+        Assert.Equal("0", Links(writer));
+        Assert.Equal(0, fsync(writer)); // the written-back bytes of an unlinked file are dropped, not an error
+        Assert.Equal(0, close(writer));
+
+        Assert.Empty(Names());
+        Assert.Equal(2, Versions("gone/written")); // the value, then its removal: nothing written after the unlink
+        Assert.Equal("hello", Encoding.UTF8.GetString(Pk.Ok(_node.Run("get", "gone/written", "--version", "1")).Stdout));
+        Pk.Ok(_node.Run("verify"));
+    }
+
     [Fact]
     public void S3_ReadWithLsCatStat()
     {

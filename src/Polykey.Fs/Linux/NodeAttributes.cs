@@ -24,7 +24,7 @@ internal static class NodeAttributes
         st = default;
         st.Ino = info.Node;
         st.Mode = TypeBits(info.Kind) | (info.Mode & PermissionMask);
-        st.Nlink = info.Links != 0 ? info.Links : info.Kind == NodeKind.Directory ? 2UL : 1UL;
+        st.Nlink = info.Links ?? (info.Kind == NodeKind.Directory ? 2U : 1U);
         st.Uid = uid;
         st.Gid = gid;
         st.Size = info.Size;
