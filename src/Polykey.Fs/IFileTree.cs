@@ -66,6 +66,12 @@ public interface IFileTree
     /// </summary>
     NodeInfo SetAttributes(ulong node, ulong? handle, AttributeChange change);
 
+    /// <summary>
+    /// fallocate: makes room for <paramref name="end"/> bytes; without <paramref name="keepSize"/>
+    /// a shorter file grows to that size (zeros). Trees that cannot answer NotSupported.
+    /// </summary>
+    void Allocate(ulong node, ulong? handle, long end, bool keepSize) => throw new FsException(FsError.NotSupported);
+
     /// <summary>A stable snapshot of a directory's entries (without "." and "..").</summary>
     IReadOnlyList<DirectoryEntry> ReadDirectory(ulong node);
 

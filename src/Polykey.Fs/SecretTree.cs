@@ -133,6 +133,17 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         }
     }
 
+    public void Allocate(ulong node, ulong? handle, long end, bool keepSize)
+    {
+        RequireWritable();
+        if (end > WriteBuffer.MaxSize) throw new FsException(FsError.TooBig, "a secret may hold at most 64 MiB");
+        NodeInfo info = GetAttributes(node);
+        if (info.Kind != NodeKind.File) throw new FsException(FsError.IsDirectory);
+        // Room is not reserved (a value is held in memory until saved): only growing is a change.
+        if (keepSize || end <= info.Size) return;
+        SetAttributes(node, handle, new AttributeChange(Size: end));
+    }
+
     /// <summary>The write buffer a handle (or, failing that, any open handle) has for a path.</summary>
     private WriteBuffer? OpenBuffer(string path, ulong? handle)
     {

@@ -107,6 +107,31 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public void Fallocate_GrowsWithZeros_KeepSizeIsAccepted_HolesAreNotSupported()
+    {
+        Pk.Ok(_node.Set("f", "abc"));
+        using var mount = new TestMount(_node);
+        string Size() => Pk.Ok(Sh($"stat -c %s '{mount["f"]}'")).Text.Trim();
+
+        Pk.Ok(Sh($"fallocate -l 8192 '{mount["f"]}'"));
+        Assert.Equal("8192", Size());
+        Pk.Ok(Sh($"fallocate --keep-size -o 0 -l 1048576 '{mount["f"]}'"));
+        Assert.Equal("8192", Size());
+        PkResult punch = Sh($"fallocate --punch-hole -o 0 -l 10 '{mount["f"]}'");
+        Assert.NotEqual(0, punch.ExitCode);
+        Assert.Contains("unsupported", punch.Stderr); // util-linux words EOPNOTSUPP for a punch (which keeps the size) so
+        PkResult tooBig = Sh($"fallocate -l {(64 << 20) + 1} '{mount["f"]}'");
+        Assert.Contains("File too large", tooBig.Stderr);
+
+        // The grown file is saved like any write: its bytes, then zeros.
+        byte[] value = [];
+        Assert.True(SpinWait.SpinUntil(() => (value = Pk.Ok(_node.Run("get", "f")).Stdout).Length == 8192, 10_000), $"{value.Length} bytes saved");
+        Assert.Equal("abc"u8.ToArray(), value[..3]);
+        Assert.All(value[3..], b => Assert.Equal(0, b));
+        Assert.Equal("8192", Size());
+    }
+
+    [Fact]
     public void S3_ReadWithLsCatStat()
     {
         Pk.Ok(_node.Set("prod/db/password", _planted + "-db"));

@@ -33,6 +33,34 @@ internal sealed unsafe partial class FuseOperations
 
     private static bool IsReadOnlyOpen(int flags) => (flags & O_ACCMODE) == 0 && (flags & O_TRUNC) == 0;
 
+    private const int FallocKeepSize = 0x01;
+
+    /// <summary>
+    /// fallocate(2): mode 0 grows the file to offset + length (zeros, as truncate would);
+    /// FALLOC_FL_KEEP_SIZE reserves nothing (a value lives in memory until it is saved) and
+    /// answers 0 within the size limit. Punching or collapsing holes is EOPNOTSUPP.
+    /// </summary>
+    [UnmanagedCallersOnly]
+    private static void OnFallocate(nint req, ulong ino, int mode, long offset, long length, FuseFileInfo* fi)
+    {
+        var self = From(req);
+        if ((mode & ~FallocKeepSize) != 0 || offset < 0 || length <= 0)
+        {
+            ReplyError(req, (mode & ~FallocKeepSize) != 0 ? Errno.EOPNOTSUPP : Errno.EINVAL);
+            return;
+        }
+        ulong? handle = fi != null && fi->Fh != 0 ? fi->Fh : self._writeBack ? 0UL : null;
+        try
+        {
+            self._tree.Allocate(ino, handle, offset + length, keepSize: (mode & FallocKeepSize) != 0);
+            ReplyError(req, 0);
+        }
+        catch (Exception e)
+        {
+            ReplyError(req, self.Fail(e));
+        }
+    }
+
     [UnmanagedCallersOnly]
     private static void OnOpen(nint req, ulong ino, FuseFileInfo* fi)
     {

@@ -66,10 +66,11 @@ internal sealed unsafe partial class FuseOperations : IDisposable
         // readlink (no symlinks exist), access (default_permissions does the checks),
         // getxattr/listxattr (no extended attributes: callers see EOPNOTSUPP, and the kernel
         // no longer asks for security.capability before every write), locks (the kernel
-        // handles them locally), fsyncdir, fallocate, copy_file_range, lseek, readdirplus.
+        // handles them locally), fsyncdir, copy_file_range, lseek, readdirplus.
         return new FuseLowLevelOps
         {
             Init = &OnInit,
+            Fallocate = &OnFallocate,
             Lookup = &OnLookup,
             Forget = &OnForget,
             ForgetMulti = &OnForgetMulti,

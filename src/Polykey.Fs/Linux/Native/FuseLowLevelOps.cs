@@ -51,7 +51,7 @@ internal unsafe struct FuseLowLevelOps
     public nint RetrieveReply;
     public delegate* unmanaged<nint, nuint, FuseForgetData*, void> ForgetMulti;
     public nint Flock;
-    public nint Fallocate;
+    public delegate* unmanaged<nint, ulong, int, long, long, FuseFileInfo*, void> Fallocate;
     public nint ReadDirPlus;
     public nint CopyFileRange;
     public nint Lseek;
