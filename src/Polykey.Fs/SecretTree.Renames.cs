@@ -94,6 +94,7 @@ public sealed partial class SecretTree
         foreach (string record in _directoryRecords.Where(Under))
             edits.AddRange([new SecretEdit.RemoveDirectory(record), new SecretEdit.MakeDirectory(Renamed(record))]);
         if (_directoryRecords.Contains(to)) edits.Add(new SecretEdit.RemoveDirectory(to));
+        if (TreeView.Parent(from) != TreeView.Parent(to)) KeepParent(edits, from); // as for a file moved out
         Commit(edits, touched: []);
         foreach (WriteBuffer buffer in _buffers.Values.Where(b => Under(b.Path)).ToList()) MoveBuffer(buffer, buffer.Path, Renamed(buffer.Path), buffer.Scratch);
         foreach (string masked in _masked.Where(Under).ToList())

@@ -167,7 +167,11 @@ public sealed partial class SecretTree
         Rebuild();
     }
 
-    private void Rebuild() => _view = TreeView.Build(_secretByPath.Values, _directoryRecords, _buffers, _masked, _mountedAt);
+    private void Rebuild()
+    {
+        _view = TreeView.Build(_secretByPath.Values, _directoryRecords, _buffers, _masked, _mountedAt);
+        ApplyEntryTimes();
+    }
 
     private bool Committed(string path) => _secretByPath.ContainsKey(path);
 

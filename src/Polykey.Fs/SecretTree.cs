@@ -279,6 +279,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         created = new WriteBuffer(path, scratch, [], DateTimeOffset.UtcNow) { Dirty = !scratch };
         _buffers[path] = created;
         RefreshPath(path);
+        EntryCameOrWent(path);
         return path;
     }
 
@@ -291,6 +292,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             if (_view.Exists(path)) throw new FsException(FsError.Exists);
             CheckName(path);
             Commit([new SecretEdit.MakeDirectory(path)], touched: []);
+            EntriesChanged(path); // made now: never older than the directory it is in
+            EntryCameOrWent(path);
             return Info(_nodes.Ensure(path, countLookup: true), path);
         }
     }
@@ -317,6 +320,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             _nodes.Detach(path);
             Commit(edits, touched: [path, .. buffer?.Origin is { } o ? [o] : Array.Empty<string>()]);
             RetireRemoved(removed);
+            EntryCameOrWent(path);
         }
     }
 
@@ -330,7 +334,12 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             if (!_view.Directories.TryGetValue(path, out DirectoryEntryList? directory)) throw new FsException(FsError.NotFound);
             if (directory.Children.Count > 0) throw new FsException(FsError.NotEmpty);
             _nodes.Detach(path);
-            Commit(_directoryRecords.Contains(path) ? [new SecretEdit.RemoveDirectory(path)] : [], touched: []);
+            var edits = new List<SecretEdit>();
+            if (_directoryRecords.Contains(path)) edits.Add(new SecretEdit.RemoveDirectory(path));
+            // The last subdirectory leaving a directory must not take the directory with it.
+            KeepParent(edits, path);
+            Commit(edits, touched: []);
+            EntryCameOrWent(path);
         }
     }
 
@@ -349,6 +358,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             {
                 RenameDirectory(from, to);
                 Rebuild();
+                _nodes.Move(from, to);
             }
             else
             {
@@ -356,9 +366,9 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                 RenameFile(from, to, newName);
                 _nodes.Move(from, to);
                 RetireRemoved(replaced);
-                return;
             }
-            _nodes.Move(from, to);
+            EntryCameOrWent(from);
+            EntryCameOrWent(to);
         }
     }
 
@@ -394,6 +404,9 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         directoriesChanged.SymmetricExceptWith(_directoryRecords);
         directoriesChanged.ExceptWith(own);
         if (changed.Count == 0 && directoriesChanged.Count == 0) return;
+        // Another process's secrets and directories that came or went: their directories' times move.
+        foreach (string path in changed.Where(p => before.ContainsKey(p) != _secretByPath.ContainsKey(p)).Concat(directoriesChanged))
+            EntryCameOrWent(path);
         RetireChanged(changed, before, viewBefore);
         foreach (string path in changed) DropCached(path);
         RaiseInvalidations(changed.Concat(directoriesChanged));

@@ -132,6 +132,49 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public void DirectoryTimes_MoveWhenEntriesComeAndGo_HereOrFromAnotherProcess()
+    {
+        Pk.Ok(_node.Set("d/old", "1"));
+        using var mount = new TestMount(_node);
+        long Time(string relative, char which = 'Y') => long.Parse(Pk.Ok(Sh($"stat -c %{which} '{mount[relative]}'")).Text.Trim());
+        long last = Time("d");
+        void Moved(string what)
+        {
+            long now = Time("d");
+            Assert.True(now > last, $"{what}: d's mtime {now} did not move past {last}");
+            Assert.Equal(now, Time("d", 'Z')); // ctime with it
+            last = now;
+        }
+
+        Thread.Sleep(1100);
+        File.WriteAllText(mount["d/new"], "x");
+        Moved("create");
+        Thread.Sleep(1100);
+        Pk.Ok(Sh($"mkdir '{mount["d/sub"]}'"));
+        Moved("mkdir");
+        Assert.True(Time("d/sub") >= Time("d"), "a new directory is not older than its parent");
+        Thread.Sleep(1100);
+        File.Delete(mount["d/new"]);
+        Moved("unlink");
+        Thread.Sleep(1100);
+        Pk.Ok(Sh($"mv '{mount["d/old"]}' '{mount["renamed"]}'"));
+        Moved("rename out");
+        Thread.Sleep(1100);
+        Pk.Ok(Sh($"mkdir '{mount["d/sub/deeper"]}' '{mount["elsewhere"]}' && mv '{mount["d/sub/deeper"]}' '{mount["elsewhere/deeper"]}'"));
+        Assert.True(Directory.Exists(mount["d/sub"]), "the last subdirectory moving out left its directory in place");
+        Thread.Sleep(1100);
+        last = Time("d");
+        Pk.Ok(Sh($"rmdir '{mount["d/sub"]}'"));
+        Moved("rmdir");
+        Assert.True(Directory.Exists(mount["d"]), "the last subdirectory leaving a directory left it in place, as on any filesystem");
+        Thread.Sleep(1100);
+        Pk.Ok(_node.Set("d/from-elsewhere", "2")); // another process; the mount sees it within a second or so
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(mount["d/from-elsewhere"]), 5000));
+        Moved("another process's new secret");
+        Assert.Equal(["d/from-elsewhere", "renamed"], Names());
+    }
+
+    [Fact]
     public void S3_ReadWithLsCatStat()
     {
         Pk.Ok(_node.Set("prod/db/password", _planted + "-db"));
