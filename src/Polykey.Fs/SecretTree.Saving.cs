@@ -12,6 +12,12 @@ public sealed partial class SecretTree
         {
             FileEntry file = _view.Files[path];
             buffer = new WriteBuffer(path, scratch: false, truncate ? [] : CurrentContent(path).Span, file.Modified);
+            // Opened emptied (O_TRUNC): the bytes it had are gone, which is a change to save.
+            if (truncate && file.Size > 0)
+            {
+                buffer.Dirty = true;
+                buffer.Modified = DateTimeOffset.UtcNow;
+            }
             _buffers[path] = buffer;
             RefreshPath(path);
         }

@@ -37,6 +37,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         /// <summary>The file changed since this reader opened it: its reads are of an old version.</summary>
         public volatile bool Stale;
+        /// <summary>Something was written through this handle (a close of one that wrote nothing to an emptied file may not be the last).</summary>
+        public volatile bool Wrote;
         public ulong Node { get; } = node;
         public OpenMode Mode { get; } = mode;
         public WriteBuffer? Buffer { get; } = buffer;
@@ -224,6 +226,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         OpenHandle open = Handle(handle);
         if (!open.Writable || open.Buffer is null) throw new FsException(FsError.BadHandle);
         WriteBuffer buffer = open.Buffer;
+        open.Wrote = true;
         lock (buffer)
         {
             buffer.Write((open.Mode & OpenMode.Append) != 0 ? buffer.Length : offset, data);
@@ -237,6 +240,11 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     {
         OpenHandle open = Handle(handle);
         if (open.Buffer is null) return;
+        // `echo x > f` opens f emptied, dup2()s it to stdout and closes the first descriptor
+        // before writing: that close wrote nothing to an empty file, and saving it would make an
+        // empty version before x. Such a close saves nothing; the last one (release) saves what
+        // is left, so `: > f` still ends as one empty version.
+        if (!open.Wrote && open.Buffer.Length == 0) return;
         lock (_gate) Save(open.Buffer);
     }
 
