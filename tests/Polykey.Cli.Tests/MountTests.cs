@@ -83,7 +83,7 @@ public sealed class MountTests : IDisposable
         using var mount = new TestMount(_node);
         string Links(int fd) => Pk.Ok(Sh($"stat -L -c %h /proc/{Environment.ProcessId}/fd/{fd}")).Text.Trim();
 
-        int reader = open(mount["gone/read"], 0 /* O_RDONLY */);
+        int reader = open(mount["gone/read"], 0x80000 /* O_RDONLY | O_CLOEXEC: a process another test starts must not inherit it */);
         Assert.True(reader >= 0);
         File.Delete(mount["gone/read"]);
         Assert.Equal("0", Links(reader));
@@ -92,7 +92,7 @@ public sealed class MountTests : IDisposable
         Assert.Equal("hello", Encoding.ASCII.GetString(read, 0, 5));
         Assert.Equal(0, close(reader));
 
-        int writer = open(mount["gone/written"], 2 /* O_RDWR */);
+        int writer = open(mount["gone/written"], 2 | 0x80000 /* O_RDWR | O_CLOEXEC */);
         Assert.True(writer >= 0);
         Assert.Equal(4, (int)write(writer, "more"u8.ToArray(), 4));
         File.Delete(mount["gone/written"]);

@@ -62,7 +62,7 @@ internal sealed class ObjectStream : Stream
         if (want == 0) return 0;
         int n;
         try { n = _inflate.Read(buffer[..want]); }
-        catch (InvalidDataException) { throw Damaged(_expected, "it does not inflate"); }
+        catch (Exception e) when (IsZlibComplaint(e)) { throw Damaged(_expected, "it does not inflate"); }
         if (n == 0) throw Damaged(_expected, "it is shorter than its header says");
         _sha1.Append(buffer[..n]);
         _remaining -= n;
@@ -86,8 +86,13 @@ internal sealed class ObjectStream : Stream
     private static T Inflating<T>(ObjectId id, Func<T> inflate)
     {
         try { return inflate(); }
-        catch (InvalidDataException) { throw Damaged(id, "it does not inflate"); }
+        catch (Exception e) when (IsZlibComplaint(e)) { throw Damaged(id, "it does not inflate"); }
     }
+
+    // Bad data is InvalidDataException; some states of a hostile stream make zlib return an
+    // error code .NET reports as its internal ZLibException (an IOException): damage too. Told
+    // apart by type name from an IOException of the disk under it, which is not the object's fault.
+    private static bool IsZlibComplaint(Exception e) => e is InvalidDataException || e is IOException && e.GetType().Name == "ZLibException";
 
     // "type size\0", read a byte at a time so nothing past it is inflated yet.
     private static byte[]? ReadHeader(Stream input)
