@@ -34,7 +34,7 @@ public sealed partial class Keynode
     public void RequireFresh(string path)
     {
         lock (_gate)
-            if (LookupLive(path) is { } entry) RequireFresh(entry.Id, path);
+            if (RefusesStale && LookupLive(path) is { } entry) RequireFresh(entry.Id, path);
     }
 
     /// <summary>Whether any remote was added with --refuse-stale (else nothing is ever refused as stale).</summary>

@@ -9,10 +9,11 @@ public sealed partial class SecretTree
     private Timer? _staleTimer;
     private bool _disposed;
 
-    private void RequireServed(string path)
+    private void RequireServed(string path) => Served(() =>
     {
-        if (_keynode.RefusesStale) Served(() => _keynode.RequireFresh(path));
-    }
+        _keynode.RequireFresh(path);
+        return true;
+    });
 
     // Armed at start and after every refresh: a pulled statement moves the moment forward.
     private void ArmStaleTimer()

@@ -194,23 +194,18 @@ public sealed partial class SecretTree
     }
 
     /// <summary>A decrypted value moved into locked memory; keynode failures become file errors.</summary>
-    private static SecretContent Decrypt(Func<SecretBytes> read)
+    private static SecretContent Decrypt(Func<SecretBytes> read) => Served(() =>
     {
-        SecretContent? content = null;
-        Served(() =>
-        {
-            using SecretBytes value = read();
-            content = SecretContent.Copy(value.Span);
-        });
-        return content!;
-    }
+        using SecretBytes value = read();
+        return SecretContent.Copy(value.Span);
+    });
 
     // The keynode's refusals as file errors: missing is ENOENT, refused (a stale origin) EACCES, the rest EIO.
-    private static void Served(Action read)
+    private static T Served<T>(Func<T> read)
     {
         try
         {
-            read();
+            return read();
         }
         catch (PolykeyException e)
         {
