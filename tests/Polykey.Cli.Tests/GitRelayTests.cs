@@ -115,13 +115,20 @@ public sealed class GitRelayTests : IDisposable
         Assert.Equal(ProdValue, Encoding.UTF8.GetString(Pk.Ok(PkProcess.Pk(["-k", clone, "--identity-file", _b.IdentityFile!, "get", "prod/db/password"], env: Env("b"))).Stdout));
     }
 
-    [Fact]
-    public void SecondPush_AfterAChangesAValue_FastForwards()
+    // A pushes to a new relay reached by <paramref name="how"/>; B trusts it for prod/** and pulls once.
+    private string RelayPulledByB(string how)
     {
-        string url = NewRelay("git-daemon");
+        string url = NewRelay(how);
         PushFromA(url);
         Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
         Pk.Ok(B("pull", "relay"));
+        return url;
+    }
+
+    [Fact]
+    public void SecondPush_AfterAChangesAValue_FastForwards()
+    {
+        string url = RelayPulledByB("git-daemon");
         var before = Refs(RelayPath());
 
         Pk.Ok(SetA("prod/db/password", "newer-prod"));
@@ -142,10 +149,7 @@ public sealed class GitRelayTests : IDisposable
     [Fact]
     public void RelayCache_OfManyPacks_IsCompactedByThePull_AndStillServes()
     {
-        string url = NewRelay("file");
-        PushFromA(url);
-        Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
-        Pk.Ok(B("pull", "relay"));
+        RelayPulledByB("file");
         string cache = Assert.Single(Directory.GetDirectories(Path.Combine(_root, "cache-b", "polykey", "relays")));
         // A machine pulling every 30 s for a while: one pack per fetch (here, one per stray object).
         const int maxCachePacks = 32; // GitRelay.MaxCachePacks
