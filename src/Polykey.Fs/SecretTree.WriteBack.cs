@@ -11,6 +11,7 @@ namespace Polykey.Fs;
 public sealed partial class SecretTree
 {
     private static readonly TimeSpan QuietSaveDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan NewFileQuietDelay = TimeSpan.FromSeconds(3);
 
     private Timer? _quietSaveTimer;
 
@@ -111,7 +112,10 @@ public sealed partial class SecretTree
             string path = NewFilePath(parent, name, out WriteBuffer? created);
             if (created is not null)
             {
-                if (!created.Scratch) SaveWhenQuiet(); // unless its write-back comes first
+                // Unless its write-back comes first. Longer than the usual quiet time: a program may
+                // still be filling the page cache of a large new file, whose write-back starts only
+                // at its close; an empty version saved meanwhile would be a version too many.
+                if (!created.Scratch) SaveWhenQuiet(NewFileQuietDelay);
             }
             else if (truncate)
             {
@@ -132,10 +136,10 @@ public sealed partial class SecretTree
         if (buffer.Handles == 0 && !buffer.Scratch) DropBuffer(buffer);
     }
 
-    private void SaveWhenQuiet()
+    private void SaveWhenQuiet(TimeSpan? delay = null)
     {
         _quietSaveTimer ??= new Timer(_ => SavePending(), null, Timeout.Infinite, Timeout.Infinite);
-        _quietSaveTimer.Change(QuietSaveDelay, Timeout.InfiniteTimeSpan);
+        _quietSaveTimer.Change(delay ?? QuietSaveDelay, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Saves every buffer that changed with no handle to save it at close.</summary>
