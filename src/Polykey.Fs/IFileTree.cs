@@ -8,7 +8,11 @@ public enum NodeKind
 
 /// <summary>What stat shows of a node. Mode holds permission bits only (e.g. 0600, 0700).</summary>
 /// <param name="Links">The link count; null for the usual (1 for a file, 2 for a directory that holds no directory).</param>
-public readonly record struct NodeInfo(ulong Node, NodeKind Kind, long Size, DateTimeOffset Modified, uint Mode, uint? Links = null);
+/// <param name="Accessed">atime; null for the same as <paramref name="Modified"/>.</param>
+/// <param name="StatusChanged">ctime; null for the same as <paramref name="Modified"/>.</param>
+public readonly record struct NodeInfo(
+    ulong Node, NodeKind Kind, long Size, DateTimeOffset Modified, uint Mode, uint? Links = null,
+    DateTimeOffset? Accessed = null, DateTimeOffset? StatusChanged = null);
 
 /// <summary>One directory entry of a readdir snapshot.</summary>
 public readonly record struct DirectoryEntry(string Name, NodeInfo Info);
@@ -36,7 +40,7 @@ public enum PageCacheUse
 }
 
 /// <summary>Changes a setattr call asks for; null means "leave as is".</summary>
-public readonly record struct AttributeChange(long? Size = null, DateTimeOffset? Modified = null, uint? Mode = null);
+public readonly record struct AttributeChange(long? Size = null, DateTimeOffset? Modified = null, uint? Mode = null, DateTimeOffset? Accessed = null);
 
 /// <summary>
 /// The platform-neutral file tree a mount adapter serves: node numbers, open handles and

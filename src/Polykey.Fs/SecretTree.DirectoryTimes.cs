@@ -12,6 +12,7 @@ public sealed partial class SecretTree
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
         _entriesChanged[directory] = now;
+        _setTimes.Remove(directory); // an entry change moves mtime past any time set by hand
         if (_view.Directories.TryGetValue(directory, out DirectoryEntryList? list) && list.Modified < now) list.Modified = now;
     }
 

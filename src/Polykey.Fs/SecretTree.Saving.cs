@@ -255,11 +255,11 @@ public sealed partial class SecretTree
     private NodeInfo Info(ulong node, string path)
     {
         if (_view.Directories.TryGetValue(path, out DirectoryEntryList? directory))
-            return new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode, Links: 2 + (uint)directory.Subdirectories);
+            return WithSetTimes(path, new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode, Links: 2 + (uint)directory.Subdirectories), null);
         if (_view.Files.TryGetValue(path, out FileEntry? file))
         {
             long size = file.Buffer is { } buffer ? buffer.Length : file.Size;
-            return new NodeInfo(node, NodeKind.File, size, file.Modified, FileMode);
+            return WithSetTimes(path, new NodeInfo(node, NodeKind.File, size, file.Modified, FileMode), file.Tip ?? "");
         }
         throw new FsException(FsError.NotFound);
     }

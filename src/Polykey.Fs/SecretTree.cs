@@ -97,6 +97,10 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         RequireWritable();
         lock (_gate)
         {
+            // The keynode keeps no modes (files 0600, directories 0700): a chmod to another mode
+            // is refused rather than accepted and forgotten; a mount may show others (--mode).
+            if (change.Mode is { } mode && mode != GetAttributes(node).Mode)
+                throw new FsException(FsError.NotPermitted, "the keynode keeps no file modes; mount with --mode");
             // An unlinked file still open: the kernel's closing touch of its times is accepted (as for any file here).
             if (change.Size is null && TryRetiredInfo(node, out NodeInfo retired)) return retired;
             string path = PathForWriting(node);
@@ -130,7 +134,8 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                     }
                 }
             }
-            // Mode and times are those of the keynode (0600/0700, the version's time): accepted, not stored.
+            if (change.Modified is not null || change.Accessed is not null)
+                SetTimesOf(path, Info(node, path).Kind, change.Accessed, change.Modified);
             return Info(node, path);
         }
     }

@@ -29,24 +29,33 @@ internal static class MountCommand
         {
             Description = "on a writable mount, every open keeps reading the version it opened, even while the mount rewrites the file in place; costs a round trip per open",
         };
+        var owner = new Option<string?>("--owner") { Description = "user (name or uid) every file and directory belongs to; implies --allow-other when not you", HelpName = "user" };
+        var group = new Option<string?>("--group") { Description = "group (name or gid) of every file and directory; default: the owner's group", HelpName = "group" };
+        var mode = new Option<string?>("--mode")
+        {
+            Description = "octal permission bits of every file (default 0600); directories get x wherever r is set; enforced by the kernel",
+            HelpName = "octal",
+        };
         var command = new Command("mount", "Mount the keynode as a plain-text directory; saved files become signed versions.\n\nExamples:\n  pk mount /run/secrets --read-only --on-change 'systemctl reload app'\n  pk unmount /run/secrets")
         {
-            mountPoint, readOnly, foreground, onChange, allowOther, pinVersions,
+            mountPoint, readOnly, foreground, onChange, allowOther, pinVersions, owner, group, mode,
         };
         command.SetAction(parse =>
         {
             string target = Path.GetFullPath(parse.GetValue(mountPoint)!);
             var session = new Session(parse, options);
             CheckMountPoint(target);
+            var ownership = MountOwnership.Parse(parse.GetValue(owner), parse.GetValue(group), parse.GetValue(mode));
             bool isDaemon = Environment.GetEnvironmentVariable(DaemonVariable) == "1";
             if (!parse.GetValue(foreground) && !isDaemon) return StartDaemon(session);
-            var settings = new MountSettings(parse.GetValue(readOnly), parse.GetValue(allowOther), parse.GetValue(pinVersions), parse.GetValue(onChange));
+            var settings = new MountSettings(
+                parse.GetValue(readOnly), parse.GetValue(allowOther) || ownership.NamesAnotherUser, parse.GetValue(pinVersions), parse.GetValue(onChange), ownership);
             return Serve(session, target, settings, isDaemon);
         });
         return command;
     }
 
-    private sealed record MountSettings(bool ReadOnly, bool AllowOther, bool PinVersions, string? OnChange);
+    private sealed record MountSettings(bool ReadOnly, bool AllowOther, bool PinVersions, string? OnChange, MountOwnership Ownership);
 
     private static int Serve(Session session, string target, MountSettings settings, bool isDaemon)
     {
@@ -77,6 +86,9 @@ internal static class MountCommand
                 ReadOnly = tree.IsReadOnly,
                 AllowOther = settings.AllowOther,
                 PinVersionAtOpen = settings.PinVersions,
+                OwnerId = settings.Ownership.Uid,
+                GroupId = settings.Ownership.Gid,
+                FileMode = settings.Ownership.FileMode,
                 FsName = Path.GetFullPath(keynode.Path),
             });
             mount.WaitUntilReady();

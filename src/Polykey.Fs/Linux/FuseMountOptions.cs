@@ -22,6 +22,18 @@ public sealed record FuseMountOptions
     /// <summary>Let users other than the mounting one in (<c>allow_other</c>); permissions are still checked by the kernel.</summary>
     public bool AllowOther { get; init; }
 
+    /// <summary>The owner every file and directory shows (and the kernel checks against); null for the mounting user.</summary>
+    public uint? OwnerId { get; init; }
+
+    /// <summary>The group every file and directory shows; null for the mounting user's group.</summary>
+    public uint? GroupId { get; init; }
+
+    /// <summary>Permission bits (at most 0777) of every file; null for the tree's own (0600).</summary>
+    public uint? FileMode { get; init; }
+
+    /// <summary>Permission bits of every directory; null for <see cref="FileMode"/> with x wherever r is set (0700 by default).</summary>
+    public uint? DirectoryMode { get; init; }
+
     /// <summary>The source column of the mount table (<c>fsname=</c>), e.g. the keynode path.</summary>
     public string FsName { get; init; } = "polykey";
 
@@ -61,17 +73,22 @@ public sealed record FuseMountOptions
         if (!Subtype.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
             throw new ArgumentException("Subtype may hold only ASCII letters, digits, '_', '-' and '.'.");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxThreads, 1);
+        if (FileMode > 0x1FF || DirectoryMode > 0x1FF)
+            throw new ArgumentException("FileMode and DirectoryMode hold permission bits only (at most 0777).");
         ArgumentOutOfRangeException.ThrowIfLessThan(EntryTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(AttributeTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(UnmountTimeout, TimeSpan.Zero);
     }
 
-    /// <summary>The -o string for libfuse. nosuid and nodev are libfuse's defaults.</summary>
+    /// <summary>
+    /// The -o string for libfuse. nosuid and nodev are libfuse's defaults; noatime says what
+    /// the tree does anyway (reads never move atime; utimensat sets it).
+    /// </summary>
     internal string ToMountOptions(bool readOnly)
     {
         // fuse_opt splits on commas; a backslash escapes the next character.
         var fsName = FsName.Replace("\\", "\\\\").Replace(",", "\\,");
-        var text = new StringBuilder($"fsname={fsName},subtype={Subtype},default_permissions");
+        var text = new StringBuilder($"fsname={fsName},subtype={Subtype},default_permissions,noatime");
         if (AutoUnmount)
             text.Append(",auto_unmount");
         if (readOnly)

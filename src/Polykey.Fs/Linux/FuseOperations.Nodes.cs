@@ -10,7 +10,9 @@ internal sealed unsafe partial class FuseOperations
     private const int SetUid = 1 << 1;
     private const int SetGid = 1 << 2;
     private const int SetSize = 1 << 3;
+    private const int SetAtime = 1 << 4;
     private const int SetMtime = 1 << 5;
+    private const int SetAtimeNow = 1 << 7;
     private const int SetMtimeNow = 1 << 8;
 
     private const uint RenameNoReplace = 1;
@@ -73,9 +75,11 @@ internal sealed unsafe partial class FuseOperations
         var errno = 0;
         try
         {
-            // There are no owners in the tree: chown to the owner we already report is a
-            // no-op (cp -p, rsync and editors do it), any other owner is refused.
-            if (((toSet & SetUid) != 0 && attr->Uid != self._uid) || ((toSet & SetGid) != 0 && attr->Gid != self._gid))
+            // Owners are the mount's (--owner, --group), and so are modes when it sets them
+            // (--mode): a chown or chmod to what stat already shows is a no-op (cp -p, rsync,
+            // sed -i and editors do it), any other is refused with EPERM, as vfat does, never
+            // "0 and ignored". Without --mode the tree decides whether it keeps modes.
+            if ((toSet & (SetUid | SetGid | SetMode)) != 0 && !self.KeepsOwnership(ino, attr, toSet))
             {
                 errno = Errno.EPERM;
             }
@@ -85,9 +89,11 @@ internal sealed unsafe partial class FuseOperations
                     Size: (toSet & SetSize) != 0 ? attr->Size : null,
                     Modified: (toSet & SetMtimeNow) != 0 ? DateTimeOffset.UtcNow
                         : (toSet & SetMtime) != 0 ? NodeAttributes.FromTimespec(attr->Mtime) : null,
-                    Mode: (toSet & SetMode) != 0 ? attr->Mode & NodeAttributes.PermissionMask : null);
-                // atime and ctime are not stored (both always equal mtime): such a change is
-                // accepted and answered with the current attributes.
+                    Mode: (toSet & SetMode) != 0 && !self._ownership.SetsModes ? attr->Mode & NodeAttributes.PermissionMask : null,
+                    Accessed: (toSet & SetAtimeNow) != 0 ? DateTimeOffset.UtcNow
+                        : (toSet & SetAtime) != 0 ? NodeAttributes.FromTimespec(attr->Atime) : null);
+                // ctime is not set by anyone but the filesystem: the kernel's own ctime update is
+                // answered with the node's attributes.
                 // With the write-back cache, a size change may be open(O_TRUNC), which looks
                 // like truncate(2) here: either is left for the write-back that follows (handle 0).
                 ulong? handle = fi != null ? fi->Fh : self._writeBack ? 0UL : null;
@@ -104,6 +110,15 @@ internal sealed unsafe partial class FuseOperations
             ReplyError(req, errno);
         else
             self.ReplyAttr(req, info);
+    }
+
+    /// <summary>True when a setattr's owner, group and mode are those the node already shows.</summary>
+    private bool KeepsOwnership(ulong ino, Stat* attr, int toSet)
+    {
+        if ((toSet & SetUid) != 0 && attr->Uid != _ownership.Uid) return false;
+        if ((toSet & SetGid) != 0 && attr->Gid != _ownership.Gid) return false;
+        return (toSet & SetMode) == 0 || !_ownership.SetsModes
+            || (attr->Mode & NodeAttributes.PermissionMask) == _ownership.ModeOf(_tree.GetAttributes(ino));
     }
 
     [UnmanagedCallersOnly]

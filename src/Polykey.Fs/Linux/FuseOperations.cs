@@ -16,8 +16,7 @@ namespace Polykey.Fs.Linux;
 internal sealed unsafe partial class FuseOperations : IDisposable
 {
     private readonly IFileTree _tree;
-    private readonly uint _uid;
-    private readonly uint _gid;
+    private readonly NodeOwnership _ownership;
     private readonly double _entryTimeout;
     private readonly double _attrTimeout;
     private readonly Action<Exception>? _unexpectedError;
@@ -35,8 +34,9 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     public FuseOperations(IFileTree tree, FuseMountOptions options)
     {
         _tree = tree;
-        _uid = LibC.geteuid();
-        _gid = LibC.getegid();
+        _ownership = new NodeOwnership(
+            options.OwnerId ?? LibC.geteuid(), options.GroupId ?? LibC.getegid(), options.FileMode,
+            options.DirectoryMode ?? (options.FileMode is { } fileMode ? NodeOwnership.DirectoryModeFor(fileMode) : null));
         _entryTimeout = options.EntryTimeout.TotalSeconds;
         _attrTimeout = options.AttributeTimeout.TotalSeconds;
         _unexpectedError = options.UnexpectedError;
@@ -124,7 +124,7 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     {
         entry.Ino = info.Node;
         entry.Generation = 0;
-        NodeAttributes.Fill(ref entry.Attr, info, _uid, _gid);
+        NodeAttributes.Fill(ref entry.Attr, info, _ownership);
         entry.AttrTimeout = _attrTimeout;
         entry.EntryTimeout = _entryTimeout;
     }
@@ -141,7 +141,7 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     private void ReplyAttr(nint req, in NodeInfo info)
     {
         Stat st = default;
-        NodeAttributes.Fill(ref st, info, _uid, _gid);
+        NodeAttributes.Fill(ref st, info, _ownership);
         LibFuse.fuse_reply_attr(req, &st, _attrTimeout);
     }
 

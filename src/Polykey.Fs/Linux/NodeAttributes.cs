@@ -16,24 +16,24 @@ internal static class NodeAttributes
     public static uint TypeBits(NodeKind kind) => kind == NodeKind.Directory ? S_IFDIR : S_IFREG;
 
     /// <summary>
-    /// Owner is the mounting process (the tree has no owners); nlink as the tree counts it, else
-    /// 1 for files and 2 for directories.
+    /// Owner, group and permission bits are the mount's (the tree has no owners); nlink as the
+    /// tree counts it, else 1 for files and 2 for directories.
     /// </summary>
-    public static void Fill(ref Stat st, in NodeInfo info, uint uid, uint gid)
+    public static void Fill(ref Stat st, in NodeInfo info, in NodeOwnership ownership)
     {
         st = default;
         st.Ino = info.Node;
-        st.Mode = TypeBits(info.Kind) | (info.Mode & PermissionMask);
+        st.Mode = TypeBits(info.Kind) | ownership.ModeOf(info);
         st.Nlink = info.Links ?? (info.Kind == NodeKind.Directory ? 2U : 1U);
-        st.Uid = uid;
-        st.Gid = gid;
+        st.Uid = ownership.Uid;
+        st.Gid = ownership.Gid;
         st.Size = info.Size;
         st.BlockSize = BlockSize;
         // st_blocks counts 512-byte units; round up to whole 4 KiB blocks as a disk would.
         st.Blocks = (info.Size + BlockSize - 1) / BlockSize * (BlockSize / 512);
         st.Mtime = ToTimespec(info.Modified);
-        st.Atime = st.Mtime;
-        st.Ctime = st.Mtime;
+        st.Atime = info.Accessed is { } accessed ? ToTimespec(accessed) : st.Mtime;
+        st.Ctime = info.StatusChanged is { } changed ? ToTimespec(changed) : st.Mtime;
     }
 
     public static Timespec ToTimespec(DateTimeOffset time)
