@@ -13,7 +13,6 @@ public enum FsError
     NotEmpty,          // ENOTEMPTY
     ReadOnly,          // EROFS
     AccessDenied,      // EACCES
-    NotPermitted,      // EPERM (e.g. a chmod the tree cannot keep)
     InvalidName,       // EINVAL (a name the keynode cannot hold)
     NameTooLong,       // ENAMETOOLONG
     BadHandle,         // EBADF

@@ -45,6 +45,7 @@ public sealed partial class SecretTree
         {
             bytes = buffer.Span.ToArray();
             buffer.Dirty = false;
+            buffer.DeferredSince = null;
         }
         try
         {
@@ -255,11 +256,11 @@ public sealed partial class SecretTree
     private NodeInfo Info(ulong node, string path)
     {
         if (_view.Directories.TryGetValue(path, out DirectoryEntryList? directory))
-            return WithSetTimes(path, new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, DirectoryMode, Links: 2 + (uint)directory.Subdirectories), null);
+            return WithSetTimes(path, new NodeInfo(node, NodeKind.Directory, 0, directory.Modified, ModeOf(path, NodeKind.Directory), Links: 2 + (uint)directory.Subdirectories), null);
         if (_view.Files.TryGetValue(path, out FileEntry? file))
         {
             long size = file.Buffer is { } buffer ? buffer.Length : file.Size;
-            return WithSetTimes(path, new NodeInfo(node, NodeKind.File, size, file.Modified, FileMode), file.Tip ?? "");
+            return WithSetTimes(path, new NodeInfo(node, NodeKind.File, size, file.Modified, ModeOf(path, NodeKind.File)), file.Tip ?? "");
         }
         throw new FsException(FsError.NotFound);
     }

@@ -71,7 +71,7 @@ public sealed partial class SecretTree
         info = default;
         if (!_retired.TryGetValue(node, out RetiredVersion? retired)) return false;
         // No name leads to it any more (removed, or replaced by another version): as an unlinked inode, no links.
-        info = new NodeInfo(node, NodeKind.File, retired.Size, retired.Modified, FileMode, Links: 0);
+        info = new NodeInfo(node, NodeKind.File, retired.Size, retired.Modified, _fileMode, Links: 0);
         return true;
     }
 

@@ -12,6 +12,7 @@ public sealed partial class SecretTree
 {
     private static readonly TimeSpan QuietSaveDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan NewFileQuietDelay = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan LongestDeferral = TimeSpan.FromSeconds(5);
 
     private Timer? _quietSaveTimer;
 
@@ -46,11 +47,28 @@ public sealed partial class SecretTree
                 DiscardUnsaved(buffer, node);
                 throw;
             }
-            if (mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) SaveWhenQuiet();
-            else SaveOrDiscard(buffer, node);
+            if ((mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) && !OverdueAtItsEnd(buffer, offset + data.Length))
+            {
+                buffer.DeferredSince ??= DateTimeOffset.UtcNow;
+                SaveWhenQuiet();
+            }
+            else
+            {
+                SaveOrDiscard(buffer, node);
+            }
             return data.Length;
         }
     }
+
+    /// <summary>
+    /// A file written back in parts is saved after a quiet time, which a program that keeps
+    /// rewriting it (a 1 MiB state file every second) would put off forever. Past
+    /// <see cref="LongestDeferral"/> the save happens at the next write-back part that reaches
+    /// the file's end, so such a file gets a version every few seconds; a slow writer of one
+    /// large file may leave an intermediate version.
+    /// </summary>
+    private static bool OverdueAtItsEnd(WriteBuffer buffer, long end) =>
+        buffer.DeferredSince is { } since && DateTimeOffset.UtcNow - since >= LongestDeferral && end >= buffer.Length;
 
     private bool UnlinkedWhileOpen(ulong node, string path) => _retired.ContainsKey(node) && !_view.Exists(path);
 

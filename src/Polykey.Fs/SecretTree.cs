@@ -12,8 +12,11 @@ namespace Polykey.Fs;
 /// </summary>
 public sealed partial class SecretTree : IFileTree, IDisposable
 {
-    private const uint FileMode = 0x180;      // 0600
-    private const uint DirectoryMode = 0x1C0; // 0700
+    /// <summary>The mode of a file no one has chmod'ed, unless the mount says otherwise.</summary>
+    public const uint DefaultFileMode = 0x180; // 0600
+
+    private readonly uint _fileMode;
+    private readonly uint _directoryMode;
 
     private readonly Keynode _keynode;
     private readonly object _gate = new();
@@ -46,10 +49,14 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         public bool Writable => (Mode & OpenMode.Write) != 0;
     }
 
-    public SecretTree(Keynode keynode, bool readOnly)
+    /// <param name="fileMode">Permission bits every file shows until chmod'ed; directories get x wherever r is set.</param>
+    public SecretTree(Keynode keynode, bool readOnly, uint fileMode = DefaultFileMode)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fileMode, 0x1FFu);
         _keynode = keynode;
         IsReadOnly = readOnly;
+        _fileMode = fileMode;
+        _directoryMode = DirectoryModeFor(fileMode);
         lock (_gate)
         {
             Reload();
@@ -97,10 +104,6 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         RequireWritable();
         lock (_gate)
         {
-            // The keynode keeps no modes (files 0600, directories 0700): a chmod to another mode
-            // is refused rather than accepted and forgotten; a mount may show others (--mode).
-            if (change.Mode is { } mode && mode != GetAttributes(node).Mode)
-                throw new FsException(FsError.NotPermitted, "the keynode keeps no file modes; mount with --mode");
             // An unlinked file still open: the kernel's closing touch of its times is accepted (as for any file here).
             if (change.Size is null && TryRetiredInfo(node, out NodeInfo retired)) return retired;
             string path = PathForWriting(node);
@@ -134,8 +137,11 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                     }
                 }
             }
-            if (change.Modified is not null || change.Accessed is not null)
-                SetTimesOf(path, Info(node, path).Kind, change.Accessed, change.Modified);
+            NodeKind kind = Info(node, path).Kind;
+            if (change.Mode is { } mode) SetMode(path, kind, mode & 0x1FF);
+            // A chmod moves ctime too, so it goes through the set times even with no time given.
+            if (change.Modified is not null || change.Accessed is not null || change.Mode is not null)
+                SetTimesOf(path, kind, change.Accessed, change.Modified);
             return Info(node, path);
         }
     }
@@ -333,6 +339,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             _nodes.Detach(path);
             Commit(edits, touched: [path, .. buffer?.Origin is { } o ? [o] : Array.Empty<string>()]);
             RetireRemoved(removed);
+            ForgetModes(path);
             EntryCameOrWent(path);
         }
     }
@@ -352,6 +359,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
             // The last subdirectory leaving a directory must not take the directory with it.
             KeepParent(edits, path);
             Commit(edits, touched: []);
+            ForgetModes(path);
             EntryCameOrWent(path);
         }
     }
@@ -380,6 +388,7 @@ public sealed partial class SecretTree : IFileTree, IDisposable
                 _nodes.Move(from, to);
                 RetireRemoved(replaced);
             }
+            MoveModes(from, to);
             EntryCameOrWent(from);
             EntryCameOrWent(to);
         }

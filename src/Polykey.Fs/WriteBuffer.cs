@@ -33,6 +33,9 @@ internal sealed class WriteBuffer
     /// <summary>For a scratch file that holds a secret renamed away (vim's backup): that secret's path.</summary>
     public string? Origin { get; set; }
 
+    /// <summary>When its save was first put off for a quiet time (a write-back in parts); null once saved.</summary>
+    public DateTimeOffset? DeferredSince { get; set; }
+
     public int Handles { get; set; }
     public int Length { get; private set; }
     public DateTimeOffset Modified { get; set; }

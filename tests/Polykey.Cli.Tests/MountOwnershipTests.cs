@@ -2,8 +2,8 @@ namespace Polykey.Cli.Tests;
 
 /// <summary>
 /// Issue 12: a mount's files can belong to a service user (--owner, --group, --mode), the kernel
-/// enforces those bits for a real second user, and chmod/chown either change nothing that stat
-/// shows (a no-op) or fail with EPERM, never "0 and ignored".
+/// enforces those bits for a real second user, a chmod changes what is shown and enforced until
+/// unmount, and a chown to another owner fails with EPERM, never "0 and ignored".
 /// </summary>
 public sealed class MountOwnershipTests : IDisposable
 {
@@ -56,14 +56,19 @@ public sealed class MountOwnershipTests : IDisposable
         Assert.Contains("Permission denied", other.Stderr);
         Assert.Equal("hunter2", System.Text.Encoding.UTF8.GetString(_node.Get("app/db-password")));
 
-        // chmod/chown to what is shown is a no-op; anything else is EPERM and changes nothing.
-        Pk.Ok(Sh($"chmod 0440 '{mount["app/db-password"]}' && chown {AppUser}:{AppUser} '{mount["app/db-password"]}' && chmod 550 '{mount["app"]}'"));
-        PkResult chmod = Sh($"chmod 0444 '{mount["app/db-password"]}'");
-        Assert.NotEqual(0, chmod.ExitCode);
-        Assert.Contains("Operation not permitted", chmod.Stderr);
+        // chown to what is shown is a no-op; to anyone else, EPERM (owners are the mount's).
+        Pk.Ok(Sh($"chown {AppUser}:{AppUser} '{mount["app/db-password"]}'"));
         PkResult chown = Sh($"chown root '{mount["app/db-password"]}'");
+        Assert.NotEqual(0, chown.ExitCode);
         Assert.Contains("Operation not permitted", chown.Stderr);
         Assert.Equal($"{AppUser} {AppUser} 440", Stat(mount["app/db-password"]));
+        // chmod changes what is shown, and the kernel enforces it, until unmount.
+        Pk.Ok(Sh($"chmod 0555 '{mount.Path}' '{mount["app"]}' && chmod 0444 '{mount["app/db-password"]}'"));
+        Assert.Equal($"{AppUser} {AppUser} 444", Stat(mount["app/db-password"]));
+        Assert.Equal($"{AppUser} {AppUser} 555", Stat(mount["app"]));
+        Assert.Equal("hunter2", Pk.Ok(As("nobody", $"cat '{mount["app/db-password"]}'")).Text);
+        Pk.Ok(Sh($"chmod 0440 '{mount["app/db-password"]}'"));
+        Assert.Contains("Permission denied", As("nobody", $"cat '{mount["app/db-password"]}'").Stderr);
 
         // The admin (root) still writes; the service user reads the new version.
         Pk.Ok(Sh($"printf hunter3 > '{mount["app/db-password"]}'"));
@@ -83,19 +88,34 @@ public sealed class MountOwnershipTests : IDisposable
     }
 
     [Fact]
-    public void DefaultMount_ChmodToAnotherMode_IsRefused_NotIgnored()
+    public void Chmod_LastsUntilUnmount_FollowsRenames_AndNewVersions()
     {
         Pk.Ok(_node.Set("f", "x"));
-        using var mount = new TestMount(_node);
-        Assert.Equal("root root 600", Stat(mount["f"]));
-        Pk.Ok(Sh($"chmod 600 '{mount["f"]}' && chmod 700 '{mount.Path}'"));
-        PkResult chmod = Sh($"chmod 644 '{mount["f"]}'");
-        Assert.NotEqual(0, chmod.ExitCode);
-        Assert.Contains("Operation not permitted", chmod.Stderr);
-        Assert.Contains("Operation not permitted", Sh($"chmod 755 '{mount.Path}'").Stderr);
-        Assert.Equal("root root 600", Stat(mount["f"]));
-        // Without allow_other, no other user gets in at all, whatever the bits say.
-        Assert.Contains("Permission denied", As("nobody", $"ls '{mount.Path}'").Stderr);
+        Pk.Ok(_node.Set("d/g", "y"));
+        using (var mount = new TestMount(_node))
+        {
+            Assert.Equal("root root 600", Stat(mount["f"]));
+            Assert.Equal("root root 700", Stat(mount["d"]));
+            Pk.Ok(Sh($"chmod 640 '{mount["f"]}' && chmod 750 '{mount["d"]}' && chmod 604 '{mount["d/g"]}'"));
+            Assert.Equal("root root 640", Stat(mount["f"]));
+            Assert.Equal("root root 750", Stat(mount["d"]));
+            // A new version keeps the mode; so does a rename, of the file or of its directory.
+            Pk.Ok(Sh($"printf x2 > '{mount["f"]}' && mv '{mount["f"]}' '{mount["f2"]}' && mv '{mount["d"]}' '{mount["e"]}'"));
+            Assert.Equal("root root 640", Stat(mount["f2"]));
+            Assert.Equal("root root 750", Stat(mount["e"]));
+            Assert.Equal("root root 604", Stat(mount["e/g"]));
+            // A name made anew starts from the mount's mode.
+            Pk.Ok(Sh($"rm '{mount["f2"]}' && printf z > '{mount["f2"]}'"));
+            Assert.Equal("root root 600", Stat(mount["f2"]));
+            // Without allow_other, no other user gets in at all, whatever the bits say.
+            Assert.Contains("Permission denied", As("nobody", $"ls '{mount.Path}'").Stderr);
+        }
+        // The keynode keeps no modes: a new mount shows the mount's own again.
+        using (var again = new TestMount(_node))
+        {
+            Assert.Equal("root root 700", Stat(again["e"]));
+            Assert.Equal("root root 600", Stat(again["e/g"]));
+        }
     }
 
     [Theory]

@@ -72,6 +72,27 @@ public sealed class WriteBackMountTests : IDisposable
     }
 
     [Fact]
+    public void OneMiBFile_RewrittenWithoutPause_GetsAVersionEveryFewSeconds_AndTheLastOneAfter()
+    {
+        // Issue 12 item 6: a 1 MiB write-back may be the first part of a larger file, so its save
+        // waits for a quiet second; a program that never pauses must not put it off forever.
+        Pk.Ok(_node.Set("state", "initial"));
+        using var mount = new TestMount(_node);
+        byte[] last = [];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; clock.Elapsed < TimeSpan.FromSeconds(13); i++)
+        {
+            last = new byte[1 << 20];
+            RandomNumberGenerator.Fill(last);
+            File.WriteAllBytes(mount["state"], last);
+            Thread.Sleep(100);
+        }
+        int during = Versions("state");
+        Assert.True(during >= 3, $"{during - 1} versions in 13 s of rewriting (expected one at least every ~5 s)");
+        Assert.True(Eventually(() => _node.Get("state").AsSpan().SequenceEqual(last)), "the last rewrite was not saved after it stopped");
+    }
+
+    [Fact]
     public void UnlinkedWhileOpen_TheReaderKeepsItsBytes()
     {
         string value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(400_000))[..400_000];

@@ -33,7 +33,7 @@ internal static class MountCommand
         var group = new Option<string?>("--group") { Description = "group (name or gid) of every file and directory; default: the owner's group", HelpName = "group" };
         var mode = new Option<string?>("--mode")
         {
-            Description = "octal permission bits of every file (default 0600); directories get x wherever r is set; enforced by the kernel",
+            Description = "octal permission bits of every file (default 0600; directories get x wherever r is set), enforced by the kernel; a chmod lasts until unmount",
             HelpName = "octal",
         };
         var command = new Command("mount", "Mount the keynode as a plain-text directory; saved files become signed versions.\n\nExamples:\n  pk mount /run/secrets --read-only --on-change 'systemctl reload app'\n  pk unmount /run/secrets")
@@ -63,7 +63,7 @@ internal static class MountCommand
         if (isDaemon) Polykey.Cli.Native.LibC.setsid();
         using Keynode keynode = session.Open();
         bool canWrite = keynode.Unlock().CanSign;
-        using var tree = new SecretTree(keynode, settings.ReadOnly || !canWrite);
+        using var tree = new SecretTree(keynode, settings.ReadOnly || !canWrite, settings.Ownership.FileMode ?? SecretTree.DefaultFileMode);
         using var hook = settings.OnChange is null ? null : new OnChangeHook(settings.OnChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
 
@@ -88,7 +88,6 @@ internal static class MountCommand
                 PinVersionAtOpen = settings.PinVersions,
                 OwnerId = settings.Ownership.Uid,
                 GroupId = settings.Ownership.Gid,
-                FileMode = settings.Ownership.FileMode,
                 FsName = Path.GetFullPath(keynode.Path),
             });
             mount.WaitUntilReady();

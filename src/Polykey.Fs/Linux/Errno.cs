@@ -34,7 +34,6 @@ internal static class Errno
         FsError.NotEmpty => ENOTEMPTY,
         FsError.ReadOnly => EROFS,
         FsError.AccessDenied => EACCES,
-        FsError.NotPermitted => EPERM,
         FsError.InvalidName => EINVAL,
         FsError.NameTooLong => ENAMETOOLONG,
         FsError.BadHandle => EBADF,

@@ -28,12 +28,6 @@ public sealed record FuseMountOptions
     /// <summary>The group every file and directory shows; null for the mounting user's group.</summary>
     public uint? GroupId { get; init; }
 
-    /// <summary>Permission bits (at most 0777) of every file; null for the tree's own (0600).</summary>
-    public uint? FileMode { get; init; }
-
-    /// <summary>Permission bits of every directory; null for <see cref="FileMode"/> with x wherever r is set (0700 by default).</summary>
-    public uint? DirectoryMode { get; init; }
-
     /// <summary>The source column of the mount table (<c>fsname=</c>), e.g. the keynode path.</summary>
     public string FsName { get; init; } = "polykey";
 
@@ -73,8 +67,6 @@ public sealed record FuseMountOptions
         if (!Subtype.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
             throw new ArgumentException("Subtype may hold only ASCII letters, digits, '_', '-' and '.'.");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxThreads, 1);
-        if (FileMode > 0x1FF || DirectoryMode > 0x1FF)
-            throw new ArgumentException("FileMode and DirectoryMode hold permission bits only (at most 0777).");
         ArgumentOutOfRangeException.ThrowIfLessThan(EntryTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(AttributeTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(UnmountTimeout, TimeSpan.Zero);

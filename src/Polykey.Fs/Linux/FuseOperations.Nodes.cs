@@ -75,11 +75,10 @@ internal sealed unsafe partial class FuseOperations
         var errno = 0;
         try
         {
-            // Owners are the mount's (--owner, --group), and so are modes when it sets them
-            // (--mode): a chown or chmod to what stat already shows is a no-op (cp -p, rsync,
-            // sed -i and editors do it), any other is refused with EPERM, as vfat does, never
-            // "0 and ignored". Without --mode the tree decides whether it keeps modes.
-            if ((toSet & (SetUid | SetGid | SetMode)) != 0 && !self.KeepsOwnership(ino, attr, toSet))
+            // Owners are the mount's (--owner, --group): a chown to what stat already shows is a
+            // no-op (cp -p, rsync and editors do it as root), any other is refused with EPERM,
+            // as vfat does, never "0 and ignored". Modes are the tree's to keep.
+            if ((toSet & (SetUid | SetGid)) != 0 && !self.KeepsOwnership(attr, toSet))
             {
                 errno = Errno.EPERM;
             }
@@ -89,7 +88,7 @@ internal sealed unsafe partial class FuseOperations
                     Size: (toSet & SetSize) != 0 ? attr->Size : null,
                     Modified: (toSet & SetMtimeNow) != 0 ? DateTimeOffset.UtcNow
                         : (toSet & SetMtime) != 0 ? NodeAttributes.FromTimespec(attr->Mtime) : null,
-                    Mode: (toSet & SetMode) != 0 && !self._ownership.SetsModes ? attr->Mode & NodeAttributes.PermissionMask : null,
+                    Mode: (toSet & SetMode) != 0 ? attr->Mode & NodeAttributes.PermissionMask : null,
                     Accessed: (toSet & SetAtimeNow) != 0 ? DateTimeOffset.UtcNow
                         : (toSet & SetAtime) != 0 ? NodeAttributes.FromTimespec(attr->Atime) : null);
                 // ctime is not set by anyone but the filesystem: the kernel's own ctime update is
@@ -112,14 +111,9 @@ internal sealed unsafe partial class FuseOperations
             self.ReplyAttr(req, info);
     }
 
-    /// <summary>True when a setattr's owner, group and mode are those the node already shows.</summary>
-    private bool KeepsOwnership(ulong ino, Stat* attr, int toSet)
-    {
-        if ((toSet & SetUid) != 0 && attr->Uid != _ownership.Uid) return false;
-        if ((toSet & SetGid) != 0 && attr->Gid != _ownership.Gid) return false;
-        return (toSet & SetMode) == 0 || !_ownership.SetsModes
-            || (attr->Mode & NodeAttributes.PermissionMask) == _ownership.ModeOf(_tree.GetAttributes(ino));
-    }
+    /// <summary>True when a setattr's owner and group are those every node already shows.</summary>
+    private bool KeepsOwnership(Stat* attr, int toSet) =>
+        ((toSet & SetUid) == 0 || attr->Uid == _ownership.Uid) && ((toSet & SetGid) == 0 || attr->Gid == _ownership.Gid);
 
     [UnmanagedCallersOnly]
     private static void OnMkDir(nint req, ulong parent, byte* name, uint mode)

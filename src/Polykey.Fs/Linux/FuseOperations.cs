@@ -34,9 +34,7 @@ internal sealed unsafe partial class FuseOperations : IDisposable
     public FuseOperations(IFileTree tree, FuseMountOptions options)
     {
         _tree = tree;
-        _ownership = new NodeOwnership(
-            options.OwnerId ?? LibC.geteuid(), options.GroupId ?? LibC.getegid(), options.FileMode,
-            options.DirectoryMode ?? (options.FileMode is { } fileMode ? NodeOwnership.DirectoryModeFor(fileMode) : null));
+        _ownership = new NodeOwnership(options.OwnerId ?? LibC.geteuid(), options.GroupId ?? LibC.getegid());
         _entryTimeout = options.EntryTimeout.TotalSeconds;
         _attrTimeout = options.AttributeTimeout.TotalSeconds;
         _unexpectedError = options.UnexpectedError;

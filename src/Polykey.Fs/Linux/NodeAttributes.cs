@@ -16,14 +16,14 @@ internal static class NodeAttributes
     public static uint TypeBits(NodeKind kind) => kind == NodeKind.Directory ? S_IFDIR : S_IFREG;
 
     /// <summary>
-    /// Owner, group and permission bits are the mount's (the tree has no owners); nlink as the
-    /// tree counts it, else 1 for files and 2 for directories.
+    /// Owner and group are the mount's (the tree has no owners); nlink as the tree counts it,
+    /// else 1 for files and 2 for directories.
     /// </summary>
     public static void Fill(ref Stat st, in NodeInfo info, in NodeOwnership ownership)
     {
         st = default;
         st.Ino = info.Node;
-        st.Mode = TypeBits(info.Kind) | ownership.ModeOf(info);
+        st.Mode = TypeBits(info.Kind) | (info.Mode & PermissionMask);
         st.Nlink = info.Links ?? (info.Kind == NodeKind.Directory ? 2U : 1U);
         st.Uid = ownership.Uid;
         st.Gid = ownership.Gid;
