@@ -99,7 +99,7 @@ public sealed partial class SecretTree
 
     /// <summary>
     /// After a write-back that could not be taken or saved (its close or fsync reports the
-    /// error): the file's unsaved bytes are dropped, and the path gets a new node, because
+    /// error): the file's unsaved bytes are dropped (a new file stays, empty), and the path gets a new node, because
     /// the kernel keeps its own idea of a written file's size. The old node shows the last
     /// saved version to whoever has it open, and refuses further writes: the rest of a
     /// failed write-back must not land on top of the saved version.
@@ -108,8 +108,20 @@ public sealed partial class SecretTree
     {
         string path = buffer.Path;
         if (buffer.Handles > 0) return; // its last close tries again and reports
-        DropBuffer(buffer);
         SecretInfo? saved = _secretByPath.GetValueOrDefault(path);
+        if (saved is null && !_masked.Contains(path))
+        {
+            // A new file whose first write-back failed: it was created all the same, so it stays,
+            // empty, as a local filesystem keeps a file whose write failed (saved as `touch` would).
+            lock (buffer) buffer.Truncate(0);
+            buffer.Dirty = true;
+            RefreshPath(path);
+            SaveWhenQuiet(NewFileQuietDelay);
+        }
+        else
+        {
+            DropBuffer(buffer);
+        }
         _nodes.Detach(path);
         if (saved is not null) Retire(node, saved);
         if (_nodes.Knows(node)) _discarded.Add(node);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -62,6 +63,14 @@ public sealed class MountTests : IDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int open(string path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int open(string path, int flags, uint mode);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern nint pwrite(int fd, byte[] buffer, nint count, long offset);
+
+    private const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000, EIO = 5, EFBIG = 27;
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern nint pread(int fd, byte[] buffer, nint count, long offset);
@@ -129,6 +138,42 @@ public sealed class MountTests : IDisposable
         Assert.Equal("abc"u8.ToArray(), value[..3]);
         Assert.All(value[3..], b => Assert.Equal(0, b));
         Assert.Equal("8192", Size());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WritePastTheValueLimit_FailsClearly_AndLosesNothing(bool pinVersions)
+    {
+        Pk.Ok(_node.Set("big/old", "keep"));
+        using var mount = pinVersions ? new TestMount(_node, "--pin-versions") : new TestMount(_node);
+        const long pastLimit = 70L << 20; // a secret holds at most 64 MiB
+
+        foreach (string name in new[] { "big/old", "big/new" })
+        {
+            int fd = open(mount[name], O_RDWR | O_CREAT | O_CLOEXEC, 0x180);
+            Assert.True(fd >= 0, $"open {name}: errno {Marshal.GetLastPInvokeError()}");
+            int writeError = pwrite(fd, "xxxxxxxxxx"u8.ToArray(), 10, pastLimit) < 0 ? Marshal.GetLastPInvokeError() : 0;
+            int closeError = close(fd) < 0 ? Marshal.GetLastPInvokeError() : 0;
+            if (pinVersions)
+            {
+                // Writes reach the mount at once: EFBIG at the write, as ext4 answers past its limit.
+                Assert.Equal((EFBIG, 0), (writeError, closeError));
+            }
+            else
+            {
+                // The kernel's page cache takes the write without asking the mount; its write-back
+                // fails and the kernel reports that as EIO at close (docs/mount.md).
+                Assert.Equal((0, EIO), (writeError, closeError));
+            }
+        }
+        Assert.Equal("keep", File.ReadAllText(mount["big/old"]));
+        Assert.Equal("keep"u8.ToArray(), _node.Get("big/old"));
+        Assert.Equal(1, Versions("big/old"));
+        // The new file was created all the same: it stays, empty.
+        Assert.Equal(0, new FileInfo(mount["big/new"]).Length);
+        Assert.True(SpinWait.SpinUntil(() => Names().Contains("big/new"), TimeSpan.FromSeconds(10)), "the new file never reached the keynode");
+        Assert.Empty(_node.Get("big/new"));
     }
 
     [Fact]
