@@ -176,6 +176,63 @@ public sealed class MountTests : IDisposable
         Assert.Empty(_node.Get("big/new"));
     }
 
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint mmap(nint address, nint length, int protection, int flags, int fd, long offset);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int munmap(nint address, nint length);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int msync(nint address, nint length, int flags);
+
+    private const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MS_SYNC = 4, ENODEV = 19;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SharedWritableMapping_IsSavedByDefault_AndRefusedClearlyWithPinVersions(bool pinVersions)
+    {
+        Pk.Ok(_node.Set("mapped", "hello world"));
+        using var mount = pinVersions ? new TestMount(_node, "--pin-versions") : new TestMount(_node);
+        int fd = open(mount["mapped"], O_RDWR | O_CLOEXEC, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            nint shared = mmap(0, 11, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (pinVersions)
+            {
+                // Pin mode's writers bypass the page cache, which a shared mapping needs: the kernel says ENODEV.
+                Assert.Equal(-1, shared);
+                Assert.Equal(ENODEV, Marshal.GetLastPInvokeError());
+                // A private mapping (a copy) and a read-only descriptor's shared mapping work.
+                nint copy = mmap(0, 11, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+                Assert.NotEqual(-1, copy);
+                Assert.Equal("hello world", Marshal.PtrToStringUTF8(copy, 11));
+                munmap(copy, 11);
+            }
+            else
+            {
+                Assert.NotEqual(-1, shared);
+                Marshal.Copy("HELLO"u8.ToArray(), 0, shared, 5);
+                Assert.Equal(0, msync(shared, 11, MS_SYNC));
+                Assert.Equal(0, munmap(shared, 11));
+            }
+        }
+        finally
+        {
+            close(fd);
+        }
+        int reader = open(mount["mapped"], O_CLOEXEC, 0);
+        nint view = mmap(0, 11, PROT_READ, MAP_SHARED, reader, 0);
+        Assert.NotEqual(-1, view);
+        string expected = pinVersions ? "hello world" : "HELLO world";
+        Assert.Equal(expected, Marshal.PtrToStringUTF8(view, 11));
+        munmap(view, 11);
+        close(reader);
+        Assert.True(SpinWait.SpinUntil(() => Encoding.UTF8.GetString(_node.Get("mapped")) == expected, TimeSpan.FromSeconds(5)),
+            "the mapped write was not saved");
+    }
+
     [Fact]
     public void DirectoryTimes_MoveWhenEntriesComeAndGo_HereOrFromAnotherProcess()
     {
