@@ -62,7 +62,12 @@ public sealed class MountOwnershipTests : IDisposable
         Assert.NotEqual(0, chown.ExitCode);
         Assert.Contains("Operation not permitted", chown.Stderr);
         Assert.Equal($"{AppUser} {AppUser} 440", Stat(mount["app/db-password"]));
-        // chmod changes what is shown, and the kernel enforces it, until unmount.
+        // The service user owns the files, yet may not chmod them (u+w would let it write secrets).
+        PkResult ownChmod = As(AppUser, $"chmod 0640 '{mount["app/db-password"]}'");
+        Assert.NotEqual(0, ownChmod.ExitCode);
+        Assert.Contains("Operation not permitted", ownChmod.Stderr);
+        Assert.Equal($"{AppUser} {AppUser} 440", Stat(mount["app/db-password"]));
+        // chmod by the mounting user (root here) changes what is shown, and the kernel enforces it, until unmount.
         Pk.Ok(Sh($"chmod 0555 '{mount.Path}' '{mount["app"]}' && chmod 0444 '{mount["app/db-password"]}'"));
         Assert.Equal($"{AppUser} {AppUser} 444", Stat(mount["app/db-password"]));
         Assert.Equal($"{AppUser} {AppUser} 555", Stat(mount["app"]));

@@ -82,6 +82,13 @@ internal sealed unsafe partial class FuseOperations
             {
                 errno = Errno.EPERM;
             }
+            else if ((toSet & SetMode) != 0 && !self.MayChangeModes(req))
+            {
+                // The kernel lets a file's owner chmod it; here that owner may be a service user
+                // (--owner app), and a chmod u+w would let it sign new versions with the mounting
+                // user's key. Modes are the mounting user's (and root's) to change.
+                errno = Errno.EPERM;
+            }
             else
             {
                 var change = new AttributeChange(
@@ -109,6 +116,12 @@ internal sealed unsafe partial class FuseOperations
             ReplyError(req, errno);
         else
             self.ReplyAttr(req, info);
+    }
+
+    private bool MayChangeModes(nint req)
+    {
+        uint caller = LibFuse.fuse_req_ctx(req)->Uid;
+        return caller == 0 || caller == _mountingUid;
     }
 
     /// <summary>True when a setattr's owner and group are those every node already shows.</summary>

@@ -17,6 +17,7 @@ internal sealed unsafe partial class FuseOperations : IDisposable
 {
     private readonly IFileTree _tree;
     private readonly NodeOwnership _ownership;
+    private readonly uint _mountingUid = LibC.geteuid();
     private readonly double _entryTimeout;
     private readonly double _attrTimeout;
     private readonly Action<Exception>? _unexpectedError;

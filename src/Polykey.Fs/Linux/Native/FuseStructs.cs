@@ -119,3 +119,13 @@ internal unsafe struct StatVfs
     public ulong NameMax;
     private fixed int _spare[6];
 }
+
+/// <summary>struct fuse_ctx: who sent a request.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FuseContext
+{
+    public uint Uid;
+    public uint Gid;
+    public int Pid;
+    public uint Umask;
+}

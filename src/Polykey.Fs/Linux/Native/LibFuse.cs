@@ -59,6 +59,11 @@ internal static unsafe partial class LibFuse
     [SuppressGCTransition]
     public static partial nint fuse_req_userdata(nint req);
 
+    /// <summary>The caller of a request (struct fuse_ctx: uid, gid, pid, umask); valid while the request is.</summary>
+    [LibraryImport(Lib)]
+    [SuppressGCTransition]
+    public static unsafe partial FuseContext* fuse_req_ctx(nint req);
+
     [LibraryImport(Lib)]
     public static partial int fuse_reply_err(nint req, int err);
 
