@@ -115,13 +115,24 @@ public interface IFileTree
 
     /// <summary>
     /// Writes bytes that an adapter's own write-back cache collected for a node, without a
-    /// handle. The kernel writes a file back when it is closed or synced, so a write-back
-    /// ends a save: the file becomes one new version at once. When more of the same
-    /// write-back may follow (<paramref name="mayContinue"/>: a request as large as the
-    /// adapter allows), or the file is over <see cref="WriteBackSaveLimit"/> bytes, the save
-    /// waits for a short quiet time instead. Returns the bytes written.
+    /// handle. The kernel writes a file back when it is closed or synced, in one request per
+    /// dirty stretch, in order: a stretch that reaches the file's end is saved at once as one
+    /// version; one short of it waits for <see cref="WrittenBack"/>, which ends the pass, or
+    /// for a short quiet time. When more of the same stretch may follow
+    /// (<paramref name="mayContinue"/>: a request as large as the adapter allows), or the
+    /// file is over <see cref="WriteBackSaveLimit"/> bytes, only the quiet time saves it.
+    /// Returns the bytes written.
     /// </summary>
     int WriteNode(ulong node, long offset, ReadOnlySpan<byte> data, bool mayContinue) => throw new FsException(FsError.BadHandle);
+
+    /// <summary>
+    /// The kernel has finished writing a node back (Linux flushes a file's times after its
+    /// data): what the pass brought becomes one version now, and a failed save is thrown, for
+    /// the adapter to report to the close or fsync that waits.
+    /// </summary>
+    void WrittenBack(ulong node)
+    {
+    }
 
     /// <summary>Saves now whatever a node has pending (fsync without a handle).</summary>
     void SyncNode(ulong node)
@@ -146,8 +157,11 @@ public interface IFileTree
     /// <summary>Writes at offset (or at the end for an Append handle); returns the bytes written.</summary>
     int Write(ulong handle, long offset, ReadOnlySpan<byte> data);
 
-    /// <summary>Makes a handle's changes durable now (one new version when the bytes changed).</summary>
+    /// <summary>A close of a handle: makes its changes durable now (one new version when the bytes changed).</summary>
     void Flush(ulong handle);
+
+    /// <summary>fsync of a handle: like <see cref="Flush"/>, but every change is saved, with no exception for a close.</summary>
+    void Sync(ulong handle) => Flush(handle);
 
     /// <summary>Closes a handle; the last close of a changed file saves it.</summary>
     void Release(ulong handle);

@@ -4,10 +4,10 @@ namespace Polykey.Fs;
 
 // Files written without handles: the adapter lets the kernel's page cache collect writes and
 // hands them over when it writes the file back, which it does when the file is closed or
-// synced. A write-back therefore ends a save and becomes a version at once. The few changes
-// that reach the tree with no write-back after them (a truncation and nothing more, a new
-// empty file, a large file written back in several parts) are saved after a quiet second,
-// at fsync, at a rename, or at unmount.
+// synced, one request per dirty stretch, and then says the pass is over (WrittenBack): the
+// pass becomes one version then. The few changes that reach the tree with no such end
+// (a truncation and nothing more, a new empty file, a large file written back in several
+// parts) are saved after a quiet second, at fsync, at a rename, or at unmount.
 public sealed partial class SecretTree
 {
     private static readonly TimeSpan QuietSaveDelay = TimeSpan.FromSeconds(1);
@@ -47,7 +47,21 @@ public sealed partial class SecretTree
                 DiscardUnsaved(buffer, node);
                 throw;
             }
-            if ((mayContinue || buffer.Length > IFileTree.WriteBackSaveLimit) && !OverdueAtItsEnd(buffer, offset + data.Length))
+            if (!mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit && offset + data.Length < buffer.Length)
+            {
+                // A stretch short of the end: more of the pass may follow (pages written at two
+                // places), which ends with WrittenBack, or else a quiet second.
+                SaveWhenQuiet();
+            }
+            else if (!mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit)
+            {
+                // The kernel writes a pass's stretches in order: the one that reaches the end is
+                // its last, and the end of a pass cannot be counted on (the kernel flushes the
+                // file's times only when a write moved them, which two writes within one clock
+                // tick do not).
+                SaveOrDiscard(buffer, node);
+            }
+            else if (!OverdueAtItsEnd(buffer, offset + data.Length))
             {
                 buffer.DeferredSince ??= DateTimeOffset.UtcNow;
                 SaveWhenQuiet();
@@ -71,6 +85,20 @@ public sealed partial class SecretTree
         buffer.DeferredSince is { } since && DateTimeOffset.UtcNow - since >= LongestDeferral && end >= buffer.Length;
 
     private bool UnlinkedWhileOpen(ulong node, string path) => _retired.ContainsKey(node) && !_view.Exists(path);
+
+    public void WrittenBack(ulong node)
+    {
+        lock (_gate)
+        {
+            // A node whose write-back failed has reported it already; a forgotten or unlinked one saves nothing.
+            if (_discarded.Contains(node) || _nodes.PathOf(node) is not { } path || UnlinkedWhileOpen(node, path)) return;
+            // A large file's parts are saved after the quiet time: the kernel also writes back
+            // while a program is still filling one, and each such pass ends like this one.
+            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0 && buffer.Dirty && !buffer.Scratch
+                && buffer.DeferredSince is null && buffer.Length <= IFileTree.WriteBackSaveLimit)
+                SaveOrDiscard(buffer, node);
+        }
+    }
 
     public void SyncNode(ulong node)
     {

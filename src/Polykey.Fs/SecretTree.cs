@@ -259,6 +259,12 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         lock (_gate) Save(open.Buffer);
     }
 
+    public void Sync(ulong handle)
+    {
+        // fsync asks for what is written so far, an emptied file included.
+        if (Handle(handle).Buffer is { } buffer) lock (_gate) Save(buffer);
+    }
+
     public void Release(ulong handle)
     {
         if (!_handles.TryRemove(handle, out OpenHandle? open)) return;

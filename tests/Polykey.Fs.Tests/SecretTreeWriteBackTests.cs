@@ -1,4 +1,5 @@
 using System.Text;
+using Polykey.Core;
 
 namespace Polykey.Fs.Tests;
 
@@ -29,19 +30,47 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
     }
 
     [Fact]
-    public void AWriteBack_IsOneVersionAtOnce_AndTheTreeKeepsNoBuffer()
+    public void AWriteBackToTheEnd_IsOneVersionAtOnce_AndTheTreeKeepsNoBuffer()
     {
         ulong config = Node("app/config");
         _tree.SetAttributes(config, 0, new AttributeChange(Size: 0)); // open(O_TRUNC)
         Assert.Equal(1, Versions("app/config"));
         Assert.Equal("", ReadNode(config));
 
-        _tree.WriteNode(config, 0, "color=blue\n"u8, mayContinue: false);
+        _tree.WriteNode(config, 0, "color=blue\n"u8, mayContinue: false); // reaches the end: the pass is over
         Assert.Equal("color=blue\n", Value("app/config"));
         Assert.Equal(2, Versions("app/config"));
         Assert.Equal("color=blue\n", ReadNode(config));
         Thread.Sleep(1300); // the truncation's quiet-time save finds nothing left to do
         Assert.Equal(2, Versions("app/config"));
+    }
+
+    [Fact]
+    public void SeparateDirtyStretches_OfOnePass_AreOneVersion()
+    {
+        ulong config = Node("app/config");
+        _tree.SetAttributes(config, 0, new AttributeChange(Size: 20_000));
+        _tree.WriteNode(config, 0, "head"u8, mayContinue: false);
+        _tree.WriteNode(config, 16_384, "tail"u8, mayContinue: false);
+        _tree.WrittenBack(config);
+        Assert.Equal(2, Versions("app/config"));
+        using SecretBytes secret = _keynode.Get("app/config");
+        byte[] value = secret.Span.ToArray();
+        Assert.Equal(20_000, value.Length);
+        Assert.Equal("head"u8.ToArray(), value[..4]);
+        Assert.Equal("tail"u8.ToArray(), value[16_384..16_388]);
+        Thread.Sleep(1300); // nothing is left for the quiet time
+        Assert.Equal(2, Versions("app/config"));
+    }
+
+    [Fact]
+    public void AStretchShortOfTheEnd_WithoutTheEndOfItsPass_IsSavedAfterTheQuietTime()
+    {
+        ulong config = Node("app/config");
+        _tree.WriteNode(config, 0, "COLOR"u8, mayContinue: false);
+        Assert.Equal(1, Versions("app/config"));
+        Assert.True(Eventually(() => Versions("app/config") == 2), "never saved after the quiet time");
+        Assert.Equal("COLOR=red\n", Value("app/config"));
     }
 
     [Fact]
@@ -73,6 +102,7 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
         Assert.Equal("color=red\n", ReadNode(config));
         Assert.Equal("color=red\n", ReadNode(fresh));
         _tree.WriteNode(fresh, 0, "color=blue\n"u8, mayContinue: false);
+        _tree.WrittenBack(fresh);
         Assert.Equal("color=blue\n", Value("app/config"));
     }
 
@@ -103,6 +133,7 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
         ulong app = Node("app");
         NodeInfo written = _tree.CreateNode(app, "written", truncate: false, 0x180);
         _tree.WriteNode(written.Node, 0, "value"u8, mayContinue: false);
+        _tree.WrittenBack(written.Node);
         Assert.Equal("value", Value("app/written"));
 
         _tree.CreateNode(app, "empty", truncate: false, 0x180);

@@ -250,7 +250,7 @@ internal sealed unsafe partial class FuseOperations
         else
         {
             ulong handle = fi->Fh;
-            self.Sync(req, () => self._tree.Flush(handle));
+            self.Sync(req, () => self._tree.Sync(handle));
         }
     }
 

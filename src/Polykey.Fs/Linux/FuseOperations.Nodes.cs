@@ -103,6 +103,11 @@ internal sealed unsafe partial class FuseOperations
                 // With the write-back cache, a size change may be open(O_TRUNC), which looks
                 // like truncate(2) here: either is left for the write-back that follows (handle 0).
                 ulong? handle = fi != null ? fi->Fh : self._writeBack ? 0UL : null;
+                // After the WRITEs of a write-back pass the kernel sends the file's times
+                // (mtime without a size): the pass is over, and close or fsync waits for this
+                // answer, so the save happens here and a failure reaches them.
+                if (self._writeBack && (toSet & SetMtime) != 0 && (toSet & SetSize) == 0)
+                    self._tree.WrittenBack(ino);
                 info = change == default
                     ? self._tree.GetAttributes(ino)
                     : self._tree.SetAttributes(ino, handle, change);
