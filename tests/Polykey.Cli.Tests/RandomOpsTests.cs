@@ -93,6 +93,51 @@ public sealed class RandomOpsTests : IDisposable
         _output.WriteLine($"whole test {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    // Read through the mount, the bytes always agreed with tmpfs; the random sequence also
+    // showed that one save in the write-back mount can be many versions, against docs/mount.md
+    // ("write + close: one version"). The kernel hands dirty pages over as one WRITE per contiguous run of pages at
+    // close and fsync, and one WRITE per page when a truncation changes the size of a file with
+    // dirty pages (invalidate_inode_pages2 launders them page by page); the mount saves every
+    // WRITE shorter than max_write at once (files up to 1 MiB). A 700 KB file written and then
+    // truncated took 10-16 s and stored 175 versions of itself. These two are the minimal cases.
+
+    [Fact(Skip = "Known bug (write-back mount): a truncation that changes the size of a file with dirty pages saves one version per dirty page")]
+    public void WriteBack_DirtyPagesWrittenBackByATruncate_AreOneVersion()
+    {
+        Pk.Ok(_node.Set(Secret, new byte[8192]));
+        using var mount = new TestMount(_node);
+        WriteAndClose(mount[Secret], [(0, 8192)], truncateTo: 10_000);
+        Thread.Sleep(1500); // past the quiet second, for any save still waiting
+        Assert.Equal(2, Versions()); // the value, then one version; today: three (page 0, then page 1)
+        Assert.Equal([.. Enumerable.Repeat((byte)'x', 8192), .. new byte[10_000 - 8192]], StoredValue());
+    }
+
+    [Fact(Skip = "Known bug (write-back mount): writes to two separate stretches of a file, then one close, save two versions")]
+    public void WriteBack_TwoSeparateWritesThenClose_AreOneVersion()
+    {
+        Pk.Ok(_node.Set(Secret, new byte[200_000]));
+        using var mount = new TestMount(_node);
+        WriteAndClose(mount[Secret], [(0, 1), (100_000, 1)], truncateTo: null);
+        Thread.Sleep(1500);
+        Assert.Equal(2, Versions()); // today: three, the middle one with only the first write
+    }
+
+    /// <summary>pwrite 'x' over each stretch, maybe ftruncate, then close: the exact calls, no .NET buffering.</summary>
+    private static unsafe void WriteAndClose(string path, (long Offset, int Length)[] stretches, long? truncateTo)
+    {
+        int fd = RandomOps.Native.open(path, RandomOps.Native.O_RDWR | RandomOps.Native.O_CLOEXEC, 0);
+        Assert.True(fd >= 0, $"open: errno {Marshal.GetLastPInvokeError()}");
+        foreach (var (offset, length) in stretches)
+        {
+            byte[] data = Enumerable.Repeat((byte)'x', length).ToArray();
+            fixed (byte* p = data)
+                Assert.Equal(length, (long)RandomOps.Native.pwrite(fd, p, length, offset));
+        }
+        if (truncateTo is { } size)
+            Assert.Equal(0, RandomOps.Native.ftruncate(fd, size));
+        Assert.Equal(0, RandomOps.Native.close(fd));
+    }
+
     private int Versions() =>
         System.Text.Json.JsonDocument.Parse(Pk.Ok(_node.Run("log", Secret, "--json")).Stdout).RootElement.GetArrayLength();
 
@@ -202,7 +247,8 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
         int bits = random.Next(12, 18);
         _cap = large ? random.NextInt64(OverOneMiB, MaxSize + 1) : random.NextInt64((1L << bits) + 1, 2L << bits);
         // A large phase truncates only to over 1 MiB: below that, a truncation that changes the
-        // size makes the write-back mount save every dirty page as a version of its own, so a
+        // size makes the write-back mount save every dirty page as a version of its own (the
+        // skipped RandomOpsTests.WriteBack_DirtyPagesWrittenBackByATruncate_AreOneVersion), so a
         // truncated file near 1 MiB took seconds and added hundreds of MiB to the keynode.
         _floor = large ? OverOneMiB : 0;
         _phaseLeft = large ? random.Next(30, 60) : random.Next(60, 150);
@@ -521,7 +567,7 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
 
     public string Summary() => string.Join(", ", _counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key} ({_times.GetValueOrDefault(c.Key).TotalSeconds:F1} s)"));
 
-    private static class Native
+    internal static class Native
     {
         public const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
         public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
