@@ -57,7 +57,7 @@ public sealed class RandomOpsTests : IDisposable
         RandomOps run;
         using (var mount = new TestMount(_node, mountOptions))
         {
-            run = new RandomOps(random, mount[Secret], reference, seed, mode);
+            run = new RandomOps(random, mount[Secret], reference, seed, mode, StoredValue, pinVersions: mountOptions.Contains("--pin-versions"));
             // A hung mount would block a syscall for good: fail with the log instead of hanging the test run.
             Task sequence = Task.Run(() => run.Run(createInMount, operations));
             if (!((IAsyncResult)sequence).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(120)))
@@ -122,6 +122,29 @@ public sealed class RandomOpsTests : IDisposable
         Assert.Equal(2, Versions()); // today: three, the middle one with only the first write
     }
 
+    // Found by the random sequence in --pin-versions mode (PK_FUZZ_SEED=1, operation #1184:
+    // open O_TRUNC, fsync): fsync returns 0 but the keynode keeps the old value until the
+    // last close. docs/mount.md: with --pin-versions "the save happens at close or fsync, for
+    // every kind of change"; the one exception it names is a close, not an fsync.
+    [Fact(Skip = "Known bug (--pin-versions): fsync of a file emptied with nothing written returns 0 but saves nothing (the last close does)")]
+    public unsafe void PinVersions_FsyncOfAnEmptiedFile_SavesIt()
+    {
+        Pk.Ok(_node.Set(Secret, new byte[100]));
+        using var mount = new TestMount(_node, "--pin-versions");
+        int fd = RandomOps.Native.open(mount[Secret], RandomOps.Native.O_RDWR | RandomOps.Native.O_CLOEXEC, 0);
+        Assert.True(fd >= 0, $"open: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            Assert.Equal(0, RandomOps.Native.ftruncate(fd, 0)); // or open with O_TRUNC: the same
+            Assert.Equal(0, RandomOps.Native.fsync(fd));
+            Assert.Empty(_node.Get(Secret)); // today: the 100 bytes, until the close
+        }
+        finally
+        {
+            RandomOps.Native.close(fd);
+        }
+    }
+
     /// <summary>pwrite 'x' over each stretch, maybe ftruncate, then close: the exact calls, no .NET buffering.</summary>
     private static unsafe void WriteAndClose(string path, (long Offset, int Length)[] stretches, long? truncateTo)
     {
@@ -166,7 +189,7 @@ public sealed class RandomOpsTests : IDisposable
 /// and their results compared. Drawing from the random source never depends on the mount, so
 /// one seed is one sequence in every mode (an operation a mode cannot do is drawn and skipped).
 /// </summary>
-internal sealed unsafe class RandomOps(Random random, string mountPath, string referencePath, int seed, string mode)
+internal sealed unsafe class RandomOps(Random random, string mountPath, string referencePath, int seed, string mode, Func<byte[]> storedValue, bool pinVersions)
 {
     private const long MaxSize = 3 << 20; // over 1 MiB: the kernel writes such files back in parts
     private const int PageSize = 4096;
@@ -179,7 +202,7 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
     private string? _kind;
     private readonly List<(TimeSpan Took, string Operation)> _slowest = [];
     private int _mountFd = -1, _referenceFd = -1;
-    private int _index, _operations;
+    private int _index, _operations, _fsyncs;
     private bool _sharedMapsOnWriter, _writableMaps;
     // The sequence runs in phases, each with a size the file stays under: mostly small ones, as
     // every save stores a whole version (a 3 MiB file saved often makes a slow, huge keynode).
@@ -355,6 +378,17 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
         var (mount, reference) = Both(fd => Native.fsync(fd));
         CheckResults("fsync", mount, reference);
         CompareWhole("after fsync");
+        // fsync returning means saved (docs/mount.md, "Saving"), whatever waited for a quiet second.
+        // Checked at every third fsync only: a pk get costs as much as a hundred operations.
+        if (_fsyncs++ % 3 != 0) return;
+        byte[] expected = ReadAll(_referenceFd, ReferenceSize());
+        if (pinVersions && expected.Length == 0)
+        {
+            // Known bug: see the skipped PinVersions_FsyncOfAnEmptiedFile_SavesIt.
+            lock (_log) _log[^1] += " (pk get not checked: --pin-versions does not save an emptied file at fsync)";
+            return;
+        }
+        CheckBytes("pk get after fsync", expected, storedValue(), 0);
     }
 
     /// <summary>Reads a stretch of the file through MAP_SHARED PROT_READ maps of both files.</summary>
