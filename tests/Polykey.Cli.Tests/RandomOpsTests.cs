@@ -60,9 +60,11 @@ public sealed class RandomOpsTests : IDisposable
             run = new RandomOps(random, mount[Secret], reference, seed, mode, StoredValue, pinVersions: mountOptions.Contains("--pin-versions"));
             // A hung mount would block a syscall for good: fail with the log instead of hanging the test run.
             Task sequence = Task.Run(() => run.Run(createInMount, operations));
-            if (!((IAsyncResult)sequence).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(120)))
+            // 3000 operations take 10-25 s; a long PK_FUZZ_OPS run gets 40 ms an operation.
+            var patience = TimeSpan.FromSeconds(Math.Max(120, operations / 25));
+            if (!((IAsyncResult)sequence).AsyncWaitHandle.WaitOne(patience))
             {
-                string report = run.Report("no answer within 120 s");
+                string report = run.Report($"no answer within {patience.TotalSeconds} s");
                 _output.WriteLine(report); // the busy mount's failed unmount will replace this failure
                 Assert.Fail(report);
             }
