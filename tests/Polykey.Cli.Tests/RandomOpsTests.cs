@@ -203,7 +203,7 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
     private string? _kind;
     private readonly List<(TimeSpan Took, string Operation)> _slowest = [];
     private int _mountFd = -1, _referenceFd = -1;
-    private int _index, _operations, _fsyncs;
+    private int _index, _operations, _fsyncs, _uncheckedEmptyFsyncs;
     private bool _sharedMapsOnWriter, _writableMaps;
     // The sequence runs in phases, each with a size the file stays under: mostly small ones, as
     // every save stores a whole version (a 3 MiB file saved often makes a slow, huge keynode).
@@ -388,6 +388,8 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
         {
             // Known bug: see the skipped PinVersions_FsyncOfAnEmptiedFile_SavesIt.
             lock (_log) _log[^1] += " (pk get not checked: --pin-versions does not save an emptied file at fsync)";
+            if (_uncheckedEmptyFsyncs++ == 0)
+                Notes.Add("pk get after fsync of an empty file not checked (known --pin-versions bug: PinVersions_FsyncOfAnEmptiedFile_SavesIt)");
             return;
         }
         CheckBytes("pk get after fsync", expected, storedValue(), 0);
