@@ -95,11 +95,11 @@ public sealed class RandomOpsTests : IDisposable
         _output.WriteLine($"whole test {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    // Read through the mount, the bytes always agreed with tmpfs; the random sequence also
-    // showed that one save in the write-back mount can be many versions, against docs/mount.md
-    // ("write + close: one version"). The kernel hands dirty pages over as one WRITE per contiguous run of pages at
-    // close and fsync, and one WRITE per page when a truncation changes the size of a file with
-    // dirty pages (invalidate_inode_pages2 launders them page by page); the mount saves every
+    // Read through the mount, the bytes always agreed with tmpfs; the random sequence also showed
+    // that one save in the write-back mount can be many versions, against docs/mount.md ("write +
+    // close: one version"). The kernel hands dirty pages over as one WRITE per contiguous run of
+    // pages at close and fsync, and one WRITE per page when a truncation changes the size of a file
+    // with dirty pages (invalidate_inode_pages2 launders them page by page); the mount saves every
     // WRITE shorter than max_write at once (files up to 1 MiB). A 700 KB file written and then
     // truncated took 10-16 s and stored 175 versions of itself. These two are the minimal cases.
 
