@@ -99,9 +99,10 @@ public sealed class RandomOpsTests : IDisposable
     // that one save in the write-back mount can be many versions, against docs/mount.md ("write +
     // close: one version"). The kernel hands dirty pages over as one WRITE per contiguous run of
     // pages at close and fsync, and one WRITE per page when a truncation changes the size of a file
-    // with dirty pages (invalidate_inode_pages2 launders them page by page); the mount saves every
-    // WRITE shorter than max_write at once (files up to 1 MiB). A 700 KB file written and then
-    // truncated took 10-16 s and stored 175 versions of itself. These two are the minimal cases.
+    // with dirty pages (seen, not traced: presumably fuse_do_setattr's invalidate_inode_pages2
+    // laundering them one at a time); the mount saves every WRITE shorter than max_write at once
+    // (files up to 1 MiB). A 700 KB file written and then truncated took 10-16 s and stored 175
+    // versions of itself. These two are the minimal cases.
 
     [Fact(Skip = "Known bug (write-back mount): a truncation that changes the size of a file with dirty pages saves one version per dirty page")]
     public void WriteBack_DirtyPagesWrittenBackByATruncate_AreOneVersion()
