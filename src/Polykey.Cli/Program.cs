@@ -29,8 +29,8 @@ foreach (Command command in new[]
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
 {
-    string command = parse.CommandResult.Command == root ? "pk" : $"pk {parse.CommandResult.Command.Name}";
-    Output.Error(parse.Errors[0].Message, $"see '{command} --help'");
+    (string message, string hint) = UsageErrors.Describe(parse);
+    Output.Error(message, hint);
     return ExitCodes.Usage;
 }
 try
