@@ -20,7 +20,7 @@ foreach (Command command in new[]
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
     UpgradeCommand.Create(options), UnlockCommand.Create(options), LockCommand.Create(options), GcCommand.Create(options),
     ImportCommand.Create(options), RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
-    CompletionCommand.Create(), ServeCommand.Create(),
+    CompletionCommand.Create(), ManCommand.Create(), ServeCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
