@@ -91,6 +91,18 @@ public sealed class BashCompletionTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
+    [Fact]
+    public void InARealBash_CompletesAsYouType()
+    {
+        using var bash = new InteractiveShell("bash --norc --noprofile", _node.Directory);
+        bash.Run("source ./pk.bash; echo LOADED", "\nLOADED");
+        bash.Complete("pk ide", "pk identity @");
+        bash.ClearLine();
+        // A secret prefix takes no space after it, so the next level can follow at once.
+        bash.Complete("pk -k node.keynode --identity-file owner.key get st", "get staging/@");
+        bash.Complete("", "get staging/token @");
+    }
+
     /// <summary>The candidates bash's completion function gives for the words after `pk` (the last is being completed).</summary>
     private string[] Complete(params string[] words)
     {

@@ -38,6 +38,25 @@ public sealed class ZshCompletionTests : IDisposable
         Assert.Empty(Complete("-k", _node.Path, "get", ""));
     }
 
+    [FactWhenInstalled("zsh")]
+    public void InARealZsh_CompletesFromFpathAndWhenSourced()
+    {
+        Directory.CreateDirectory(Path.Combine(_node.Directory, "functions"));
+        File.Copy(_script, Path.Combine(_node.Directory, "functions", "_pk"));
+        foreach (string load in new[] { "fpath=(functions $fpath); autoload -U compinit && compinit -u", "autoload -U compinit && compinit -u && source ./_pk" })
+        {
+            using var zsh = new InteractiveShell("zsh -f", _node.Directory);
+            zsh.Run($"{load}; echo LOADED", "\nLOADED");
+            zsh.Complete("pk ide", "pk identity @");
+            zsh.ClearLine();
+            // One level at a time: prod/ (no space after it, so the next level follows), then the name.
+            zsh.Complete("pk -k node.keynode --identity-file owner.key get pr", "get prod/@");
+            zsh.Complete("", "get prod/db/@");
+            zsh.Complete("", "get prod/db/password @");
+            Assert.DoesNotContain("can only be called from completion function", zsh.Screen());
+        }
+    }
+
     /// <summary>What _pk offers for the words after `pk`; compadd and _describe print their candidates.</summary>
     private string[] Complete(params string[] words)
     {

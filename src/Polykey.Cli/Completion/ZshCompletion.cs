@@ -115,14 +115,14 @@ internal static class ZshCompletion
                 compset -P '*='
                 cur=${cur#*=}
             elif [[ -z $dashdash && $cur == -* ]]; then
-                local -a options
-                options=(${(f)"$(__pk_option_descriptions "$cmdpath")"})
-                _describe -t options option options
+                local -a option_items # not "options": zsh keeps its settings in that name
+                option_items=(${(f)"$(__pk_option_descriptions "$cmdpath")"})
+                _describe -t options option option_items
                 return
             elif [[ -n $(__pk_subcommands "$cmdpath") ]]; then
-                local -a subcommands
-                subcommands=(${(f)"$(__pk_subcommand_descriptions "$cmdpath")"})
-                _describe -t commands command subcommands
+                local -a command_items # not "commands": zsh keeps its command table in that name
+                command_items=(${(f)"$(__pk_subcommand_descriptions "$cmdpath")"})
+                _describe -t commands command command_items
                 return
             else
                 hint=$(__pk_argument_value "$cmdpath" "$index")
@@ -131,7 +131,8 @@ internal static class ZshCompletion
         }
 
         # Autoloaded from $fpath, this file is _pk's body: define, then run. Sourced, register.
-        if [ "$funcstack[1]" = "_pk" ]; then
+        # ($funcstack cannot tell: a sourced file named _pk is "_pk" there too.)
+        if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
             _pk "$@"
         else
             compdef _pk pk
