@@ -3,6 +3,7 @@
 # Idempotent and non-interactive; run as root for system packages (CI runs as root).
 #   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
 #   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
+# Beside the binary: $prefix/share/man/man1/pk.1.gz and the bash, zsh and fish completions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,20 @@ dotnet publish src/Polykey.Cli/Polykey.Cli.csproj -c Release -r linux-x64 -o "$o
 install -d "$prefix/bin"
 install -m 0755 "$out/pk" "$prefix/bin/pk"
 echo "install.sh: installed $prefix/bin/pk" >&2
+
+# The manual page and completion scripts are printed by the binary just built, from its own
+# command definitions, so they describe exactly the commands it has.
+generated=$(mktemp -d)
+trap 'rm -rf "$generated"' EXIT
+"$out/pk" man | gzip -9n > "$generated/pk.1.gz"
+"$out/pk" completion bash > "$generated/pk.bash"
+"$out/pk" completion zsh > "$generated/_pk"
+"$out/pk" completion fish > "$generated/pk.fish"
+install -D -m 0644 "$generated/pk.1.gz" "$prefix/share/man/man1/pk.1.gz"
+install -D -m 0644 "$generated/pk.bash" "$prefix/share/bash-completion/completions/pk"
+install -D -m 0644 "$generated/_pk" "$prefix/share/zsh/site-functions/_pk"
+install -D -m 0644 "$generated/pk.fish" "$prefix/share/fish/vendor_completions.d/pk.fish"
+echo "install.sh: installed pk(1) and bash, zsh and fish completions under $prefix/share" >&2
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *) echo "install.sh: add $prefix/bin to PATH" >&2 ;;

@@ -20,7 +20,7 @@ foreach (Command command in new[]
     AccessCommands.Grant(options), AccessCommands.Revoke(options), AccessCommands.Show(options), AccessCommands.RotateNeeded(options),
     UpgradeCommand.Create(options), UnlockCommand.Create(options), LockCommand.Create(options), GcCommand.Create(options),
     ImportCommand.Create(options), RemoteCommands.Create(options), SyncCommands.Push(options), SyncCommands.Pull(options), SyncCommands.Clone(options), SyncCommands.Resolve(options),
-    ServeCommand.Create(),
+    CompletionCommand.Create(), ManCommand.Create(), ServeCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
@@ -29,8 +29,8 @@ foreach (Command command in new[]
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
 {
-    string command = parse.CommandResult.Command == root ? "pk" : $"pk {parse.CommandResult.Command.Name}";
-    Output.Error(parse.Errors[0].Message, $"see '{command} --help'");
+    (string message, string hint) = UsageErrors.Describe(parse);
+    Output.Error(message, hint);
     return ExitCodes.Usage;
 }
 try

@@ -17,7 +17,7 @@ internal static class ProgressBar
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Console.Error),
-            ColorSystem = Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 } ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            ColorSystem = Terminal.ColourWanted ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         });
         return console.Progress()
             .AutoClear(false) // the finished bar stays, as a line saying what was done

@@ -2,10 +2,17 @@ using System.Text;
 
 namespace Polykey.Cli;
 
-/// <summary>Reads a line from the terminal without echo (passphrases, secret values).</summary>
+/// <summary>Reads a line from the terminal without echo (passphrases, secret values), and what the terminal may show.</summary>
 internal static class Terminal
 {
     public static bool IsInteractive => !Console.IsInputRedirected;
+
+    /// <summary>
+    /// False once the user asks for no colour with $NO_COLOR (https://no-color.org); whatever pk
+    /// colours (today only the progress bar) asks here. Set but empty counts as asking too: that
+    /// is what Spectre.Console, which draws the bar, does on its own, and it errs the quiet way.
+    /// </summary>
+    public static bool ColourWanted => Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
     public static byte[] ReadHidden(string prompt)
     {

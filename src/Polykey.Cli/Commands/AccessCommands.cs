@@ -10,8 +10,8 @@ internal static class AccessCommands
 {
     public static Command Grant(GlobalOptions options)
     {
-        var identity = new Argument<string>("identity") { Description = "fingerprint, label, or exported public key file" };
-        var patterns = new Argument<string[]>("patterns") { Description = "path patterns: prod/**, prod/*/password", Arity = ArgumentArity.OneOrMore };
+        var identity = new Argument<string>("identity") { Description = "fingerprint, label, or exported public key file" }.Completes(ValueHint.File);
+        var patterns = new Argument<string[]>("patterns") { Description = "path patterns: prod/**, prod/*/password", Arity = ArgumentArity.OneOrMore }.Completes(ValueHint.Secret);
         var read = new Option<bool>("--read") { Description = "may read matching secrets (they are re-encrypted to include it)" };
         var write = new Option<bool>("--write") { Description = "may write matching secrets (its signed commits are accepted)" };
         var command = new Command("grant", "Let another identity read or write secrets matching patterns.\n\nExample:\n  pk grant server.pub --read 'prod/**'") { identity, patterns, read, write };
@@ -29,8 +29,8 @@ internal static class AccessCommands
 
     public static Command Revoke(GlobalOptions options)
     {
-        var identity = new Argument<string>("identity") { Description = "fingerprint, label, or key file" };
-        var patterns = new Argument<string[]>("patterns") { Description = "withdraw only these patterns (default: every right)", Arity = ArgumentArity.ZeroOrMore };
+        var identity = new Argument<string>("identity") { Description = "fingerprint, label, or key file" }.Completes(ValueHint.File);
+        var patterns = new Argument<string[]>("patterns") { Description = "withdraw only these patterns (default: every right)", Arity = ArgumentArity.ZeroOrMore }.Completes(ValueHint.Secret);
         var json = GlobalOptions.Json();
         var command = new Command("revoke", "Withdraw an identity's rights; what it could read is re-encrypted without its key and listed for rotation.\n\nExample:\n  pk revoke laptop") { identity, patterns, json };
         command.SetAction(parse =>

@@ -9,10 +9,10 @@ internal static class EnvCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var prefix = new Option<string?>("--prefix", "-p") { Description = "only secrets under this prefix; it is cut from the variable names" };
+        var prefix = new Option<string?>("--prefix", "-p") { Description = "only secrets under this prefix; it is cut from the variable names" }.Completes(ValueHint.Secret);
         var format = new Option<string>("--format") { Description = "output when no command is given: sh or json", DefaultValueFactory = _ => "sh" };
         format.AcceptOnlyFromAmong("sh", "json");
-        var commandLine = new Argument<string[]>("command") { Description = "command to run with the secrets in its environment (after --)", Arity = ArgumentArity.ZeroOrMore };
+        var commandLine = new Argument<string[]>("command") { Description = "command to run with the secrets in its environment (after --)", Arity = ArgumentArity.ZeroOrMore }.Completes(ValueHint.Command);
         var command = new Command("env", "Run a command with secrets as environment variables, or print them.\n\nExamples:\n  pk env --prefix prod/ -- ./app          (prod/db/password becomes DB_PASSWORD)\n  eval \"$(pk env --prefix prod/)\"")
         {
             prefix, format, commandLine,

@@ -50,7 +50,7 @@ internal static class IdentityCommand
     {
         var secret = new Option<bool>("--secret") { Description = "export the secret key, unprotected (for gpg --import or a machine's --identity-file)" };
         var readOnly = new Option<bool>("--read-only") { Description = "export a read-only credential: decrypts, cannot sign (for machines that only read)" };
-        var output = new Option<string?>("--output", "-o") { Description = "write to this file (created with mode 0600) instead of stdout" };
+        var output = new Option<string?>("--output", "-o") { Description = "write to this file (created with mode 0600) instead of stdout" }.Completes(ValueHint.File);
         var command = new Command("export", "Export the owner key, armored: public by default, --secret for the whole key.\n\nExamples:\n  pk identity export > admin.pub\n  pk identity export --secret -o server.key\n  pk identity export --read-only -o reader.key") { secret, readOnly, output };
         command.SetAction(parse =>
         {

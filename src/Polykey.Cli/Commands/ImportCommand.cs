@@ -8,8 +8,8 @@ internal static class ImportCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var directory = new Argument<string>("directory") { Description = "the tree of files to store: each regular file becomes a secret" };
-        var prefix = new Option<string?>("--prefix") { Description = "put the secrets under this path (e.g. prod/app)" };
+        var directory = new Argument<string>("directory") { Description = "the tree of files to store: each regular file becomes a secret" }.Completes(ValueHint.Directory);
+        var prefix = new Option<string?>("--prefix") { Description = "put the secrets under this path (e.g. prod/app)" }.Completes(ValueHint.Secret);
         var maxSize = new Option<long?>("--max-size")
         {
             Description = $"refuse a file larger than SIZE [default: {ByteSize.Format(Limits.DefaultMaxValueBytes)}]",

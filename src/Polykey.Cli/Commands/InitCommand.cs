@@ -7,7 +7,7 @@ internal static class InitCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var name = new Option<string?>("--name") { Description = "label of the owner identity (default: user@host)" };
+        var name = new Option<string?>("--name") { Description = "label of the owner identity (default: user@host)", HelpName = "LABEL" };
         var command = new Command("init", "Create a keynode and its owner identity.\n\nExample:\n  pk init --name admin -k ~/admin.keynode") { name };
         command.SetAction(parse =>
         {

@@ -7,7 +7,7 @@ internal static class LsCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var prefix = new Argument<string?>("prefix") { Description = "list only secrets under this prefix", Arity = ArgumentArity.ZeroOrOne };
+        var prefix = new Argument<string?>("prefix") { Description = "list only secrets under this prefix", Arity = ArgumentArity.ZeroOrOne }.Completes(ValueHint.Secret);
         var longFormat = new Option<bool>("--long", "-l") { Description = "show size, versions and modification time" };
         var json = GlobalOptions.Json();
         var command = new Command("ls", "List secret names.\n\nExample:\n  pk ls prod/ -l") { prefix, longFormat, json };

@@ -20,17 +20,17 @@ internal static class MountCommand
 
     public static Command Create(GlobalOptions options)
     {
-        var mountPoint = new Argument<string>("mountpoint") { Description = "an empty directory to mount on" };
+        var mountPoint = new Argument<string>("mountpoint") { Description = "an empty directory to mount on" }.Completes(ValueHint.Directory);
         var readOnly = new Option<bool>("--read-only") { Description = "refuse every change (EROFS); implied by a read-only credential" };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "stay in the foreground (for systemd); default is to return once mounted" };
-        var onChange = new Option<string?>("--on-change") { Description = "shell command run after secrets change behind the mount; $PK_CHANGED_PATHS lists them" };
+        var onChange = new Option<string?>("--on-change") { Description = "shell command run after secrets change behind the mount; $PK_CHANGED_PATHS lists them", HelpName = "CMD" };
         var allowOther = new Option<bool>("--allow-other") { Description = "let other users in (needs user_allow_other in /etc/fuse.conf for non-root)" };
         var pinVersions = new Option<bool>("--pin-versions")
         {
             Description = "on a writable mount, every open keeps reading the version it opened, even while the mount rewrites the file in place; costs a round trip per open",
         };
-        var owner = new Option<string?>("--owner") { Description = "user (name or uid) every file and directory belongs to; implies --allow-other when not you", HelpName = "user" };
-        var group = new Option<string?>("--group") { Description = "group (name or gid) of every file and directory; default: the owner's group", HelpName = "group" };
+        var owner = new Option<string?>("--owner") { Description = "user (name or uid) every file and directory belongs to; implies --allow-other when not you", HelpName = "user" }.Completes(ValueHint.User);
+        var group = new Option<string?>("--group") { Description = "group (name or gid) of every file and directory; default: the owner's group", HelpName = "group" }.Completes(ValueHint.Group);
         var mode = new Option<string?>("--mode")
         {
             Description = "octal permission bits of every file (default 0600; directories get x wherever r is set), enforced by the kernel; a chmod lasts until unmount",

@@ -8,7 +8,7 @@ internal static class MvCommand
     public static Command Create(GlobalOptions options)
     {
         var source = SecretArguments.Path("current path");
-        var destination = new Argument<string>("destination") { Description = "new path" };
+        var destination = new Argument<string>("destination") { Description = "new path" }.Completes(ValueHint.Secret);
         var command = new Command("mv", "Rename a secret; its history moves with it.\n\nExample:\n  pk mv prod/db/pass prod/db/password") { source, destination };
         command.SetAction(parse =>
         {

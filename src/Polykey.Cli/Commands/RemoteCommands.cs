@@ -20,7 +20,7 @@ internal static class RemoteCommands
     private static Command Add(GlobalOptions options)
     {
         var name = new Argument<string>("name") { Description = "a short name: origin, admin, server-b" };
-        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL (https://…/x.git, file:///…/x.git, git://…)" };
+        var url = new Argument<string>("url") { Description = "where the keynode is: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL (https://…/x.git, file:///…/x.git, git://…)" }.Completes(ValueHint.File);
         var paths = PathsOption();
         var fingerprint = FingerprintOption();
         var maxAge = MaxAgeOption();
@@ -50,15 +50,16 @@ internal static class RemoteCommands
         return command;
     }
 
-    public static Option<string[]> PathsOption() => new("--paths")
+    public static Option<string[]> PathsOption() => new Option<string[]>("--paths")
     {
         Description = "trust the remote only for secrets matching these patterns (new secrets there belong to it)",
         AllowMultipleArgumentsPerToken = true,
-    };
+    }.Completes(ValueHint.Secret);
 
     public static Option<string?> MaxAgeOption() => new("--max-age")
     {
         Description = "warn on pull when the keynode's newest signed \"as of\" statement is older than this (30m, 12h, 7d): a relay may be withholding updates",
+        HelpName = "DURATION",
     };
 
     public static Option<bool> RefuseStaleOption() => new("--refuse-stale")
@@ -147,7 +148,7 @@ internal static class RemoteCommands
 
     private static Command Remove(GlobalOptions options)
     {
-        var name = new Argument<string>("name") { Description = "the remote to forget" };
+        var name = new Argument<string>("name") { Description = "the remote to forget" }.Completes(ValueHint.Remote);
         var command = new Command("rm", "Forget a remote's name and location (histories already taken from it stay, and stay trusted).") { name };
         command.SetAction(parse =>
         {

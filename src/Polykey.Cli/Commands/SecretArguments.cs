@@ -6,7 +6,7 @@ namespace Polykey.Cli.Commands;
 internal static class SecretArguments
 {
     public static Argument<string> Path(string description = "secret path, e.g. prod/db/password") =>
-        new("path") { Description = description };
+        new Argument<string>("path") { Description = description }.Completes(ValueHint.Secret);
 
-    public static Option<int?> Version(string description) => new("--version") { Description = description };
+    public static Option<int?> Version(string description) => new("--version") { Description = description, HelpName = "N" };
 }

@@ -9,7 +9,7 @@ internal static class SetCommand
     public static Command Create(GlobalOptions options)
     {
         var path = SecretArguments.Path();
-        var file = new Option<string?>("--file", "-f") { Description = "read the value from this file (default: stdin, or a prompt on a terminal)" };
+        var file = new Option<string?>("--file", "-f") { Description = "read the value from this file (default: stdin, or a prompt on a terminal)" }.Completes(ValueHint.File);
         var maxSize = new Option<long?>("--max-size")
         {
             Description = $"refuse a value larger than SIZE: bytes, or with K, M, G (KiB, MiB, GiB) [default: {ByteSize.Format(Limits.DefaultMaxValueBytes)}; at most {ByteSize.Format(Limits.MaxValueBytes)}]",

@@ -10,10 +10,10 @@ namespace Polykey.Cli.Commands;
 internal static class SyncCommands
 {
     private static Argument<string?> RemoteArgument() =>
-        new("remote") { Description = "a remote's name or a keynode path (default: the only remote, or origin)", Arity = ArgumentArity.ZeroOrOne };
+        new Argument<string?>("remote") { Description = "a remote's name or a keynode path (default: the only remote, or origin)", Arity = ArgumentArity.ZeroOrOne }.Completes(ValueHint.Remote);
 
     private static Argument<string[]> PatternsArgument() =>
-        new("patterns") { Description = "only secrets matching these patterns", Arity = ArgumentArity.ZeroOrMore };
+        new Argument<string[]>("patterns") { Description = "only secrets matching these patterns", Arity = ArgumentArity.ZeroOrMore }.Completes(ValueHint.Secret);
 
     public static Command Push(GlobalOptions options)
     {
@@ -41,7 +41,7 @@ internal static class SyncCommands
         var remote = RemoteArgument();
         var patterns = PatternsArgument();
         var json = GlobalOptions.Json();
-        var every = new Option<string?>("--every") { Description = "keep pulling at this interval (30s, 5m, 1h) until stopped (SIGTERM, Ctrl-C)" };
+        var every = new Option<string?>("--every") { Description = "keep pulling at this interval (30s, 5m, 1h) until stopped (SIGTERM, Ctrl-C)", HelpName = "INTERVAL" };
         var command = new Command("pull", "Take from another keynode the histories this owner may read and trusts it for, checked, as one change.\n\nExample:\n  pk pull admin")
             { remote, patterns, json, every };
         command.SetAction(parse =>
@@ -109,13 +109,13 @@ internal static class SyncCommands
 
     public static Command Clone(GlobalOptions options)
     {
-        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL" };
-        var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne };
+        var url = new Argument<string>("url") { Description = "the keynode to clone: a keynode file's path, ssh://[user@]host[:port]/path or host:path, or a git relay URL" }.Completes(ValueHint.File);
+        var file = new Argument<string?>("file") { Description = "the new keynode (default: --keynode, $PK_KEYNODE, or the default keynode)", Arity = ArgumentArity.ZeroOrOne }.Completes(ValueHint.File);
         var paths = RemoteCommands.PathsOption();
         var fingerprint = RemoteCommands.FingerprintOption();
         var maxAge = RemoteCommands.MaxAgeOption();
         var refuseStale = RemoteCommands.RefuseStaleOption();
-        var name = new Option<string?>("--name") { Description = "label of the new owner identity, when a passphrase creates one (default: user@host)" };
+        var name = new Option<string?>("--name") { Description = "label of the new owner identity, when a passphrase creates one (default: user@host)", HelpName = "LABEL" };
         var json = GlobalOptions.Json();
         var command = new Command("clone", "Make a new keynode for this identity holding what it may read from another, with that keynode as remote 'origin'.\n\nExample:\n  pk clone /srv/admin.keynode /etc/pk/app.keynode --identity-file app.key --paths 'prod/app/**'")
             { url, file, paths, fingerprint, maxAge, refuseStale, name, json };
@@ -141,7 +141,7 @@ internal static class SyncCommands
 
     public static Command Resolve(GlobalOptions options)
     {
-        var path = new Argument<string?>("path") { Description = "the secret in conflict (none: list conflicts)", Arity = ArgumentArity.ZeroOrOne };
+        var path = new Argument<string?>("path") { Description = "the secret in conflict (none: list conflicts)", Arity = ArgumentArity.ZeroOrOne }.Completes(ValueHint.Secret);
         var ours = new Option<bool>("--ours") { Description = "keep this keynode's value" };
         var theirs = new Option<bool>("--theirs") { Description = "take the other keynode's value" };
         var command = new Command("resolve", "Settle a conflict a pull reported: a new version that keeps one side's value and descends from both.\n\nExample:\n  pk resolve prod/db/password --theirs")

@@ -9,7 +9,7 @@ internal static class UnlockCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var lifetime = new Option<string?>("--for") { Description = "how long the key stays unlocked: 30s, 15m, 2h (default 15m, at most 12h)" };
+        var lifetime = new Option<string?>("--for") { Description = "how long the key stays unlocked: 30s, 15m, 2h (default 15m, at most 12h)", HelpName = "DURATION" };
         var command = new Command("unlock", "Unseal the owner key once and keep it in the kernel keyring: no passphrase, no key derivation until it expires or 'pk lock'.\n\nExample:\n  pk unlock --for 2h && pk get prod/db/password") { lifetime };
         command.SetAction(parse =>
         {

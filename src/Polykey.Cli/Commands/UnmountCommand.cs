@@ -8,7 +8,7 @@ internal static class UnmountCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var mountPoint = new Argument<string>("mountpoint") { Description = "where the keynode is mounted" };
+        var mountPoint = new Argument<string>("mountpoint") { Description = "where the keynode is mounted" }.Completes(ValueHint.Directory);
         var command = new Command("unmount", "Unmount a keynode mounted with 'pk mount'. Files closed before it are saved.\n\nExample:\n  pk unmount /run/secrets") { mountPoint };
         command.SetAction(parse =>
         {
