@@ -3,6 +3,8 @@
 # Idempotent and non-interactive; run as root for system packages (CI runs as root).
 #   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
 #   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
+# Beside pk: the systemd units in PREFIX/lib/systemd/system, their ExecStart pointing at
+# PREFIX/bin/pk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +45,15 @@ dotnet publish src/Polykey.Cli/Polykey.Cli.csproj -c Release -r linux-x64 -o "$o
 install -d "$prefix/bin"
 install -m 0755 "$out/pk" "$prefix/bin/pk"
 echo "install.sh: installed $prefix/bin/pk" >&2
+
+# The units name /usr/bin/pk, where a package puts it; this install's pk is elsewhere.
+units="$prefix/lib/systemd/system"
+install -d "$units"
+for unit in packaging/systemd/*; do
+    sed "s|^ExecStart=/usr/bin/pk |ExecStart=$prefix/bin/pk |" "$unit" > "$out/$(basename "$unit")"
+    install -m 0644 "$out/$(basename "$unit")" "$units/$(basename "$unit")"
+done
+echo "install.sh: installed the systemd units pk-mount@.service, pk-pull@.service and pk-pull@.timer in $units" >&2
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *) echo "install.sh: add $prefix/bin to PATH" >&2 ;;
