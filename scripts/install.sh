@@ -3,8 +3,8 @@
 # Idempotent and non-interactive; run as root for system packages (CI runs as root).
 #   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
 #   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
-# Beside pk: the systemd units in PREFIX/lib/systemd/system, their ExecStart pointing at
-# PREFIX/bin/pk.
+# Beside pk: the mount(8) helper in PREFIX/sbin (mount.pk, mount.fuse.pk) and the systemd
+# units in PREFIX/lib/systemd/system, their ExecStart pointing at PREFIX/bin/pk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +45,13 @@ dotnet publish src/Polykey.Cli/Polykey.Cli.csproj -c Release -r linux-x64 -o "$o
 install -d "$prefix/bin"
 install -m 0755 "$out/pk" "$prefix/bin/pk"
 echo "install.sh: installed $prefix/bin/pk" >&2
+
+# mount.pk finds pk as ../bin/pk from its own directory, so it needs no editing.
+install -d "$prefix/sbin"
+install -m 0755 packaging/mount.pk "$prefix/sbin/mount.pk"
+ln -sfn mount.pk "$prefix/sbin/mount.fuse.pk"
+echo "install.sh: installed $prefix/sbin/mount.pk; for mount -t pk and fstab, link it where mount(8) looks:" \
+    "ln -s $prefix/sbin/mount.pk /sbin/mount.pk && ln -s $prefix/sbin/mount.pk /sbin/mount.fuse.pk" >&2
 
 # The units name /usr/bin/pk, where a package puts it; this install's pk is elsewhere.
 units="$prefix/lib/systemd/system"
