@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-test_packages=(git gnupg tar vim nano tmux rsync procps attr fuse3 openssh-client openssh-server lintian)
+# systemd: only for `systemd-analyze verify` of the units (nothing here runs it as init).
+test_packages=(git gnupg tar vim nano tmux rsync procps attr fuse3 openssh-client openssh-server lintian systemd)
 if [ "$(id -u)" -eq 0 ] && command -v dpkg-query >/dev/null; then
     missing=()
     for p in "${test_packages[@]}"; do
