@@ -6,6 +6,7 @@ namespace Polykey.Cli.Tests;
 /// mount(8) looks for helpers only in /sbin, so each test links the installed helper there
 /// and removes the links afterwards; that takes root, as CI runs.
 /// </summary>
+[Collection(SystemFiles.Collection)]
 public sealed class MountHelperTests : IDisposable
 {
     private static readonly string[] HelperLinks = ["/sbin/mount.pk", "/sbin/mount.fuse.pk"];
