@@ -4,6 +4,8 @@
 #   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
 #   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
 # Beside the binary: $prefix/share/man/man1/pk.1.gz and the bash, zsh and fish completions.
+# Beside pk: the mount(8) helper in PREFIX/sbin (mount.pk, mount.fuse.pk) and the systemd
+# units in PREFIX/lib/systemd/system, their ExecStart pointing at PREFIX/bin/pk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +60,21 @@ install -D -m 0644 "$generated/pk.bash" "$prefix/share/bash-completion/completio
 install -D -m 0644 "$generated/_pk" "$prefix/share/zsh/site-functions/_pk"
 install -D -m 0644 "$generated/pk.fish" "$prefix/share/fish/vendor_completions.d/pk.fish"
 echo "install.sh: installed pk(1) and bash, zsh and fish completions under $prefix/share" >&2
+# mount.pk finds pk as ../bin/pk from its own directory, so it needs no editing.
+install -d "$prefix/sbin"
+install -m 0755 packaging/mount.pk "$prefix/sbin/mount.pk"
+ln -sfn mount.pk "$prefix/sbin/mount.fuse.pk"
+echo "install.sh: installed $prefix/sbin/mount.pk; for mount -t pk and fstab, link it where mount(8) looks:" \
+    "ln -s $prefix/sbin/mount.pk /sbin/mount.pk && ln -s $prefix/sbin/mount.pk /sbin/mount.fuse.pk" >&2
+
+# The units name /usr/bin/pk, where a package puts it; this install's pk is elsewhere.
+units="$prefix/lib/systemd/system"
+install -d "$units"
+for unit in packaging/systemd/*; do
+    sed "s|^ExecStart=/usr/bin/pk |ExecStart=$prefix/bin/pk |" "$unit" > "$out/$(basename "$unit")"
+    install -m 0644 "$out/$(basename "$unit")" "$units/$(basename "$unit")"
+done
+echo "install.sh: installed the systemd units pk-mount@.service, pk-pull@.service and pk-pull@.timer in $units" >&2
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *) echo "install.sh: add $prefix/bin to PATH" >&2 ;;

@@ -47,6 +47,11 @@ if [ -d packaging/systemd ]; then
     install -d "$root/usr/lib/systemd/system"
     install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$root/usr/lib/systemd/system/" 2>/dev/null || true
 fi
+if [ -f packaging/mount.pk ]; then
+    # mount(8) looks for helpers in /sbin, which is /usr/sbin on a merged /usr; mount.pk runs ../bin/pk.
+    install -D -m 0755 packaging/mount.pk "$root/usr/sbin/mount.pk"
+    ln -s mount.pk "$root/usr/sbin/mount.fuse.pk"
+fi
 
 install -d "$root/DEBIAN"
 installed_kib="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"

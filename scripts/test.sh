@@ -5,8 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 # groff-base and man-db render pk(1); bsdutils' script gives pk a terminal; zsh and fish load
-# the completions; lintian checks the Debian package.
-test_packages=(git gnupg tar vim nano tmux rsync procps attr fuse3 openssh-client openssh-server groff-base man-db bsdutils zsh fish lintian)
+# the completions; lintian checks the Debian package; systemd only for `systemd-analyze verify`
+# of the units (nothing here runs it as init).
+test_packages=(git gnupg tar vim nano tmux rsync procps attr fuse3 openssh-client openssh-server groff-base man-db bsdutils zsh fish lintian systemd)
 if [ "$(id -u)" -eq 0 ] && command -v dpkg-query >/dev/null; then
     missing=()
     for p in "${test_packages[@]}"; do

@@ -4,6 +4,7 @@ namespace Polykey.Cli.Tests;
 /// Issue 13: scripts/package.sh builds a .deb of the installed binary that lintian passes,
 /// apt installs on this machine, and apt-get purge removes without a trace.
 /// </summary>
+[Collection(SystemFiles.Collection)]
 public sealed class PackageTests
 {
     private static string RepositoryRoot()
@@ -48,6 +49,10 @@ public sealed class PackageTests
                 .Where(File.Exists).ToArray();
             Assert.Contains("/usr/bin/pk", files);
             Assert.Contains("/usr/share/doc/pk/copyright", files);
+            Assert.Contains("/usr/lib/systemd/system/pk-mount@.service", files);
+            Assert.Contains("/usr/lib/systemd/system/pk-pull@.timer", files);
+            Assert.Contains("/usr/sbin/mount.pk", files);
+            Assert.Contains("/usr/sbin/mount.fuse.pk", files);
 
             Pk.Ok(PkProcess.Run("apt-get", ["purge", "-y", "-q", "pk"], env: NonInteractive, timeoutSeconds: 300));
             Assert.Empty(files.Where(File.Exists));

@@ -30,7 +30,7 @@ public static class PkProcess
         };
         foreach (string arg in args) start.ArgumentList.Add(arg);
         // Tests must not pick up a developer's own keynode or passphrase.
-        foreach (string name in new[] { "PK_KEYNODE", "PK_PASSPHRASE", "PK_PASSPHRASE_FILE", "PK_IDENTITY_FILE", "CREDENTIALS_DIRECTORY" })
+        foreach (string name in new[] { "PK_KEYNODE", "PK_PASSPHRASE", "PK_PASSPHRASE_FILE", "PK_IDENTITY_FILE", "CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET" })
             start.Environment.Remove(name);
         if (env is not null)
             foreach (var (key, value) in env) start.Environment[key] = value;

@@ -61,11 +61,16 @@ internal static class MountCommand
     {
         // The daemon leaves the caller's session, so the terminal's hang-up does not reach it.
         if (isDaemon) Polykey.Cli.Native.LibC.setsid();
+        // Under systemd (Type=notify) the foreground process tells when the mount answers and when it stops.
+        using SystemdNotify systemd = SystemdNotify.FromEnvironment();
+        systemd.Status($"opening {session.KeynodePath}");
         using Keynode keynode = session.Open();
         bool canWrite = keynode.Unlock().CanSign;
         using var tree = new SecretTree(keynode, settings.ReadOnly || !canWrite, settings.Ownership.FileMode ?? SecretTree.DefaultFileMode);
         using var hook = settings.OnChange is null ? null : new OnChangeHook(settings.OnChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
+        string serving = $"serving {keynode.Path} on {target}{(tree.IsReadOnly ? " (read-only)" : "")}";
+        tree.SecretsChanged += paths => systemd.Status($"{serving}; {paths.Count} secret(s) changed behind the mount at {Output.Time(DateTimeOffset.UtcNow)}");
 
         // Signals are taken before mounting, so one that arrives early still unmounts cleanly.
         var stopRequested = new TaskCompletionSource();
@@ -79,6 +84,7 @@ internal static class MountCommand
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
 
         FuseMount mount;
+        systemd.Status($"mounting {keynode.Path} on {target}");
         try
         {
             mount = FuseMount.Start(tree, target, new FuseMountOptions
@@ -107,7 +113,9 @@ internal static class MountCommand
                 Console.Out.Flush();
                 Polykey.Cli.Native.LibC.DetachStandardStreams();
             }
-            Task.WaitAny(mount.Completion, stopRequested.Task);
+            systemd.Ready(serving);
+            bool unmountedElsewhere = Task.WaitAny(mount.Completion, stopRequested.Task) == 0;
+            systemd.Stopping(unmountedElsewhere ? $"{target} was unmounted; stopping" : $"unmounting {target}");
             mount.Unmount();
             mount.Completion.GetAwaiter().GetResult();
         }
@@ -127,6 +135,7 @@ internal static class MountCommand
         };
         foreach (string arg in Environment.GetCommandLineArgs().Skip(1)) start.ArgumentList.Add(arg);
         start.Environment[DaemonVariable] = "1";
+        SystemdNotify.Withhold(start.Environment); // only a --foreground mount is the process a service manager watches
         if (passphrase is not null) start.Environment[PassphraseOnStdinVariable] = "1";
         using Process child = Process.Start(start) ?? throw PolykeyException.Failed("cannot start the mount process");
         if (passphrase is not null)
