@@ -35,14 +35,15 @@ sed "s/@VERSION@/$version/; s/@DATE@/$(date -R -u -d "@$(git log -1 --format=%ct
 chmod 0644 "$doc/changelog.gz"
 install -D -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/pk"
 
-# Optional parts: each is added once pk can produce it (see packaging/debian/README.md).
-if "$binary" completion bash >/dev/null 2>&1; then
-    install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-        "$root/usr/share/fish/vendor_completions.d"
-    "$binary" completion bash > "$root/usr/share/bash-completion/completions/pk"
-    "$binary" completion zsh > "$root/usr/share/zsh/vendor-completions/_pk"
-    "$binary" completion fish > "$root/usr/share/fish/vendor_completions.d/pk.fish"
-fi
+# The manual page and completions come from the binary's own command definitions.
+install -d "$root/usr/share/man/man1" "$root/usr/share/bash-completion/completions" \
+    "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d"
+"$binary" man | gzip -9n > "$root/usr/share/man/man1/pk.1.gz"
+"$binary" completion bash > "$root/usr/share/bash-completion/completions/pk"
+"$binary" completion zsh > "$root/usr/share/zsh/vendor-completions/_pk"
+"$binary" completion fish > "$root/usr/share/fish/vendor_completions.d/pk.fish"
+chmod 0644 "$root/usr/share/man/man1/pk.1.gz" "$root/usr/share/bash-completion/completions/pk" \
+    "$root/usr/share/zsh/vendor-completions/_pk" "$root/usr/share/fish/vendor_completions.d/pk.fish"
 if [ -d packaging/systemd ]; then
     install -d "$root/usr/lib/systemd/system"
     install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$root/usr/lib/systemd/system/" 2>/dev/null || true

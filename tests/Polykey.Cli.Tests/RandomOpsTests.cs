@@ -95,16 +95,15 @@ public sealed class RandomOpsTests : IDisposable
         _output.WriteLine($"whole test {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    // Read through the mount, the bytes always agreed with tmpfs; the random sequence also showed
-    // that one save in the write-back mount can be many versions, against docs/mount.md ("write +
-    // close: one version"). The kernel hands dirty pages over as one WRITE per contiguous run of
+    // Read through the mount, the bytes always agreed with tmpfs; the random sequence also found
+    // that one save in the write-back mount could be many versions, against docs/mount.md ("write +
+    // close: one version"): the kernel hands dirty pages over as one WRITE per contiguous run of
     // pages at close and fsync, and one WRITE per page when a truncation changes the size of a file
-    // with dirty pages (seen, not traced: presumably fuse_do_setattr's invalidate_inode_pages2
-    // laundering them one at a time); the mount saves every WRITE shorter than max_write at once
-    // (files up to 1 MiB). A 700 KB file written and then truncated took 10-16 s and stored 175
-    // versions of itself. These two are the minimal cases.
+    // with dirty pages, and the mount saved every WRITE under 1 MiB at once (a 700 KB file written
+    // and then truncated stored 175 versions of itself). Now a WRITE short of the file's end waits
+    // for the end of its pass. These are the minimal cases, and pin mode's fsync of an emptied file.
 
-    [Fact(Skip = "Known bug (write-back mount): a truncation that changes the size of a file with dirty pages saves one version per dirty page")]
+    [Fact]
     public void WriteBack_DirtyPagesWrittenBackByATruncate_AreOneVersion()
     {
         Pk.Ok(_node.Set(Secret, new byte[8192]));
@@ -115,7 +114,7 @@ public sealed class RandomOpsTests : IDisposable
         Assert.Equal([.. Enumerable.Repeat((byte)'x', 8192), .. new byte[10_000 - 8192]], StoredValue());
     }
 
-    [Fact(Skip = "Known bug (write-back mount): writes to two separate stretches of a file, then one close, save two versions")]
+    [Fact]
     public void WriteBack_TwoSeparateWritesThenClose_AreOneVersion()
     {
         Pk.Ok(_node.Set(Secret, new byte[200_000]));
@@ -128,7 +127,7 @@ public sealed class RandomOpsTests : IDisposable
     // Found by the random sequence in --pin-versions mode (a reopen with O_TRUNC, then fsync):
     // fsync returns 0 but the keynode keeps the old value until the last close. docs/mount.md: with --pin-versions "the save happens at close or fsync, for
     // every kind of change"; the one exception it names is a close, not an fsync.
-    [Fact(Skip = "Known bug (--pin-versions): fsync of a file emptied with nothing written returns 0 but saves nothing (the last close does)")]
+    [Fact]
     public unsafe void PinVersions_FsyncOfAnEmptiedFile_SavesIt()
     {
         Pk.Ok(_node.Set(Secret, new byte[100]));
@@ -204,7 +203,7 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
     private string? _kind;
     private readonly List<(TimeSpan Took, string Operation)> _slowest = [];
     private int _mountFd = -1, _referenceFd = -1;
-    private int _index, _operations, _fsyncs, _uncheckedEmptyFsyncs;
+    private int _index, _operations, _fsyncs;
     private bool _sharedMapsOnWriter, _writableMaps;
     // The sequence runs in phases, each with a size the file stays under: mostly small ones, as
     // every save stores a whole version (a 3 MiB file saved often makes a slow, huge keynode).
@@ -272,10 +271,8 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
         bool large = _phase++ % 10 == 2;
         int bits = random.Next(12, 17); // up to 128 KiB
         _cap = large ? random.NextInt64(OverOneMiB, MaxSize + 1) : random.NextInt64((1L << bits) + 1, 2L << bits);
-        // A large phase truncates only to over 1 MiB: below that, a truncation that changes the
-        // size makes the write-back mount save every dirty page as a version of its own (the
-        // skipped RandomOpsTests.WriteBack_DirtyPagesWrittenBackByATruncate_AreOneVersion), so a
-        // truncated file near 1 MiB took seconds and added hundreds of MiB to the keynode.
+        // A large phase truncates only to over 1 MiB, so that it exercises the parts of a large
+        // write-back (a truncation to less is what small phases do).
         _floor = large ? OverOneMiB : 0;
         _phaseLeft = large ? random.Next(30, 60) : random.Next(60, 150);
         long size = ReferenceSize();
@@ -385,14 +382,6 @@ internal sealed unsafe class RandomOps(Random random, string mountPath, string r
         // Checked at every third fsync only: a pk get costs as much as a hundred operations.
         if (_fsyncs++ % 3 != 0) return;
         byte[] expected = ReadAll(_referenceFd, ReferenceSize());
-        if (pinVersions && expected.Length == 0)
-        {
-            // Known bug: see the skipped PinVersions_FsyncOfAnEmptiedFile_SavesIt.
-            lock (_log) _log[^1] += " (pk get not checked: --pin-versions does not save an emptied file at fsync)";
-            if (_uncheckedEmptyFsyncs++ == 0)
-                Notes.Add("pk get after fsync of an empty file not checked (known --pin-versions bug: PinVersions_FsyncOfAnEmptiedFile_SavesIt)");
-            return;
-        }
         CheckBytes("pk get after fsync", expected, storedValue(), 0);
     }
 
