@@ -53,6 +53,14 @@ public sealed class PackageTests
             Assert.Contains("/usr/lib/systemd/system/pk-pull@.timer", files);
             Assert.Contains("/usr/sbin/mount.pk", files);
             Assert.Contains("/usr/sbin/mount.fuse.pk", files);
+            Assert.Contains("/usr/share/man/man1/pk.1.gz", files);
+            Assert.Contains("/usr/share/bash-completion/completions/pk", files);
+            Assert.Contains("/usr/share/zsh/vendor-completions/_pk", files);
+            Assert.Contains("/usr/share/fish/vendor_completions.d/pk.fish", files);
+            // The packaged page renders (a minimal image may exclude /usr/share/man through dpkg's path-exclude).
+            string manual = Pk.Ok(PkProcess.Run("sh", ["-c", "MANWIDTH=80 man -l -P cat /usr/share/man/man1/pk.1.gz"])).Text;
+            Assert.Contains("PK(1)", manual);
+            Assert.Contains("pk mount", manual);
 
             Pk.Ok(PkProcess.Run("apt-get", ["purge", "-y", "-q", "pk"], env: NonInteractive, timeoutSeconds: 300));
             Assert.Empty(files.Where(File.Exists));
