@@ -54,7 +54,7 @@ public sealed partial class Keynode
     }
 
     /// <summary>Grants read and/or write on patterns; returns the secrets re-encrypted so the grantee can read them.</summary>
-    public IReadOnlyList<string> Grant(Identity who, bool read, bool write, IReadOnlyList<string> patterns)
+    public IReadOnlyList<string> Grant(Identity who, bool read, bool write, IReadOnlyList<string> patterns, IProgress<Sync.TransferProgress>? progress = null)
     {
         PathPattern[] compiled = patterns.Select(p => new PathPattern(p)).ToArray();
         if (who.Fingerprint == Owner.Fingerprint) throw PolykeyException.Usage("the owner may already read and write everything");
@@ -63,7 +63,7 @@ public sealed partial class Keynode
         {
             AccessList updated = CurrentAccess().WithGrant(who, read ? patterns : [], write ? patterns : []);
             List<string> paths = read ? Index().Live.Select(e => e.Path).Where(p => compiled.Any(pattern => pattern.Matches(p))).ToList() : [];
-            CommitWithAccess(updated, paths);
+            CommitWithAccess(updated, paths, progress);
             return paths;
         }
     }
@@ -73,7 +73,7 @@ public sealed partial class Keynode
     /// read get a new version encrypted without its key; returns them (they must be rotated:
     /// a copy it already took cannot be unseen).
     /// </summary>
-    public IReadOnlyList<string> Revoke(Identity who, IReadOnlyList<string> patterns)
+    public IReadOnlyList<string> Revoke(Identity who, IReadOnlyList<string> patterns, IProgress<Sync.TransferProgress>? progress = null)
     {
         RequireOwnerSigner("revoke");
         lock (_gate)
@@ -83,13 +83,13 @@ public sealed partial class Keynode
             AccessList updated = before.WithoutGrant(who, patterns.ToHashSet(), DateTimeOffset.UtcNow);
             Grant? after = updated.GrantOf(who.Fingerprint);
             List<string> paths = Index().Live.Select(e => e.Path).Where(p => grant.CanRead(p) && !(after?.CanRead(p) ?? false)).ToList();
-            CommitWithAccess(updated, paths);
+            CommitWithAccess(updated, paths, progress);
             return paths;
         }
     }
 
     // One change: the new access list, each grantee's view of it, then a re-encrypted version of each path under it.
-    private void CommitWithAccess(AccessList updated, IReadOnlyList<string> reencrypt)
+    private void CommitWithAccess(AccessList updated, IReadOnlyList<string> reencrypt, IProgress<Sync.TransferProgress>? progress = null)
     {
         var edits = new List<SecretEdit> { new SecretEdit.SetAccess(updated) };
         AccessList before = CurrentAccess();
@@ -105,14 +105,16 @@ public sealed partial class Keynode
         var values = new List<byte[]>();
         try
         {
-            foreach (string path in reencrypt)
+            for (int i = 0; i < reencrypt.Count; i++)
             {
+                if (i % 256 == 0) progress?.Report(new Sync.TransferProgress("decrypting", i, reencrypt.Count));
+                string path = reencrypt[i];
                 using SecretBytes value = Get(path);
                 byte[] copy = value.Span.ToArray();
                 values.Add(copy);
                 edits.Add(new SecretEdit.Set(path, copy));
             }
-            Commit(edits);
+            Commit(edits, progress);
         }
         finally
         {

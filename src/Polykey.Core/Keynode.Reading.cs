@@ -282,16 +282,18 @@ public sealed partial class Keynode
     /// (decrypted, integrity-checked), and reports what opening refused. The change records
     /// and signatures were already checked when it was opened.
     /// </summary>
-    public VerifyReport Verify()
+    public VerifyReport Verify(IProgress<Sync.TransferProgress>? progress = null)
     {
         lock (_gate)
         {
             var problems = new List<string>(Warnings);
             problems.AddRange(_state.Unaccounted);
             if (WholeFileProblem() is { } altered) problems.Add(altered);
-            int objects = 0, versions = 0;
-            foreach (ObjectId id in _state.ObjectIds)
+            int objects = 0, versions = 0, histories = 0;
+            List<ObjectId> ids = progress is null ? [] : _state.ObjectIds.ToList(); // counted only for a progress bar
+            foreach (ObjectId id in progress is null ? _state.ObjectIds : ids)
             {
+                if (objects % 1024 == 0) progress?.Report(new Sync.TransferProgress("objects", objects, ids.Count));
                 objects++;
                 try
                 {
@@ -302,6 +304,7 @@ public sealed partial class Keynode
             }
             foreach ((string id, ObjectId tip) in _accepted)
             {
+                if (histories++ % 256 == 0) progress?.Report(new Sync.TransferProgress("versions", histories - 1, _accepted.Count));
                 foreach ((ObjectId commit, Commit _) in History(tip))
                 {
                     versions++;

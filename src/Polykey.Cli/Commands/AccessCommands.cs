@@ -20,7 +20,9 @@ internal static class AccessCommands
             if (!parse.GetValue(read) && !parse.GetValue(write)) throw PolykeyException.Usage("say --read, --write, or both");
             using Keynode keynode = new Session(parse, options).Open();
             Identity who = keynode.ResolveIdentity(parse.GetValue(identity)!);
-            IReadOnlyList<string> reencrypted = keynode.Grant(who, parse.GetValue(read), parse.GetValue(write), parse.GetValue(patterns)!);
+            keynode.Unlock(); // any passphrase prompt comes before the progress bar
+            IReadOnlyList<string> reencrypted = ProgressBar.Run("grant",
+                progress => keynode.Grant(who, parse.GetValue(read), parse.GetValue(write), parse.GetValue(patterns)!, progress));
             Output.Status($"granted {who.Label} ({who.Fingerprint}); {reencrypted.Count} secret(s) re-encrypted");
             return ExitCodes.Success;
         });
@@ -37,7 +39,8 @@ internal static class AccessCommands
         {
             using Keynode keynode = new Session(parse, options).Open();
             Identity who = keynode.ResolveIdentity(parse.GetValue(identity)!);
-            IReadOnlyList<string> exposed = keynode.Revoke(who, parse.GetValue(patterns) ?? []);
+            keynode.Unlock(); // any passphrase prompt comes before the progress bar
+            IReadOnlyList<string> exposed = ProgressBar.Run("revoke", progress => keynode.Revoke(who, parse.GetValue(patterns) ?? [], progress));
             if (parse.GetValue(json))
             {
                 Output.Json(w =>

@@ -14,7 +14,8 @@ internal static class VerifyCommand
             // Opened directly, not through Session.Open: what opening refused belongs in the report, not in warnings.
             var session = new Session(parse, options);
             using Keynode keynode = Keynode.Open(session.KeynodePath, session.Credential(forInit: false), cacheDirectory: null, Session.StateDirectory);
-            VerifyReport report = keynode.Verify();
+            keynode.Unlock(); // any passphrase prompt comes before the progress bar
+            VerifyReport report = ProgressBar.Run("verify", progress => keynode.Verify(progress));
             if (parse.GetValue(json))
             {
                 Output.Json(w =>

@@ -22,6 +22,9 @@ internal static unsafe class KernelUnmount
             var start = new ProcessStartInfo("fusermount3")
             {
                 UseShellExecute = false,
+                // Process.Start resolves a program's path from the current directory, which may be
+                // gone by now (a removed test directory): that must not leave a dead mount behind.
+                WorkingDirectory = "/",
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
