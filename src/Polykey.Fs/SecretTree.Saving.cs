@@ -46,6 +46,7 @@ public sealed partial class SecretTree
             bytes = buffer.Span.ToArray();
             buffer.Dirty = false;
             buffer.DeferredSince = null;
+            buffer.AwaitsEndOfPass = false;
         }
         try
         {

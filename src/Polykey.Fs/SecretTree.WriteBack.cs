@@ -51,6 +51,7 @@ public sealed partial class SecretTree
             {
                 // A stretch short of the end: more of the pass may follow (pages written at two
                 // places), which ends with WrittenBack, or else a quiet second.
+                buffer.AwaitsEndOfPass = true;
                 SaveWhenQuiet();
             }
             else if (!mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit)
@@ -92,10 +93,11 @@ public sealed partial class SecretTree
         {
             // A node whose write-back failed has reported it already; a forgotten or unlinked one saves nothing.
             if (_discarded.Contains(node) || _nodes.PathOf(node) is not { } path || UnlinkedWhileOpen(node, path)) return;
-            // A large file's parts are saved after the quiet time: the kernel also writes back
-            // while a program is still filling one, and each such pass ends like this one.
-            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.Handles == 0 && buffer.Dirty && !buffer.Scratch
-                && buffer.DeferredSince is null && buffer.Length <= IFileTree.WriteBackSaveLimit)
+            // Only a pass that brought a stretch short of the end: the kernel also flushes times
+            // in the background while a program is still filling a file, possibly before that
+            // pass's WRITEs are handled, and a large file's parts are saved after the quiet time.
+            if (_buffers.TryGetValue(path, out WriteBuffer? buffer) && buffer.AwaitsEndOfPass && buffer.Handles == 0 && buffer.Dirty
+                && !buffer.Scratch && buffer.DeferredSince is null && buffer.Length <= IFileTree.WriteBackSaveLimit)
                 SaveOrDiscard(buffer, node);
         }
     }

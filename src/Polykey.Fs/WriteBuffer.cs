@@ -33,6 +33,9 @@ internal sealed class WriteBuffer
     /// <summary>For a scratch file that holds a secret renamed away (vim's backup): that secret's path.</summary>
     public string? Origin { get; set; }
 
+    /// <summary>A write-back stretch short of the file's end arrived since the last save: the end of its pass saves it.</summary>
+    public bool AwaitsEndOfPass { get; set; }
+
     /// <summary>When its save was first put off for a quiet time (a write-back in parts); null once saved.</summary>
     public DateTimeOffset? DeferredSince { get; set; }
 
