@@ -42,6 +42,8 @@ for project in tests/*/*.csproj; do
         get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
         total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); ne=$(get notExecuted)
         passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${ne:-0}))
+        # The log goes with the run: show each failure's message and stack here, where CI keeps it.
+        [ "${f:-0}" -gt 0 ] && grep -E -A25 "^\s+Failed " "$results/$name.log" | grep -v "^\s*Passed " >&2
         [ "${total:-0}" -gt 0 ] || { echo "test.sh: $name ran no test" >&2; failed=$((failed + 1)); }
     else
         echo "test.sh: $name produced no results (build or host failure)" >&2
