@@ -413,7 +413,10 @@ public sealed class MountTests : IDisposable
             File.WriteAllText(Path.Combine(rsyncSource, "synced"), "via rsync\n");
             Pk.Ok(PkProcess.Run("rsync", ["-a", rsyncSource + "/", mount["svc"] + "/"]));
             Assert.Equal("via rsync\n"u8.ToArray(), _node.Get("svc/synced"));
-            Assert.Equal(1, Versions("svc/synced"));
+            // One version, unless rsync's random temporary name (.synced.XXXXXX) drew no digit and no
+            // capital (about 1 run in 180): it is then a real name, saved, and its rename a second
+            // version (docs/mount.md, "Editor scratch files").
+            Assert.InRange(Versions("svc/synced"), 1, 2);
 
             Pk.Ok(Sh($"cd '{mount["svc"]}' && printf atomic > .b.tmp && sync .b.tmp && mv .b.tmp b"));
             Assert.Equal("atomic"u8.ToArray(), _node.Get("svc/b"));
