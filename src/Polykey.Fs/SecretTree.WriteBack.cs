@@ -47,29 +47,27 @@ public sealed partial class SecretTree
                 DiscardUnsaved(buffer, node);
                 throw;
             }
-            if (!mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit && offset + data.Length < buffer.Length)
+            long end = offset + data.Length;
+            bool fitsOneRequest = !mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit;
+            if (fitsOneRequest && end < buffer.Length)
             {
                 // A stretch short of the end: more of the pass may follow (pages written at two
                 // places), which ends with WrittenBack, or else a quiet second.
                 buffer.AwaitsEndOfPass = true;
                 SaveWhenQuiet();
             }
-            else if (!mayContinue && buffer.Length <= IFileTree.WriteBackSaveLimit)
+            else if (fitsOneRequest || OverdueAtItsEnd(buffer, end))
             {
                 // The kernel writes a pass's stretches in order: the one that reaches the end is
                 // its last, and the end of a pass cannot be counted on (the kernel flushes the
                 // file's times only when a write moved them, which two writes within one clock
-                // tick do not).
+                // tick do not). A large file's parts wait, unless the wait has gone on too long.
                 SaveOrDiscard(buffer, node);
-            }
-            else if (!OverdueAtItsEnd(buffer, offset + data.Length))
-            {
-                buffer.DeferredSince ??= DateTimeOffset.UtcNow;
-                SaveWhenQuiet();
             }
             else
             {
-                SaveOrDiscard(buffer, node);
+                buffer.DeferredSince ??= DateTimeOffset.UtcNow;
+                SaveWhenQuiet();
             }
             return data.Length;
         }
