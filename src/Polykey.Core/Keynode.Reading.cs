@@ -290,10 +290,10 @@ public sealed partial class Keynode
             problems.AddRange(_state.Unaccounted);
             if (WholeFileProblem() is { } altered) problems.Add(altered);
             int objects = 0, versions = 0, histories = 0;
-            List<ObjectId> ids = progress is null ? [] : _state.ObjectIds.ToList(); // counted only for a progress bar
-            foreach (ObjectId id in progress is null ? _state.ObjectIds : ids)
+            int objectCount = progress is null ? 0 : _state.ObjectIds.Count(); // counted only for a progress bar
+            foreach (ObjectId id in _state.ObjectIds)
             {
-                if (objects % 1024 == 0) progress?.Report(new Sync.TransferProgress("objects", objects, ids.Count));
+                if (objects % 1024 == 0) progress?.Report(new Sync.TransferProgress("objects", objects, objectCount));
                 objects++;
                 try
                 {
