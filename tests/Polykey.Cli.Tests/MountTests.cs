@@ -146,7 +146,7 @@ public sealed class MountTests : IDisposable
     public void WritePastTheValueLimit_FailsClearly_AndLosesNothing(bool pinVersions)
     {
         Pk.Ok(_node.Set("big/old", "keep"));
-        using var mount = pinVersions ? new TestMount(_node, "--pin-versions") : new TestMount(_node);
+        using var mount = TestMount.InMode(_node, pinVersions);
         const long pastLimit = 70L << 20; // a secret holds at most 64 MiB
 
         foreach (string name in new[] { "big/old", "big/new" })
@@ -196,7 +196,7 @@ public sealed class MountTests : IDisposable
     public void SharedWritableMapping_IsSavedByDefault_AndRefusedClearlyWithPinVersions(bool pinVersions)
     {
         Pk.Ok(_node.Set("mapped", "hello world"));
-        using var mount = pinVersions ? new TestMount(_node, "--pin-versions") : new TestMount(_node);
+        using var mount = TestMount.InMode(_node, pinVersions);
         int fd = open(mount["mapped"], O_RDWR | O_CLOEXEC, 0);
         Assert.True(fd >= 0);
         try

@@ -25,7 +25,7 @@ public sealed class MountTimesTests : IDisposable
     public void Utimensat_SetsAtimeAndMtime_ReadsMoveNothing_ANewVersionBringsItsOwnTime(bool pinVersions)
     {
         Pk.Ok(_node.Set("app/config", "v1"));
-        using var mount = pinVersions ? new TestMount(_node, "--pin-versions") : new TestMount(_node);
+        using var mount = TestMount.InMode(_node, pinVersions);
         string file = mount["app/config"];
         long before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

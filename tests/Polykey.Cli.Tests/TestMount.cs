@@ -11,6 +11,9 @@ public sealed class TestMount : IDisposable
         Assert.True(IsMounted(Path), $"{Path} is not mounted after pk mount returned");
     }
 
+    /// <summary>The default (write-back) mount, or one with --pin-versions.</summary>
+    public static TestMount InMode(TestKeynode node, bool pinVersions) => pinVersions ? new TestMount(node, "--pin-versions") : new TestMount(node);
+
     public string Path { get; }
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
