@@ -43,7 +43,11 @@ for project in tests/*/*.csproj; do
         total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); ne=$(get notExecuted)
         passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${ne:-0}))
         # The log goes with the run: show each failure's message and stack here, where CI keeps it.
-        [ "${f:-0}" -gt 0 ] && grep -E -A25 "^\s+Failed " "$results/$name.log" | grep -v "^\s*Passed " >&2
+        if [ "${f:-0}" -gt 0 ]; then
+            grep -E -A25 "^\s+Failed " "$results/$name.log" | grep -v "^\s*Passed " >&2
+            # CI keeps only the tail of a long log: name each failure again just before the totals.
+            grep -E -A3 "^\s+Failed " "$results/$name.log" | grep -v "^\s*Passed " | cut -c1-300 >> "$results/failures"
+        fi
         [ "${total:-0}" -gt 0 ] || { echo "test.sh: $name ran no test" >&2; failed=$((failed + 1)); }
     else
         echo "test.sh: $name produced no results (build or host failure)" >&2
@@ -57,5 +61,9 @@ if command -v findmnt >/dev/null && leftover=$(findmnt -rn -t fuse,fuse.pk -o TA
     failed=$((failed + 1))
 fi
 
+if [ -s "$results/failures" ]; then
+    echo "test.sh: failed tests (details above):" >&2
+    cat "$results/failures" >&2
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
