@@ -21,28 +21,42 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
     /// <summary>Writes the identity's objects into a repository; returns the commit to point <see cref="Ref"/> at.</summary>
     public string Store(string gitDir)
     {
+        (string commitHex, IReadOnlyList<(string Hex, byte[] Compressed)> objects) = Objects();
+        foreach ((string hex, byte[] compressed) in objects) LooseObjectFile.Store(gitDir, hex, compressed);
+        return commitHex;
+    }
+
+    /// <summary>
+    /// The commit <see cref="Ref"/> names for this keynode and owner. Its name covers every byte
+    /// of the three files, so a relay whose ref names this commit carries exactly this identity.
+    /// </summary>
+    public string CommitHex() => Objects().CommitHex;
+
+    private (string CommitHex, IReadOnlyList<(string Hex, byte[] Compressed)> Objects) Objects()
+    {
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
         {
             [FormatFile] = Encoding.ASCII.GetBytes(FormatLine),
             [KeynodeFile] = Encoding.ASCII.GetBytes(KeynodeId + "\n"),
             [OwnerFile] = Owner.ToBinary(),
         };
+        var objects = new List<(string Hex, byte[] Compressed)>();
         using var tree = new MemoryStream();
         foreach ((string name, byte[] content) in files)
         {
             (string hex, byte[] compressed) = LooseObjectFile.Encode("blob", content);
-            LooseObjectFile.Store(gitDir, hex, compressed);
+            objects.Add((hex, compressed));
             tree.Write(Encoding.ASCII.GetBytes($"100644 {name}\0"));
             tree.Write(Convert.FromHexString(hex));
         }
         (string treeHex, byte[] treeObject) = LooseObjectFile.Encode("tree", tree.ToArray());
-        LooseObjectFile.Store(gitDir, treeHex, treeObject);
+        objects.Add((treeHex, treeObject));
         // A commit, not a bare tree, because some git hosts refuse refs to anything else. Fixed
         // author and time: the same keynode always makes the same commit.
         string commit = $"tree {treeHex}\nauthor polykey <polykey@invalid> 0 +0000\ncommitter polykey <polykey@invalid> 0 +0000\n\npolykey relay of keynode {KeynodeId}\n";
         (string commitHex, byte[] commitObject) = LooseObjectFile.Encode("commit", Encoding.ASCII.GetBytes(commit));
-        LooseObjectFile.Store(gitDir, commitHex, commitObject);
-        return commitHex;
+        objects.Add((commitHex, commitObject));
+        return (commitHex, objects);
     }
 
     /// <summary>Reads the identity a ref of the cache names, checking every file's size and form.</summary>

@@ -38,6 +38,16 @@ public static class LooseObject
         return (stream.Type, content);
     }
 
+    /// <summary>
+    /// An object's kind and declared size, from its header alone (bounded as in
+    /// <see cref="Decode(ObjectId, byte[], long)"/>); the content is neither inflated nor checked.
+    /// </summary>
+    public static (ObjectType Type, long Size) Header(ObjectId expected, byte[] compressed)
+    {
+        using ObjectStream stream = ObjectStream.Open(expected, new MemoryStream(compressed, writable: false), compressed.LongLength, MaxObjectBytes(ObjectType.Blob));
+        return (stream.Type, stream.ContentLength);
+    }
+
     /// <summary>Decodes with the largest bound any object may have (a blob of the largest value).</summary>
     public static (ObjectType Type, byte[] Content) Decode(ObjectId expected, byte[] compressed) =>
         Decode(expected, compressed, MaxObjectBytes(ObjectType.Blob));
