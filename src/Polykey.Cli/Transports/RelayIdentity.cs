@@ -1,6 +1,7 @@
 using System.Text;
 using Polykey.Core;
 using Polykey.Core.Crypto;
+using Polykey.Core.Git;
 
 namespace Polykey.Cli.Transports;
 
@@ -21,8 +22,13 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
     /// <summary>Writes the identity's objects into a repository; returns the commit to point <see cref="Ref"/> at.</summary>
     public string Store(string gitDir)
     {
-        (string commitHex, IReadOnlyList<(string Hex, byte[] Compressed)> objects) = Objects();
-        foreach ((string hex, byte[] compressed) in objects) LooseObjectFile.Store(gitDir, hex, compressed);
+        string commitHex = "";
+        foreach ((ObjectType type, byte[] content) in Objects())
+        {
+            (string hex, byte[] compressed) = LooseObjectFile.Encode(type, content);
+            LooseObjectFile.Store(gitDir, hex, compressed);
+            commitHex = hex;
+        }
         return commitHex;
     }
 
@@ -30,9 +36,10 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
     /// The commit <see cref="Ref"/> names for this keynode and owner. Its name covers every byte
     /// of the three files, so a relay whose ref names this commit carries exactly this identity.
     /// </summary>
-    public string CommitHex() => Objects().CommitHex;
+    public string CommitHex() => LooseObject.IdOf(ObjectType.Commit, Objects().Last().Content).Hex;
 
-    private (string CommitHex, IReadOnlyList<(string Hex, byte[] Compressed)> Objects) Objects()
+    // The three blobs, the tree, then the commit.
+    private IEnumerable<(ObjectType Type, byte[] Content)> Objects()
     {
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
         {
@@ -40,23 +47,19 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
             [KeynodeFile] = Encoding.ASCII.GetBytes(KeynodeId + "\n"),
             [OwnerFile] = Owner.ToBinary(),
         };
-        var objects = new List<(string Hex, byte[] Compressed)>();
         using var tree = new MemoryStream();
         foreach ((string name, byte[] content) in files)
         {
-            (string hex, byte[] compressed) = LooseObjectFile.Encode("blob", content);
-            objects.Add((hex, compressed));
+            yield return (ObjectType.Blob, content);
             tree.Write(Encoding.ASCII.GetBytes($"100644 {name}\0"));
-            tree.Write(Convert.FromHexString(hex));
+            tree.Write(LooseObject.IdOf(ObjectType.Blob, content).ToBytes());
         }
-        (string treeHex, byte[] treeObject) = LooseObjectFile.Encode("tree", tree.ToArray());
-        objects.Add((treeHex, treeObject));
+        byte[] treeContent = tree.ToArray();
+        yield return (ObjectType.Tree, treeContent);
         // A commit, not a bare tree, because some git hosts refuse refs to anything else. Fixed
         // author and time: the same keynode always makes the same commit.
-        string commit = $"tree {treeHex}\nauthor polykey <polykey@invalid> 0 +0000\ncommitter polykey <polykey@invalid> 0 +0000\n\npolykey relay of keynode {KeynodeId}\n";
-        (string commitHex, byte[] commitObject) = LooseObjectFile.Encode("commit", Encoding.ASCII.GetBytes(commit));
-        objects.Add((commitHex, commitObject));
-        return (commitHex, objects);
+        string commit = $"tree {LooseObject.IdOf(ObjectType.Tree, treeContent).Hex}\nauthor polykey <polykey@invalid> 0 +0000\ncommitter polykey <polykey@invalid> 0 +0000\n\npolykey relay of keynode {KeynodeId}\n";
+        yield return (ObjectType.Commit, Encoding.ASCII.GetBytes(commit));
     }
 
     /// <summary>Reads the identity a ref of the cache names, checking every file's size and form.</summary>

@@ -24,6 +24,16 @@ public static class LooseObject
         return (ObjectId.FromBytes(sha1.Finish()), compressed.ToArray());
     }
 
+    /// <summary>An object's name alone, without compressing it.</summary>
+    public static ObjectId IdOf(ObjectType type, ReadOnlySpan<byte> content)
+    {
+        byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
+        using Digests.Incremental sha1 = Digests.Sha1Of(header.Length + content.Length);
+        sha1.Append(header);
+        sha1.Append(content);
+        return ObjectId.FromBytes(sha1.Finish());
+    }
+
     /// <summary>
     /// Inflates and checks an object; throws when it is not the object its name says. The size
     /// its header declares is checked before anything is inflated (see <see cref="ObjectStream"/>),
