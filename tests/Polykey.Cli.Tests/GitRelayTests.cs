@@ -243,6 +243,33 @@ public sealed class GitRelayTests : IDisposable
         Pk.Ok(B("verify"));
     }
 
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("symlink")]
+    public void RelayOnThisMachine_AnObjectThatIsNoRegularFile_IsRefusedWithoutWaiting_TheValueKept(string kind)
+    {
+        RelayPulledByB("file");
+        var before = Refs(RelayPath());
+        Pk.Ok(SetA("prod/db/password", "never-taken"));
+        Pk.Ok(A("push", "relay"));
+        string aId = System.Text.Json.JsonDocument.Parse(Pk.Ok(B("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
+        string asOf = "refs/secrets/" + Core.Keynode.AsOfHistoryId(aId);
+        string tip = Assert.Single(Refs(RelayPath()).Where(r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value)).Value;
+        string file = Path.Combine(RelayPath(), "objects", tip[..2], tip[2..]);
+        File.Delete(file);
+        // A FIFO nobody writes would block a plain open for ever; a link could point anywhere.
+        if (kind == "fifo") Assert.Equal(0, PkProcess.Run("mkfifo", [file]).ExitCode);
+        else File.CreateSymbolicLink(file, Path.Combine(_a.Directory, "b.pub"));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        PkResult result = B("pull", "relay");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the pull took {clock.Elapsed}");
+        Assert.Equal(4, result.ExitCode); // that history refused, the as-of statement taken
+        Assert.Contains(kind == "fifo" ? $"object {tip} is not a regular file" : $"object {tip} is a symbolic link", result.Stderr);
+        Assert.Equal(ProdValue, Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+        Pk.Ok(B("verify"));
+    }
+
     private static Dictionary<string, string> Refs(string gitDir) =>
         Git(gitDir, "for-each-ref", "--format=%(refname) %(objectname)").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1]);

@@ -35,7 +35,14 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    public const int O_RDONLY = 0;
     public const int O_RDWR = 2;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_NOFOLLOW = 0x20000;
+    public const int O_CLOEXEC = 0x80000;
+    public const int ENOENT = 2;
+    public const int ENOTDIR = 20;
+    public const int ELOOP = 40;
 
     /// <summary>Points stdin, stdout and stderr at /dev/null, as a daemon's must be once its parent has gone.</summary>
     public static void DetachStandardStreams()

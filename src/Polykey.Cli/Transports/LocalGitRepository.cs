@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using Polykey.Core;
 
 namespace Polykey.Cli.Transports;
@@ -74,16 +76,8 @@ internal static class LocalGitRepository
     // A loose ref: 40 hex and a newline. A symbolic ref ("ref: …") is no history of pk's, so it is not offered.
     private static string? ReadLooseRef(string file, string location)
     {
-        byte[] content;
-        try
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-            if (stream.Length > MaxLooseRefBytes) throw PolykeyException.Failed($"{location}: a ref file pk cannot read ({stream.Length} bytes)");
-            content = new byte[stream.Length];
-            stream.ReadExactly(content);
-        }
-        catch (FileNotFoundException) { return null; } // deleted (packed or removed) since it was listed
-        catch (DirectoryNotFoundException) { return null; }
+        // Null: deleted (packed or removed) since it was listed.
+        if (ReadWhole(file, MaxLooseRefBytes, location, "a ref file") is not { } content) return null;
         string text = Encoding.ASCII.GetString(content).TrimEnd('\n');
         if (text.StartsWith("ref: ", StringComparison.Ordinal)) return null;
         if (!IsHex40(text)) throw PolykeyException.Failed($"{location}: a ref file pk cannot read");
@@ -92,17 +86,7 @@ internal static class LocalGitRepository
 
     private static IEnumerable<(string Name, string Hex)> PackedRefs(string gitDir, string location)
     {
-        string file = Path.Combine(gitDir, "packed-refs");
-        byte[] content;
-        try
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-            if (stream.Length > GitProcess.MaxOutputBytes)
-                throw PolykeyException.Failed($"{location}'s packed-refs holds {stream.Length} bytes, more than a pk relay's refs take");
-            content = new byte[stream.Length];
-            stream.ReadExactly(content);
-        }
-        catch (FileNotFoundException) { yield break; }
+        if (ReadWhole(Path.Combine(gitDir, "packed-refs"), GitProcess.MaxOutputBytes, location, "packed-refs") is not { } content) yield break;
         foreach (string line in Encoding.UTF8.GetString(content).Split('\n'))
         {
             // "# pack-refs with: …" heads the file; "^<hex>" lines peel the tag above them.
@@ -119,18 +103,43 @@ internal static class LocalGitRepository
     public static byte[]? ReadLooseObject(string gitDir, string hex, long maxStoredBytes, string location)
     {
         if (!IsHex40(hex)) throw new ArgumentException("an object id is 40 hex digits", nameof(hex));
-        string file = Path.Combine(gitDir, "objects", hex[..2], hex[2..]);
+        return ReadWhole(Path.Combine(gitDir, "objects", hex[..2], hex[2..]), maxStoredBytes, location, $"object {hex}");
+    }
+
+    /// <summary>
+    /// A regular file's bytes, or null when it does not exist. Whoever writes the relay chooses
+    /// what each name is: a symbolic link is refused (git makes none there), and a FIFO or
+    /// device is refused without blocking (opened non-blocking, then found not seekable).
+    /// </summary>
+    private static byte[]? ReadWhole(string path, long maxBytes, string location, string what)
+    {
+        int fd = Native.LibC.open(path, Native.LibC.O_RDONLY | Native.LibC.O_NONBLOCK | Native.LibC.O_NOFOLLOW | Native.LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is Native.LibC.ENOENT or Native.LibC.ENOTDIR) return null;
+            throw PolykeyException.Failed(errno == Native.LibC.ELOOP
+                ? $"{location}: {what} is a symbolic link, which git never makes there"
+                : $"{location}: cannot open {what} (errno {errno})");
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-            if (stream.Length > maxStoredBytes)
-                throw PolykeyException.Failed($"{location}'s object {hex} is stored in {stream.Length} bytes, more than any pk object needs");
-            byte[] stored = new byte[stream.Length];
-            stream.ReadExactly(stored);
-            return stored;
+            using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            if (!stream.CanSeek) throw PolykeyException.Failed($"{location}: {what} is not a regular file");
+            if (stream.Length > maxBytes) throw PolykeyException.Failed($"{location}: {what} holds {stream.Length} bytes, more than a pk relay's may");
+            byte[] content = new byte[stream.Length];
+            stream.ReadExactly(content);
+            return content;
         }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PolykeyException.Failed($"{location}: cannot read {what}", null, e);
+        }
+        finally
+        {
+            handle.Dispose();
+        }
     }
 
     private static bool IsHex40(string text) => text.Length == 40 && !text.AsSpan().ContainsAnyExcept("0123456789abcdef");
