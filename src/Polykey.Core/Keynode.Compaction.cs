@@ -5,7 +5,11 @@ using Polykey.Core.Sync;
 namespace Polykey.Core;
 
 /// <summary>What <see cref="Keynode.Compact"/> did: the file's size before and after, and what it kept.</summary>
-public sealed record CompactReport(long BytesBefore, long BytesAfter, int Histories, int Objects);
+public sealed record CompactReport(long BytesBefore, long BytesAfter, int Histories, int Objects)
+{
+    /// <summary>Versions whose values this run pruned (a retention was given); their commits and trees stay.</summary>
+    public int PrunedVersions { get; init; }
+}
 
 /// <summary>
 /// Compaction (`pk gc`): the keynode written again with only what this reader accepted, each
@@ -99,9 +103,11 @@ public sealed partial class Keynode
         using (_file.LockShared()) ReadNewChanges();
     }
 
-    // Every object of every accepted history and open conflict, a history's together, newest version first.
+    // Every object of every accepted history and open conflict, a history's together, newest version first;
+    // without the values a pruned statement covers (a tip's value is always kept).
     private List<ObjectId> ReachableObjects(IProgress<TransferProgress>? progress)
     {
+        var tipSet = _accepted.Values.Concat(_conflicts.Values).ToHashSet();
         var seen = new HashSet<ObjectId>();
         var ordered = new List<ObjectId>();
         var tips = _accepted.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Value)
@@ -118,13 +124,19 @@ public sealed partial class Keynode
                 Commit commit = ReadCommit(id);
                 ordered.Add(id);
                 if (seen.Add(commit.Tree)) ordered.Add(commit.Tree);
-                foreach (ObjectId entry in Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values)
-                    if (seen.Add(entry)) ordered.Add(entry);
+                // A pruned value is not marked seen: a version that is kept may share its blob.
+                bool valuePruned = !tipSet.Contains(id) && IsPruned(id, commit);
+                if (!valuePruned)
+                    foreach (ObjectId entry in Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values)
+                        if (seen.Add(entry)) ordered.Add(entry);
                 foreach (ObjectId parent in commit.Parents) pending.Push(parent);
             }
         }
         return ordered;
     }
+
+    private int RefRank(string id, ObjectId tip) =>
+        id == _accessHistory ? 0 : KindOfCommit(tip) is VersionKind.Rules or VersionKind.Pruned ? 1 : 2;
 
     private int WriteCompacted(string temporary, List<ObjectId> objects, IProgress<TransferProgress>? progress)
     {
@@ -163,7 +175,9 @@ public sealed partial class Keynode
             if (batchBytes >= CompactChangeBytes) Flush();
         }
         // Refs last, in the change that closes the file: a reader meets every object before the tip that needs it.
-        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => t.Key, StringComparer.Ordinal))
+        // The histories other checks lean on come first: the access list and rules views (grantee
+        // signatures) and pruned statements (versions whose values are gone).
+        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => RefRank(t.Key, t.Value)).ThenBy(t => t.Key, StringComparer.Ordinal))
             batch.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
         foreach ((string id, ObjectId tip) in _conflicts.OrderBy(c => c.Key, StringComparer.Ordinal))
             batch.Add(new PendingMember(KeynodeLayout.ConflictRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
