@@ -79,7 +79,7 @@ public sealed class RetentionCliTests : IDisposable
         string before = _node.FileHash();
         PkResult gc = _node.Run(["gc", .. args]);
         Assert.Equal(2, gc.ExitCode);
-        Assert.Single(gc.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("pk: error:")));
+        Assert.Single(gc.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("pk: error:"));
         Assert.Equal(before, _node.FileHash());
     }
 
@@ -128,7 +128,7 @@ public sealed class RetentionCliTests : IDisposable
         string screen = PseudoTerminal.Run([PkProcess.Binary, .. _node.Args("ls")]);
         Assert.Contains("pk: warning:", screen);
         Assert.Contains("'pk gc --keep-versions N'", screen);
-        Assert.Single(screen.Split('\n').Where(l => l.Contains("pk gc --keep-versions")));
+        Assert.Single(screen.Split('\n'), l => l.Contains("pk gc --keep-versions"));
 
         Pk.Ok(_node.Run("gc", "--keep-versions", "1"));
         Assert.DoesNotContain("pk gc --keep-versions", PseudoTerminal.Run([PkProcess.Binary, .. _node.Args("ls")]));
