@@ -158,6 +158,27 @@ public sealed partial class Keynode
     private IEnumerable<Identity> StatementReaders() =>
         new[] { Owner }.Concat(CurrentAccess().Grants.Select(g => g.Identity)).DistinctBy(i => i.Fingerprint);
 
+    /// <summary>
+    /// Why a received history cannot land: a version between what this keynode holds and the new
+    /// tip whose value neither came nor is covered by a statement taken (a source withholding a
+    /// value is damage, never a pruning); null when none.
+    /// </summary>
+    private string? MissingValueProblem(ObjectId tip, ObjectId? accepted)
+    {
+        var seen = new HashSet<ObjectId>();
+        var pending = new Stack<ObjectId>();
+        pending.Push(tip);
+        while (pending.TryPop(out ObjectId id))
+        {
+            if (id == accepted || !seen.Add(id) || _state.TryGetObject(id, out _)) continue; // held here: checked when it landed
+            Commit commit = ReadCommit(id);
+            if (!HoldsObject(VersionBlob(id, commit).Blob) && (id == tip || !IsPruned(id, commit)))
+                return $"the source lacks the value of version {id} (git object {VersionBlob(id, commit).Blob}), and no pruned statement covers it";
+            foreach (ObjectId parent in commit.Parents) pending.Push(parent);
+        }
+        return null;
+    }
+
     private static PolykeyException PrunedError(string what) =>
         PolykeyException.NotFound($"{what} was pruned by 'pk gc': its value is gone from the keynode (the owner's signed pruned statement covers it)",
             "'pk log PATH' shows which versions still hold values");
