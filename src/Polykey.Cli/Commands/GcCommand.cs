@@ -34,6 +34,7 @@ internal static class GcCommand
         {
             Retention? retention = RetentionOf(parse.GetValue(keepVersions), parse.GetValue(keepSince), parse.GetValue(patterns) ?? []);
             using Keynode keynode = new Session(parse, options).Open(warnOfGrowth: false);
+            if (retention is not null) keynode.Unlock(); // pruning is signed: any passphrase prompt comes before the progress bar
             CompactReport report = ProgressBar.Run("compact", progress => retention is null ? keynode.Compact(progress) : keynode.Compact(retention, progress));
             if (parse.GetValue(json))
             {
