@@ -7,7 +7,7 @@ namespace Polykey.Core;
 /// <summary>What <see cref="Keynode.Compact"/> did: the file's size before and after, and what it kept.</summary>
 public sealed record CompactReport(long BytesBefore, long BytesAfter, int Histories, int Objects)
 {
-    /// <summary>Versions whose values this run pruned (a retention was given); their commits and trees stay.</summary>
+    /// <summary>Versions whose values this run dropped from the file (a pruned statement covers them); their commits and trees stay.</summary>
     public int PrunedVersions { get; init; }
 }
 
@@ -39,13 +39,13 @@ public sealed partial class Keynode
                 if (_refusedSomething || Warnings.Count > _cacheWarnings)
                     throw PolykeyException.Failed($"keynode {Path} holds damage or refused changes; compaction would drop them without a trace",
                         "run 'pk verify' and deal with what it reports first; nothing was changed");
-                List<ObjectId> objects = ReachableObjects(progress);
+                List<ObjectId> objects = ReachableObjects(progress, out int valuesDropped);
                 int written = WriteCompacted(temporary, objects, progress);
                 File.Move(temporary, Path, overwrite: true);
                 Native.LibC.FsyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
                 held.Dispose();
                 FollowReplacement();
-                return new CompactReport(before, RandomAccess.GetLength(_file.Handle), _accepted.Count, written);
+                return new CompactReport(before, RandomAccess.GetLength(_file.Handle), _accepted.Count, written) { PrunedVersions = valuesDropped };
             }
             catch
             {
@@ -105,8 +105,9 @@ public sealed partial class Keynode
 
     // Every object of every accepted history and open conflict, a history's together, newest version first;
     // without the values a pruned statement covers (a tip's value is always kept).
-    private List<ObjectId> ReachableObjects(IProgress<TransferProgress>? progress)
+    private List<ObjectId> ReachableObjects(IProgress<TransferProgress>? progress, out int valuesDropped)
     {
+        valuesDropped = 0;
         var tipSet = _accepted.Values.Concat(_conflicts.Values).ToHashSet();
         var seen = new HashSet<ObjectId>();
         var ordered = new List<ObjectId>();
@@ -124,11 +125,17 @@ public sealed partial class Keynode
                 Commit commit = ReadCommit(id);
                 ordered.Add(id);
                 if (seen.Add(commit.Tree)) ordered.Add(commit.Tree);
+                IEnumerable<ObjectId> entries = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values;
                 // A pruned value is not marked seen: a version that is kept may share its blob.
-                bool valuePruned = !tipSet.Contains(id) && IsPruned(id, commit);
-                if (!valuePruned)
-                    foreach (ObjectId entry in Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values)
+                if (!tipSet.Contains(id) && IsPruned(id, commit))
+                {
+                    if (entries.Any(HoldsObject)) valuesDropped++;
+                }
+                else
+                {
+                    foreach (ObjectId entry in entries)
                         if (seen.Add(entry)) ordered.Add(entry);
+                }
                 foreach (ObjectId parent in commit.Parents) pending.Push(parent);
             }
         }

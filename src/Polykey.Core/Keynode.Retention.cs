@@ -29,12 +29,13 @@ public sealed partial class Keynode
     /// </summary>
     public CompactReport Compact(Retention retention, IProgress<Sync.TransferProgress>? progress = null)
     {
-        int pruned = StatePruned(retention, DateTimeOffset.UtcNow);
-        return Compact(progress) with { PrunedVersions = pruned };
+        // Signed and appended first: a crash after it leaves the old file, whose values are all still there.
+        StatePruned(retention, DateTimeOffset.UtcNow);
+        return Compact(progress);
     }
 
     /// <summary>Appends a statement covering everything already pruned plus what the retention drops now; returns how many versions that adds.</summary>
-    private int StatePruned(Retention retention, DateTimeOffset now)
+    internal int StatePruned(Retention retention, DateTimeOffset now)
     {
         RequireOwnerSigner("prune versions in");
         lock (_gate)

@@ -93,6 +93,29 @@ public sealed class RetentionTests : IDisposable
     }
 
     [Fact]
+    public void AStatementWithoutItsCompaction_AKilledGc_LeavesEveryValueReadable_TheNextGcDropsThem()
+    {
+        List<byte[]> values = Fill();
+        // What a gc killed between its signed statement and its rename leaves: the statement, and every value.
+        using (Keynode node = Open()) Assert.Equal(9, node.StatePruned(new Retention(2, null), DateTimeOffset.UtcNow));
+        using (Keynode node = Open(caches: false))
+        {
+            Assert.Equal(values[0], Get(node, "app/db", 1));
+            Assert.DoesNotContain(node.Log("app/db"), v => v.Pruned);
+            VerifyReport verify = node.Verify();
+            Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+            Assert.Equal(0, verify.Pruned);
+        }
+        // A plain gc then applies the statement (and a retention gc would add nothing to it).
+        using (Keynode node = Open()) Assert.Equal(9, node.Compact().PrunedVersions);
+        using (Keynode node = Open(caches: false))
+        {
+            Assert.Equal(9, node.Verify().Pruned);
+            Assert.Equal(values[9], Get(node, "app/db"));
+        }
+    }
+
+    [Fact]
     public void KeepSince_KeepsTheVersionsWithinTheDuration()
     {
         using (Keynode node = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential))

@@ -52,7 +52,7 @@ internal static class GcCommand
             }
             else
             {
-                string pruned = retention is null ? "" : $", {report.PrunedVersions} more version(s) pruned";
+                string pruned = retention is null && report.PrunedVersions == 0 ? "" : $", {report.PrunedVersions} version value(s) pruned";
                 Output.Status($"compacted {keynode.Path}: {ByteSize.Format(report.BytesBefore)} -> {ByteSize.Format(report.BytesAfter)} ({report.Histories} histories, {report.Objects} objects{pruned})");
             }
             return ExitCodes.Success;
