@@ -39,9 +39,12 @@ public sealed partial class Keynode
     {
         RequireOwnerSigner("prune versions in");
         lock (_gate)
+        using (LockForWriting())
         {
-            // A statement written now must not forget what an earlier one (maybe written by another process) covered.
-            using (_file.LockShared()) ReadNewChanges();
+            // Under the writer lock: the statement written here repeats what the newest one covered, even one
+            // another gc wrote a moment ago (forgetting it would turn the values that gc dropped into damage).
+            // Commit takes the same flock again on this handle, which flock(2) does not count.
+            ReadNewChanges();
             var lines = OwnStatement().Lines.ToList();
             int added = 0;
             foreach ((string id, ObjectId tip) in _accepted.ToList())

@@ -116,6 +116,20 @@ public sealed class RetentionTests : IDisposable
     }
 
     [Fact]
+    public void AHandleOpenedBeforeAnotherGc_RepeatsWhatThatGcPruned()
+    {
+        Fill();
+        using Keynode stale = Open();
+        using (Keynode other = Open()) other.Compact(new Retention(2, null, ["app/**"]));
+        // The stale handle's statement must carry the other gc's lines: app/db's values are gone already.
+        stale.Compact(new Retention(1, null, ["other/**"]));
+        using Keynode fresh = Open(caches: false);
+        VerifyReport verify = fresh.Verify();
+        Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+        Assert.Equal(8 + 2, verify.Pruned);
+    }
+
+    [Fact]
     public void KeepSince_KeepsTheVersionsWithinTheDuration()
     {
         using (Keynode node = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential))
