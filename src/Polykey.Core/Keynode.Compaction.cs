@@ -36,9 +36,7 @@ public sealed partial class Keynode
                 long before = RandomAccess.GetLength(_file.Handle);
                 RemoveUnfinishedCompactions();
                 ReadNewChanges();
-                if (_refusedSomething || Warnings.Count > _cacheWarnings)
-                    throw PolykeyException.Failed($"keynode {Path} holds damage or refused changes; compaction would drop them without a trace",
-                        "run 'pk verify' and deal with what it reports first; nothing was changed");
+                RequireNothingRefused();
                 List<ObjectId> objects = ReachableObjects(progress, out int valuesDropped);
                 int written = WriteCompacted(temporary, objects, progress);
                 File.Move(temporary, Path, overwrite: true);
@@ -54,6 +52,13 @@ public sealed partial class Keynode
                 throw;
             }
         }
+    }
+
+    private void RequireNothingRefused()
+    {
+        if (_refusedSomething || Warnings.Count > _cacheWarnings)
+            throw PolykeyException.Failed($"keynode {Path} holds damage or refused changes; compaction would drop them without a trace",
+                "run 'pk verify' and deal with what it reports first; nothing was changed");
     }
 
     // A compaction killed before its rename left its file behind; with the writer lock held, none is running.

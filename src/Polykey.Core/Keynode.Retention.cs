@@ -45,6 +45,8 @@ public sealed partial class Keynode
             // another gc wrote a moment ago (forgetting it would turn the values that gc dropped into damage).
             // Commit takes the same flock again on this handle, which flock(2) does not count.
             ReadNewChanges();
+            // Checked before signing anything: a gc that then refuses must leave the file as it was.
+            RequireNothingRefused();
             var lines = OwnStatement().Lines.ToList();
             int added = 0;
             foreach ((string id, ObjectId tip) in _accepted.ToList())

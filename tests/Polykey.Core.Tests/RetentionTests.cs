@@ -191,6 +191,17 @@ public sealed class RetentionTests : IDisposable
         Assert.Contains("lacks git object", damaged.Message);
     }
 
+    [Fact]
+    public void ARetentionOnAKeynodeWithRefusedChanges_SignsNothing_AndChangesNothing()
+    {
+        Fill();
+        AppendVersion(KeynodePath, "app/db", "forged"u8.ToArray(), Stranger.Value, dropBlob: false);
+        byte[] before = File.ReadAllBytes(KeynodePath);
+        using (Keynode node = Open(caches: false))
+            Assert.Contains("nothing was changed", Assert.Throws<PolykeyException>(() => node.Compact(new Retention(1, null))).Hint);
+        Assert.Equal(before, File.ReadAllBytes(KeynodePath));
+    }
+
     [Theory]
     [InlineData("stranger")]
     [InlineData("grantee")]
