@@ -47,7 +47,10 @@ public sealed partial class Keynode
             ReadNewChanges();
             // Checked before signing anything: a gc that then refuses must leave the file as it was.
             RequireNothingRefused();
-            var lines = OwnStatement().Lines.ToList();
+            PrunedStatement current = OwnStatement()
+                ?? throw PolykeyException.Failed($"the pruned statement in {Path} cannot be read; a new one would forget what it covers",
+                    "run 'pk verify' for a full report; nothing was changed");
+            var lines = current.Lines.ToList();
             int added = 0;
             foreach ((string id, ObjectId tip) in _accepted.ToList())
             {
@@ -83,9 +86,9 @@ public sealed partial class Keynode
         return kept;
     }
 
-    /// <summary>This keynode's newest accepted statement (empty when none, or when this reader cannot read it).</summary>
-    private PrunedStatement OwnStatement() =>
-        _accepted.TryGetValue(PrunedHistoryId(Id), out ObjectId tip) ? ReadStatement(tip) ?? PrunedStatement.Empty : PrunedStatement.Empty;
+    /// <summary>This keynode's newest accepted statement (empty when there is none); null when this reader cannot read it.</summary>
+    private PrunedStatement? OwnStatement() =>
+        _accepted.TryGetValue(PrunedHistoryId(Id), out ObjectId tip) ? ReadStatement(tip) : PrunedStatement.Empty;
 
     /// <summary>The statement a pruned-history version holds; null when it is unreadable here or not a statement.</summary>
     private PrunedStatement? ReadStatement(ObjectId tip)
