@@ -31,10 +31,12 @@ internal sealed class Session
     }
 
     /// <param name="useUnlockedKey">Take the owner key from the kernel keyring when `pk unlock` left it there (false: only the passphrase will do).</param>
-    public Keynode Open(bool useUnlockedKey = true)
+    /// <param name="warnOfGrowth">Warn on a terminal when the file is mostly old values (false for `pk gc`, which is the answer).</param>
+    public Keynode Open(bool useUnlockedKey = true, bool warnOfGrowth = true)
     {
         Keynode keynode = Keynode.Open(KeynodePath, Credential(forInit: false, useUnlockedKey), CacheDirectory, StateDirectory);
         foreach (string warning in keynode.Warnings) Output.Warning(warning);
+        if (warnOfGrowth) GrowthWarning.Check(keynode, CacheDirectory);
         return keynode;
     }
 

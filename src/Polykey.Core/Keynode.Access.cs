@@ -138,6 +138,8 @@ public sealed partial class Keynode
                     {
                         IReadOnlyDictionary<string, ObjectId> tree = Tree.Decode(ReadObject(history[i].Commit.Tree, ObjectType.Tree));
                         if (VersionBuilder.KindOf(tree, out ObjectId blob) is not VersionKind.Value) continue;
+                        // A pruned value is gone: which keys it was encrypted to went with it (run this before pruning).
+                        if (!HoldsObject(blob) && IsPruned(history[i].Id, history[i].Commit)) continue;
                         if (SecretMessage.RecipientKeyIds(ReadObject(blob, ObjectType.Blob)).Contains(revocation.Identity.EncryptionKeyId)) versions.Add(number);
                     }
                     if (versions.Count > 0) result.Add((revocation.Identity, entry.Path, versions));

@@ -41,6 +41,7 @@ public sealed partial class Keynode
             return $"commit {id} merges two versions of a history that cannot have conflicts";
         if (KindOfCommit(id) == VersionKind.AsOf && historyId != AsOfHistoryId(origin))
             return $"commit {id} is an as-of statement outside its keynode's as-of history";
+        if (PrunedPlacementProblem(historyId, id, origin) is { } misplaced) return misplaced;
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
         if (isAccess && origin != Id)
             return $"commit {id} holds another keynode's access list";

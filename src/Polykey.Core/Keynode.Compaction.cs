@@ -5,7 +5,11 @@ using Polykey.Core.Sync;
 namespace Polykey.Core;
 
 /// <summary>What <see cref="Keynode.Compact"/> did: the file's size before and after, and what it kept.</summary>
-public sealed record CompactReport(long BytesBefore, long BytesAfter, int Histories, int Objects);
+public sealed record CompactReport(long BytesBefore, long BytesAfter, int Histories, int Objects)
+{
+    /// <summary>Versions whose values this run dropped from the file (a pruned statement covers them); their commits and trees stay.</summary>
+    public int PrunedVersions { get; init; }
+}
 
 /// <summary>
 /// Compaction (`pk gc`): the keynode written again with only what this reader accepted, each
@@ -32,16 +36,14 @@ public sealed partial class Keynode
                 long before = RandomAccess.GetLength(_file.Handle);
                 RemoveUnfinishedCompactions();
                 ReadNewChanges();
-                if (_refusedSomething || Warnings.Count > _cacheWarnings)
-                    throw PolykeyException.Failed($"keynode {Path} holds damage or refused changes; compaction would drop them without a trace",
-                        "run 'pk verify' and deal with what it reports first; nothing was changed");
-                List<ObjectId> objects = ReachableObjects(progress);
+                RequireNothingRefused();
+                List<ObjectId> objects = ReachableObjects(progress, out int valuesDropped);
                 int written = WriteCompacted(temporary, objects, progress);
                 File.Move(temporary, Path, overwrite: true);
                 Native.LibC.FsyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
                 held.Dispose();
                 FollowReplacement();
-                return new CompactReport(before, RandomAccess.GetLength(_file.Handle), _accepted.Count, written);
+                return new CompactReport(before, RandomAccess.GetLength(_file.Handle), _accepted.Count, written) { PrunedVersions = valuesDropped };
             }
             catch
             {
@@ -50,6 +52,13 @@ public sealed partial class Keynode
                 throw;
             }
         }
+    }
+
+    private void RequireNothingRefused()
+    {
+        if (_refusedSomething || Warnings.Count > _cacheWarnings)
+            throw PolykeyException.Failed($"keynode {Path} holds damage or refused changes; compaction would drop them without a trace",
+                "run 'pk verify' and deal with what it reports first; nothing was changed");
     }
 
     // A compaction killed before its rename left its file behind; with the writer lock held, none is running.
@@ -99,9 +108,12 @@ public sealed partial class Keynode
         using (_file.LockShared()) ReadNewChanges();
     }
 
-    // Every object of every accepted history and open conflict, a history's together, newest version first.
-    private List<ObjectId> ReachableObjects(IProgress<TransferProgress>? progress)
+    // Every object of every accepted history and open conflict, a history's together, newest version first;
+    // without the values a pruned statement covers (a tip's value is always kept).
+    private List<ObjectId> ReachableObjects(IProgress<TransferProgress>? progress, out int valuesDropped)
     {
+        valuesDropped = 0;
+        var tipSet = _accepted.Values.Concat(_conflicts.Values).ToHashSet();
         var seen = new HashSet<ObjectId>();
         var ordered = new List<ObjectId>();
         var tips = _accepted.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Value)
@@ -118,13 +130,25 @@ public sealed partial class Keynode
                 Commit commit = ReadCommit(id);
                 ordered.Add(id);
                 if (seen.Add(commit.Tree)) ordered.Add(commit.Tree);
-                foreach (ObjectId entry in Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values)
-                    if (seen.Add(entry)) ordered.Add(entry);
+                IEnumerable<ObjectId> entries = Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)).Values;
+                // A pruned value is not marked seen: a version that is kept may share its blob.
+                if (!tipSet.Contains(id) && IsPruned(id, commit))
+                {
+                    if (entries.Any(HoldsObject)) valuesDropped++;
+                }
+                else
+                {
+                    foreach (ObjectId entry in entries)
+                        if (seen.Add(entry)) ordered.Add(entry);
+                }
                 foreach (ObjectId parent in commit.Parents) pending.Push(parent);
             }
         }
         return ordered;
     }
+
+    private int RefRank(string id, ObjectId tip) =>
+        id == _accessHistory ? 0 : KindOfCommit(tip) is VersionKind.Rules or VersionKind.Pruned ? 1 : 2;
 
     private int WriteCompacted(string temporary, List<ObjectId> objects, IProgress<TransferProgress>? progress)
     {
@@ -163,7 +187,9 @@ public sealed partial class Keynode
             if (batchBytes >= CompactChangeBytes) Flush();
         }
         // Refs last, in the change that closes the file: a reader meets every object before the tip that needs it.
-        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => t.Key, StringComparer.Ordinal))
+        // The histories other checks lean on come first: the access list and rules views (grantee
+        // signatures) and pruned statements (versions whose values are gone).
+        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => RefRank(t.Key, t.Value)).ThenBy(t => t.Key, StringComparer.Ordinal))
             batch.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
         foreach ((string id, ObjectId tip) in _conflicts.OrderBy(c => c.Key, StringComparer.Ordinal))
             batch.Add(new PendingMember(KeynodeLayout.ConflictRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));

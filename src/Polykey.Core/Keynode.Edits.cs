@@ -131,6 +131,7 @@ public sealed partial class Keynode
         SecretEdit.RemoveDirectory d => [d.Path],
         SecretEdit.SetAccess => [Polykey.Core.Access.AccessList.MessageName],
         SecretEdit.StampAsOf => [AsOfName],
+        SecretEdit.StatePruned => [PrunedName],
         SecretEdit.SetRules r => [Polykey.Core.Access.AccessList.RulesMessageName + ":" + r.Grantee.Fingerprint],
         _ => throw new ArgumentOutOfRangeException(nameof(edit)),
     };
@@ -186,6 +187,12 @@ public sealed partial class Keynode
                 string id = AsOfHistoryId(Id);
                 ObjectId? tip = _accepted.TryGetValue(id, out ObjectId t) ? t : null;
                 return Version(id, Id, tip, AsOfName, [], VersionKind.AsOf, signer, now, [Owner]);
+            }
+            case SecretEdit.StatePruned pruned:
+            {
+                string id = PrunedHistoryId(Id);
+                ObjectId? tip = _accepted.TryGetValue(id, out ObjectId t) ? t : null;
+                return Version(id, Id, tip, PrunedName, pruned.Statement.Serialize(), VersionKind.Pruned, signer, now, StatementReaders());
             }
             case SecretEdit.SetRules rules:
             {

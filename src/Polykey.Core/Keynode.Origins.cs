@@ -63,6 +63,8 @@ public sealed partial class Keynode
         Grant? grant = RulesOf(origin).GrantOf(commit.SignerFingerprint);
         if (grant is null || grant.Write.Count == 0) return null;
         if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;
+        // A pruned version's path went with its value: the owner checked it before pruning it and vouches for it (§5.6).
+        if (IsPrunedVersion(id, commit)) return (grant.Identity, false);
         var version = TryPeekVersion(id, commit);
         return version is { } v && grant.CanWrite(v.Path) ? (grant.Identity, false) : null;
     }

@@ -35,6 +35,7 @@ public sealed partial class Keynode
             IndexEntry entry = version is null ? Live(path) : Known(path);
             RequireFresh(entry.Id, path);
             ObjectId commit = version is null ? entry.Tip : VersionCommit(entry, path, version.Value);
+            if (version is not null && IsPrunedVersion(commit, ReadCommit(commit))) throw PrunedError($"version {version} of {path}");
             (string _, SecretBytes value, VersionKind kind) = ReadVersion(commit);
             if (kind != VersionKind.Value)
             {
@@ -76,6 +77,11 @@ public sealed partial class Keynode
             for (int i = 0; i < history.Count; i++)
             {
                 (ObjectId id, Commit commit) = history[history.Count - 1 - i];
+                if (IsPrunedVersion(id, commit))
+                {
+                    versions.Add(new VersionInfo(i + 1, id.Hex, commit.Time, commit.SignerFingerprint, path, -1, KindOfCommit(id) != VersionKind.Value) { Pruned = true });
+                    continue;
+                }
                 // A history taken from another keynode may hold versions written before this owner could read them.
                 if (TryReadVersion(id, commit) is not { } version)
                 {
@@ -206,6 +212,7 @@ public sealed partial class Keynode
     private (string path, SecretBytes value, VersionKind kind)? ReadVersionOf(ObjectId commitId, Commit commit)
     {
         (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
+        if (!HoldsObject(blob) && IsPruned(commitId, commit)) throw PrunedError($"version {commitId}");
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
         try
@@ -289,7 +296,7 @@ public sealed partial class Keynode
             var problems = new List<string>(Warnings);
             problems.AddRange(_state.Unaccounted);
             if (WholeFileProblem() is { } altered) problems.Add(altered);
-            int objects = 0, versions = 0, histories = 0;
+            int objects = 0, versions = 0, histories = 0, pruned = 0;
             int objectCount = progress is null ? 0 : _state.ObjectIds.Count(); // counted only for a progress bar
             foreach (ObjectId id in _state.ObjectIds)
             {
@@ -310,6 +317,12 @@ public sealed partial class Keynode
                     versions++;
                     try
                     {
+                        // Missing on the owner's signed word; a value missing without it is damage, reported below.
+                        if (IsPrunedVersion(commit, ReadCommit(commit)))
+                        {
+                            pruned++;
+                            continue;
+                        }
                         (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
                         version?.value.Dispose();
                         // Another keynode's history may start before this owner was granted it: only its newer versions are ours to read.
@@ -321,7 +334,9 @@ public sealed partial class Keynode
                     }
                 }
             }
-            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems);
+            if (_accepted.TryGetValue(PrunedHistoryId(Id), out ObjectId statement) && ReadStatement(statement) is null)
+                problems.Add($"the pruned statement {statement} cannot be read: values it covers are reported missing");
+            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems) { Pruned = pruned };
         }
     }
 

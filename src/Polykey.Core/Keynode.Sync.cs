@@ -97,7 +97,8 @@ public sealed partial class Keynode
                 if (kind == VersionKind.AccessList) continue;
                 // Not for this owner: nothing of it lands. A statement is for everyone: its signed time is all it says.
                 if (kind != VersionKind.AsOf && !ReadableBy(tip, Owner)) continue;
-                offered.Add((id, tip, kind is VersionKind.Rules or VersionKind.AsOf));
+                // Rules and pruned statements first: they decide what the rest may be (who writes, which values may be absent).
+                offered.Add((id, tip, kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned));
             }
             catch (PolykeyException e)
             {
@@ -141,7 +142,13 @@ public sealed partial class Keynode
                 report.Refused.Add(new SyncRefusal(PathOf(id), id, problem));
                 return null;
             }
+            if (MissingValueProblem(tip, accepted) is { } missing)
+            {
+                report.Refused.Add(new SyncRefusal(PathOf(id), id, missing));
+                return null;
+            }
             if (KindOfCommit(tip) == VersionKind.AsOf) return new Outcome("(as of)", conflict, Statement: true);
+            if (KindOfCommit(tip) == VersionKind.Pruned) return new Outcome("(pruned)", conflict, Statement: true);
             (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, ReadCommit(tip));
             if (version is not { } v) return null;
             bool rules = v.Kind is VersionKind.Rules or VersionKind.AccessList;
@@ -182,18 +189,20 @@ public sealed partial class Keynode
             if (!FetchObject(source, id, ObjectType.Commit)) continue;
             Commit commit = ReadCommit(id);
             FetchObject(source, commit.Tree, ObjectType.Tree);
+            // A value the source lacks may have been pruned there: whether a statement covers it is decided once statements are taken.
             if (VersionBuilder.KindOf(Tree.Decode(ReadObject(commit.Tree, ObjectType.Tree)), out ObjectId blob) is not null)
-                FetchObject(source, blob, ObjectType.Blob);
+                FetchObject(source, blob, ObjectType.Blob, mayBeAbsent: true);
             foreach (ObjectId parent in commit.Parents) pending.Push(parent);
         }
     }
 
     // False when the object is here already.
-    private bool FetchObject(IHistorySource source, ObjectId id, ObjectType type)
+    private bool FetchObject(IHistorySource source, ObjectId id, ObjectType type, bool mayBeAbsent = false)
     {
         if (_state.TryGetObject(id, out _) || _incoming!.ContainsKey(id)) return false;
-        byte[] stored = source.ReadStored(id)
-            ?? throw PolykeyException.Failed($"{source.Location} lacks git object {id} of a history it offers");
+        byte[]? offered = source.ReadStored(id);
+        if (offered is null && mayBeAbsent) return false;
+        byte[] stored = offered ?? throw PolykeyException.Failed($"{source.Location} lacks git object {id} of a history it offers");
         if ((_incomingBytes += stored.Length) > Limits.MaxTransferBytes)
             throw PolykeyException.Failed($"{source.Location} offers more than {Limits.MaxTransferBytes >> 30} GiB in one transfer",
                 "pull fewer secrets at a time: name patterns after the remote");
@@ -244,7 +253,8 @@ public sealed partial class Keynode
         foreach (RefMove move in landing)
         {
             foreach (ObjectId id in MissingObjects(move.Tip, id => _state.TryGetObject(id, out _)))
-                if (added.Add(id)) members.Add(new PendingMember(id.LoosePath, _incoming![id]));
+                // Absent here and there: a pruned value (Consider let nothing else through).
+                if (_incoming!.TryGetValue(id, out byte[]? stored) && added.Add(id)) members.Add(new PendingMember(id.LoosePath, stored));
             string prefix = move.Conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix;
             members.Add(new PendingMember(prefix + move.Id, System.Text.Encoding.ASCII.GetBytes(move.Tip.Hex + "\n")));
         }
@@ -295,15 +305,15 @@ public sealed partial class Keynode
             var added = new HashSet<ObjectId>();
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
-                .OrderBy(h => h.Kind is VersionKind.Rules or VersionKind.AsOf ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
+                .OrderBy(h => h.Kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
             int done = 0;
             foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
             {
                 progress?.Report(new TransferProgress("reading", done++, histories.Count));
-                bool meta = kind is VersionKind.Rules or VersionKind.AsOf;
+                bool meta = kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned;
                 if (kind != VersionKind.AsOf && !ReadableBy(tip, target.Owner)) continue;
                 IndexEntry? entry = meta ? null : Index().ById(id);
-                string path = kind == VersionKind.Rules ? "(rules)" : kind == VersionKind.AsOf ? "(as of)" : entry is null ? id : SecretPath.Escape(entry.Path);
+                string path = kind switch { VersionKind.Rules => "(rules)", VersionKind.AsOf => "(as of)", VersionKind.Pruned => "(pruned)", _ => entry is null ? id : SecretPath.Escape(entry.Path) };
                 if (!meta && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
                 ObjectId? theirs = target.Tips.TryGetValue(id, out ObjectId t) ? t : null;
                 if (theirs == tip)
@@ -326,7 +336,7 @@ public sealed partial class Keynode
                     if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
                         objects.Add((objectId, _file.ReadData(member)));
                 refs.Add(new RefUpdate(id, tip, theirs));
-                if (kind != VersionKind.AsOf) report.Moved.Add(new SyncedHistory(path, id));
+                if (kind is not (VersionKind.AsOf or VersionKind.Pruned)) report.Moved.Add(new SyncedHistory(path, id));
             }
         }
         // A statement alone goes only where one of ours already is: a keynode that never took

@@ -29,6 +29,9 @@ public abstract record SecretEdit
     /// <summary>A new "as of" statement: the owner says, signed, that its keynode stood like this now.</summary>
     internal sealed record StampAsOf : SecretEdit;
 
+    /// <summary>The owner's signed word that the values of these old versions may be missing (pk gc's retention).</summary>
+    internal sealed record StatePruned(PrunedStatement Statement) : SecretEdit;
+
     /// <summary>Tells one grantee what it needs of the access list (its rules view), readable by it alone.</summary>
     internal sealed record SetRules(Polykey.Core.Crypto.Identity Grantee, Polykey.Core.Access.AccessList View) : SecretEdit;
 }

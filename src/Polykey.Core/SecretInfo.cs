@@ -11,4 +11,7 @@ public sealed record VersionInfo(int Number, string CommitId, DateTimeOffset Tim
 {
     /// <summary>False for a version of another keynode's secret written before this owner could read it.</summary>
     public bool Readable { get; init; } = true;
+
+    /// <summary>True for a version whose value `pk gc` pruned (its commit, time and signer stay).</summary>
+    public bool Pruned { get; init; }
 }

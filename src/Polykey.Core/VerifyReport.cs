@@ -4,4 +4,7 @@ namespace Polykey.Core;
 public sealed record VerifyReport(string Keynode, long Changes, int Objects, int Histories, int Versions, IReadOnlyList<string> Problems)
 {
     public bool Ok => Problems.Count == 0;
+
+    /// <summary>Versions whose values `pk gc` pruned, on the owner's signed word (not problems).</summary>
+    public int Pruned { get; init; }
 }

@@ -17,6 +17,8 @@ internal enum VersionKind
     Rules,
     /// <summary>The origin's signed "as of" statement: its commit time says when the origin last pushed.</summary>
     AsOf,
+    /// <summary>The owner's signed list of old versions whose values `pk gc` dropped (docs/keynode-format.md §5.5.3).</summary>
+    Pruned,
 }
 
 /// <summary>
@@ -34,6 +36,7 @@ internal static class VersionBuilder
         VersionKind.DirectoryRemoved => "directory-removed.pgp",
         VersionKind.Rules => "rules.pgp",
         VersionKind.AsOf => "as-of.pgp",
+        VersionKind.Pruned => "pruned.pgp",
         _ => "access.pgp",
     };
 

@@ -137,5 +137,32 @@ public sealed class CompactionTests : IDisposable
         }
     }
 
+    [Fact]
+    public void GranteeSignedVersions_StillValidate_InTheCompactedFile_WithoutCaches()
+    {
+        SecretIdentity writer = SecretIdentity.Generate("gc-writer");
+        using (Keynode node = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential))
+        {
+            for (int i = 0; i < 16; i++) node.Set($"app/s{i}", "owner"u8);
+            node.Grant(writer.Public, read: true, write: true, ["app/**"]);
+        }
+        // What the grantee's pushes land as: a version of each history, signed by the grantee.
+        string keynodeId = RawKeynode.Id(KeynodePath);
+        foreach ((string history, Polykey.Core.Git.ObjectId tip) in RawKeynode.State(KeynodePath).SecretRefs.Where(r => r.Key != keynodeId).ToList())
+        {
+            if (RawKeynode.ReadCommit(KeynodePath, tip).SignerFingerprint != TestFiles.Owner.Public.Fingerprint) continue;
+            using Keynode reader = Open(caches: false);
+            if (reader.List().FirstOrDefault(s => s.Id == history) is not { } secret) continue; // not a secret (rules view)
+            (_, List<Polykey.Core.Storage.PendingMember> members) = VersionBuilder.Build(history, keynodeId, tip, RawKeynode.NextSequence(KeynodePath, tip),
+                secret.Path, "grantee"u8, VersionKind.Value, DateTimeOffset.UtcNow, writer, [TestFiles.Owner.Public, writer.Public]);
+            RawKeynode.Append(KeynodePath, members);
+        }
+        using (Keynode node = Open()) node.Compact();
+        // Every ref lands in one change; the access list's comes first, so each grantee version meets its grant.
+        using Keynode fresh = Open(caches: false);
+        Assert.Empty(fresh.Warnings);
+        Assert.All(fresh.List(), s => Assert.Equal("grantee"u8.ToArray(), fresh.Get(s.Path).Span.ToArray()));
+    }
+
     public void Dispose() => _files.Dispose();
 }

@@ -245,6 +245,38 @@ public sealed class WireProtocolTests : IDisposable
         Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
     }
 
+    [Fact]
+    public void Pull_OverTheWire_OfAPrunedKeynode_TakesItsStatement_InOneRequest()
+    {
+        string served = _files.PathOf("a.keynode");
+        using (Keynode a = Keynode.Create(served, "a", TestFiles.OwnerCredential))
+        {
+            for (int version = 1; version <= 4; version++) a.Set("p/one", System.Text.Encoding.ASCII.GetBytes($"one {version}"));
+            a.Compact(new Retention(1, null));
+        }
+        using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
+        using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
+        using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
+        using var fromServer = new AnonymousPipeServerStream(PipeDirection.In);
+        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, fromServer.ClientSafePipeHandle);
+        Task server = Task.Run(() =>
+        {
+            try { WireServer.Serve(() => KeynodeArchive.Open(served), serverIn, serverOut); }
+            finally { serverOut.Dispose(); }
+        });
+        var counted = new FlushCounter(toServer);
+        using (WireClient client = WireClient.Connect("far", fromServer, counted))
+            Assert.Empty(b.Receive(client, []).Refused);
+        // The server said which values it lacks: none was asked for alone.
+        Assert.Equal(2, counted.Flushes);
+        Assert.Equal([true, true, true, false], b.Log("p/one").Select(v => v.Pruned));
+        VerifyReport verify = b.Verify();
+        Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+        Assert.Equal(3, verify.Pruned);
+        Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+    }
+
     // Counts the client's messages: the wire writer flushes once per message it sends.
     private sealed class FlushCounter(Stream inner) : Stream
     {

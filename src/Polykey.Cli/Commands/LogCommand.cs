@@ -30,6 +30,7 @@ internal static class LogCommand
                         w.WriteNumber("size", v.Size);
                         w.WriteBoolean("removed", v.Removed);
                         w.WriteBoolean("readable", v.Readable);
+                        w.WriteBoolean("pruned", v.Pruned);
                         w.WriteString("commit", v.CommitId);
                         w.WriteEndObject();
                     }
@@ -39,7 +40,8 @@ internal static class LogCommand
             }
             foreach (VersionInfo v in versions)
             {
-                string what = !v.Readable ? "not readable here (written before this keynode was granted it)" : v.Removed ? "removed" : $"{v.Size} bytes";
+                string what = v.Pruned ? (v.Removed ? "removed (pruned)" : "pruned (value dropped by pk gc)")
+                    : !v.Readable ? "not readable here (written before this keynode was granted it)" : v.Removed ? "removed" : $"{v.Size} bytes";
                 string name = v.Path == secretPath ? "" : $" (as {v.Path})";
                 Output.Line($"{v.Number,4}  {Output.Time(v.Time)}  {v.Signer}  {what}{name}");
             }

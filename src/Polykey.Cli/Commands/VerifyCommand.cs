@@ -27,13 +27,15 @@ internal static class VerifyCommand
                     w.WriteNumber("objects", report.Objects);
                     w.WriteNumber("histories", report.Histories);
                     w.WriteNumber("versions", report.Versions);
+                    w.WriteNumber("pruned", report.Pruned);
                     Output.Strings(w, "problems", report.Problems);
                     w.WriteEndObject();
                 });
             }
             else
             {
-                Output.Line($"{report.Keynode}: {report.Changes} changes, {report.Objects} objects, {report.Histories} histories, {report.Versions} versions");
+                string pruned = report.Pruned > 0 ? $" ({report.Pruned} pruned by pk gc, on the owner's signed statement)" : "";
+                Output.Line($"{report.Keynode}: {report.Changes} changes, {report.Objects} objects, {report.Histories} histories, {report.Versions} versions{pruned}");
                 foreach (string problem in report.Problems) Output.Line($"problem: {problem}");
                 Output.Line(report.Ok ? "ok" : $"{report.Problems.Count} problem(s)");
             }

@@ -65,8 +65,13 @@ internal sealed class HistoryWalk(KeynodeArchive archive, WireWriter writer, IEn
         SendObject(treeId, stored);
         if (Decode(treeId, stored, ObjectType.Tree) is { } tree
             && VersionBuilder.KindOf(Tree.Decode(tree), out ObjectId blob) is not null
-            && _sent.Add(blob) && archive.ReadStored(blob) is { } blobStored)
-            SendObject(blob, blobStored);
+            && _sent.Add(blob))
+        {
+            // A value pruned here (or lost) is said missing at once, so the client need not ask for it alone;
+            // whether a pruned statement covers it is the client's to judge.
+            if (archive.ReadStored(blob) is { } blobStored) SendObject(blob, blobStored);
+            else writer.Write(WireFrameType.Missing, blob.ToBytes());
+        }
     }
 
     private void SendObject(ObjectId id, byte[] stored)
