@@ -229,7 +229,7 @@ public sealed class GitRelayTests : IDisposable
         // Whoever can write the relay puts another object's bytes under the secret's new commit.
         string aId = System.Text.Json.JsonDocument.Parse(Pk.Ok(B("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
         string asOf = "refs/secrets/" + Core.Keynode.AsOfHistoryId(aId);
-        string tip = Assert.Single(Refs(RelayPath()).Where(r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value)).Value;
+        string tip = Assert.Single(Refs(RelayPath()), r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value).Value;
         string other = Git(RelayPath(), "hash-object", "-w", "--stdin").Trim(); // the empty blob
         string tipFile = Path.Combine(RelayPath(), "objects", tip[..2], tip[2..]);
         File.SetUnixFileMode(tipFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -254,7 +254,7 @@ public sealed class GitRelayTests : IDisposable
         Pk.Ok(A("push", "relay"));
         string aId = System.Text.Json.JsonDocument.Parse(Pk.Ok(B("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
         string asOf = "refs/secrets/" + Core.Keynode.AsOfHistoryId(aId);
-        string tip = Assert.Single(Refs(RelayPath()).Where(r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value)).Value;
+        string tip = Assert.Single(Refs(RelayPath()), r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value).Value;
         string file = Path.Combine(RelayPath(), "objects", tip[..2], tip[2..]);
         File.Delete(file);
         // A FIFO nobody writes would block a plain open for ever; a link could point anywhere.
