@@ -187,6 +187,7 @@ public sealed partial class Keynode
     private (string Path, long Size, VersionKind Kind)? PeekVersion(ObjectId commitId, Commit commit)
     {
         (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
+        if (IsOwnerStatement(kind)) return (StatementName(commitId, kind), 0, kind);
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         (string Path, long Size)? peeked = SecretMessage.TryPeek(content, Unlock(), $"version {commitId} in {Path}");
         content.Finish();
@@ -206,6 +207,7 @@ public sealed partial class Keynode
     private (string path, SecretBytes value, VersionKind kind)? ReadVersionOf(ObjectId commitId, Commit commit)
     {
         (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
+        if (IsOwnerStatement(kind)) return (StatementName(commitId, kind), new SecretBytes([]), kind);
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
         try
@@ -219,6 +221,13 @@ public sealed partial class Keynode
         }
         return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
     }
+
+    private static bool IsOwnerStatement(VersionKind kind) => kind is VersionKind.OwnerTransition or VersionKind.OwnerRevocation;
+
+    // Owner statements are in clear and encrypted to nobody: what a listing knows them by (never listed).
+    private string StatementName(ObjectId commitId, VersionKind kind) => kind == VersionKind.OwnerTransition
+        ? $"polykey:owner-transition:{TransitionOf(commitId).To.Fingerprint}"
+        : $"polykey:owner-revocation:{RevocationOf(commitId).Key}";
 
     // A version's kind and the blob holding its message, from its one-entry tree.
     private (VersionKind Kind, ObjectId Blob) VersionBlob(ObjectId commitId, Commit commit)
