@@ -205,6 +205,13 @@ public sealed partial class Keynode
         }
     }
 
+    /// <summary>Whether a version is dated no later than the transition to the current owner key (its readers were chosen before it).</summary>
+    private bool BeforeCurrentOwner(Commit commit)
+    {
+        OwnerChain chain = ChainOf(Id)!;
+        return chain.Keys.Count > 1 && commit.Time <= chain.Keys[^2].RotatedAt!.Value;
+    }
+
     private static string Short(string fingerprint) => fingerprint.Length > 16 ? fingerprint[^16..] : fingerprint;
 }
 

@@ -322,7 +322,8 @@ public sealed partial class Keynode
                         (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
                         version?.value.Dispose();
                         // Another keynode's history may start before this owner was granted it: only its newer versions are ours to read.
-                        if (version is null && OriginOfHistory(id) == Id) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
+                        // So may a version written before the owner moved to the current key: it was encrypted to the key of its time.
+                        if (version is null && OriginOfHistory(id) == Id && !BeforeCurrentOwner(ReadCommit(commit))) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
                     }
                     catch (PolykeyException e)
                     {
