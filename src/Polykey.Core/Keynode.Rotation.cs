@@ -18,15 +18,18 @@ public sealed partial class Keynode
     public sealed record RotationReport(string From, string To, DateTimeOffset Time, int Reencrypted);
 
     /// <summary>
-    /// Moves the owner to <paramref name="next"/>. With a passphrase-sealed owner key, the new key
-    /// is sealed in the file under the same passphrase; otherwise the caller keeps it (a key file).
+    /// Moves the owner to <paramref name="next"/>. A keynode that seals its owner key seals the new
+    /// one too, under <paramref name="passphrase"/> (by default the passphrase it was opened with):
+    /// its passphrase keeps opening it. Otherwise the caller keeps the new key (a key file).
     /// </summary>
-    public RotationReport Rotate(SecretIdentity next, IProgress<Sync.TransferProgress>? progress = null)
+    public RotationReport Rotate(SecretIdentity next, byte[]? passphrase = null, IProgress<Sync.TransferProgress>? progress = null)
     {
         SecretIdentity old = Unlock();
         if (!old.CanSign) throw PolykeyException.Denied($"the credential for {Path} is read-only; only the owner's signing key can rotate it");
         if (!next.CanSign) throw PolykeyException.Usage("the new owner key must be able to sign (not a read-only credential)");
-        byte[]? passphrase = SealsOwnerKey && _credential is Credential.Passphrase p ? p.Read() : null;
+        passphrase = passphrase is not null ? (byte[])passphrase.Clone() : SealsOwnerKey && _credential is Credential.Passphrase p ? p.Read() : null;
+        if (SealsOwnerKey && passphrase is null)
+            throw PolykeyException.Usage($"{Path} seals its owner key under a passphrase: give the passphrase too, so the new key is sealed under it");
         try
         {
             lock (_gate)

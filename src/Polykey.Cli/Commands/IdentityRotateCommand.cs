@@ -26,16 +26,29 @@ internal static class IdentityRotateCommand
             if (file is null && !keynode.SealsOwnerKey)
                 throw PolykeyException.Usage($"the owner key of {keynode.Path} lives in a key file: name where to write the new one with -o FILE");
             keynode.Unlock(); // the passphrase is asked before anything is written
-            SecretIdentity next = SecretIdentity.Generate(parse.GetValue(name) ?? keynode.Owner.Label);
-            // Written first: a rotation that lands is never left without its key.
-            if (file is not null) IdentityCommand.WritePrivately(file, Encoding.ASCII.GetBytes(next.ToArmored()));
-            Keynode.RotationReport report = ProgressBar.Run("rotate", progress => keynode.Rotate(next, progress));
-            Output.Status($"owner of {keynode.Path} rotated: {report.From} -> {report.To} at {Output.Time(report.Time)}; {report.Reencrypted} histories signed again by the new key");
-            if (file is not null) Output.Status($"the new owner key is in {file}; keep it as you kept the old one");
-            Output.Notice("hint: key files and read-only credentials of the old key are refused from now on (exit 4): export new ones with 'pk identity export --secret' or '--read-only' -o FILE");
-            Output.Notice("hint: make a new revocation certificate for the new key: pk identity revocation -o FILE");
+            // Unlocked by a key file, a keynode that seals its owner key still needs the passphrase to seal the new one.
+            byte[]? passphrase = keynode.SealsOwnerKey && session.IdentityFile is not null ? session.Passphrase() : null;
+            try
+            {
+                SecretIdentity next = SecretIdentity.Generate(parse.GetValue(name) ?? keynode.Owner.Label);
+                // Written first: a rotation that lands is never left without its key.
+                if (file is not null) IdentityCommand.WritePrivately(file, Encoding.ASCII.GetBytes(next.ToArmored()));
+                Report(keynode, ProgressBar.Run("rotate", progress => keynode.Rotate(next, passphrase, progress)), file);
+            }
+            finally
+            {
+                if (passphrase is not null) Array.Clear(passphrase);
+            }
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static void Report(Keynode keynode, Keynode.RotationReport report, string? file)
+    {
+        Output.Status($"owner of {keynode.Path} rotated: {report.From} -> {report.To} at {Output.Time(report.Time)}; {report.Reencrypted} histories signed again by the new key");
+        if (file is not null) Output.Status($"the new owner key is in {file}; keep it as you kept the old one");
+        Output.Notice("hint: key files and read-only credentials of the old key are refused from now on (exit 4): export new ones with 'pk identity export --secret' or '--read-only' -o FILE");
+        Output.Notice("hint: make a new revocation certificate for the new key: pk identity revocation -o FILE");
     }
 }
