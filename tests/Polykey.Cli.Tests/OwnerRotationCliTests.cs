@@ -63,7 +63,10 @@ public sealed class OwnerRotationCliTests : IDisposable
         PkResult list = Pk.Ok(WithNewKey("ls"));
         Assert.Equal("prod/db\n", list.Text);
         Assert.Contains("former owner key", list.Stderr);
-        Pk.Fails(WithNewKey("verify"), 1, "former owner key");
+        PkResult verify = WithNewKey("verify");
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("problem: refused a change", verify.Text);
+        Assert.Contains("former owner key", verify.Text);
     }
 
     [Fact]
