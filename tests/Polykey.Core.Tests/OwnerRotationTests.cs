@@ -89,6 +89,24 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void Compaction_AfterRotation_KeepsTheChainAndTheSealedNewKey()
+    {
+        using (Keynode node = Keynode.Create(_path, "owner", ByPassphrase)) node.Set("a", "1"u8);
+        using (Keynode node = Keynode.Open(_path, ByPassphrase))
+        {
+            node.Rotate(NextKey.Value);
+            node.Compact();
+        }
+        using Keynode compacted = Keynode.Open(_path, ByPassphrase);
+        Assert.Empty(compacted.Warnings);
+        Assert.Equal(NextKey.Value.Public.Fingerprint, compacted.Owner.Fingerprint);
+        Assert.NotEqual(compacted.Owner.Fingerprint, compacted.FirstOwner.Fingerprint);
+        Assert.Equal("1", Value(compacted, "a"));
+        Assert.Single(compacted.OwnerHistory());
+        Assert.True(compacted.Verify().Ok, string.Join("; ", compacted.Verify().Problems));
+    }
+
+    [Fact]
     public void Rotate_WithAPassphrase_SealsTheNewKeyUnderTheSamePassphrase()
     {
         using (Keynode node = Keynode.Create(_path, "owner", ByPassphrase)) node.Set("a", "1"u8);
@@ -98,6 +116,45 @@ public sealed class OwnerRotationTests : IDisposable
         Assert.Equal("1", Value(reopened, "a"));
         reopened.Set("a", "2"u8);
         Assert.True(reopened.Verify().Ok, string.Join("; ", reopened.Verify().Problems));
+    }
+
+    [Fact]
+    public void TwoRotations_TheMiddleKeyEndsAtTheSecond_AndOnlyTheLastKeyOpens()
+    {
+        SecretIdentity third = SecretIdentity.Generate("owner-3");
+        string db = CreateAndRotate();
+        using (Keynode node = Keynode.Open(_path, Next)) node.Rotate(third);
+        ObjectId tip = RawKeynode.State(_path).SecretRefs[db];
+        (_, List<PendingMember> forged) = VersionBuilder.Build(db, RawKeynode.Id(_path), tip, RawKeynode.NextSequence(_path, tip), "prod/db", "evil"u8,
+            VersionKind.Value, DateTimeOffset.UtcNow.AddMinutes(5), NextKey.Value, [NextKey.Value.Public, third.Public]);
+        RawKeynode.Append(_path, forged);
+
+        using Keynode opened = Keynode.Open(_path, new Credential.KeyFile(third, "third key"));
+        Assert.Equal(third.Public.Fingerprint, opened.Owner.Fingerprint);
+        Assert.Equal("good", Value(opened, "prod/db"));
+        Assert.Equal(2, opened.OwnerHistory().Count);
+        Assert.Contains(opened.Warnings, w => w.Contains("former owner key"));
+        using Keynode middle = Keynode.Open(_path, Next);
+        Assert.Equal(FailureKind.AccessDenied, Assert.Throws<PolykeyException>(() => middle.Get("prod/db")).Kind);
+    }
+
+    [Fact]
+    public void OwnerStatements_OutOfPlace_AreRefused()
+    {
+        using (Keynode node = Keynode.Create(_path, "owner", Old)) node.Set("prod/db", "good"u8);
+        string id = RawKeynode.Id(_path);
+        DateTimeOffset now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        // A real transition, signed by both keys, but under a secret's history id; and a value version in the owner history.
+        (_, List<PendingMember> misplaced) = VersionBuilder.BuildStatement(VersionBuilder.NewSecretId(), id, null, 1, VersionKind.OwnerTransition,
+            OwnerTransition.Write(id, TestFiles.Owner.Public.Fingerprint, NextKey.Value, now), now, TestFiles.Owner);
+        (_, List<PendingMember> value) = VersionBuilder.Build(Keynode.OwnerHistoryId(id), id, null, 1, "x", "v"u8, VersionKind.Value, now, TestFiles.Owner,
+            [TestFiles.Owner.Public]);
+        RawKeynode.Append(_path, [.. misplaced, .. value]);
+        using Keynode opened = Keynode.Open(_path, Old);
+        Assert.Equal(TestFiles.Owner.Public.Fingerprint, opened.Owner.Fingerprint);
+        Assert.Contains(opened.Warnings, w => w.Contains("owner transition outside"));
+        Assert.Contains(opened.Warnings, w => w.Contains("stands in the owner history"));
+        Assert.Equal(["prod/db"], opened.List().Select(s => s.Path));
     }
 
     [Fact]
