@@ -102,6 +102,12 @@ public sealed partial class Keynode
                 $"keynode {Path} holds owner key {Owner.Fingerprint}, but this user saw its owner move to {_pins.CurrentOwner} (owner history version {_pins.OwnerSequence}): the file was rolled back or replaced",
                 $"if you restored an older copy on purpose, remove {_pins.Location} and open it again");
         if (tip is { } current) _pins.SaveOwner(sequence, current, Owner.Fingerprint);
+        List<string> chainKeys = ChainOf(Id)!.Keys.Select(k => k.Key.Fingerprint).ToList();
+        if (atOpen && _pins.RevokedKeys.FirstOrDefault(k => !Revoked(Id, k)) is { } lost)
+            throw PolykeyException.Failed(
+                $"keynode {Path} no longer holds the revocation of owner key {lost} that this user saw: the file was rolled back or replaced",
+                $"apply the revocation certificate again (pk identity revoke-owner), or remove {_pins.Location} and open it again");
+        _pins.SaveRevoked(chainKeys.Where(k => Revoked(Id, k)));
     }
 
     private bool Descends(ObjectId tip, ObjectId ancestor, long ancestorSequence)

@@ -25,6 +25,10 @@ internal sealed class ReaderPins
     public long OwnerSequence { get; private set; }
     public ObjectId? OwnerCommit { get; private set; }
 
+    /// <summary>Owner keys this user saw revoked: a file that no longer revokes one was rolled back.</summary>
+    public IReadOnlySet<string> RevokedKeys => _revoked;
+    private readonly SortedSet<string> _revoked = new(StringComparer.Ordinal);
+
     public string Location => _path ?? "(none)";
 
     public static ReaderPins For(string? stateDirectory, string keynodeId)
@@ -67,6 +71,9 @@ internal sealed class ReaderPins
                     OwnerCommit = named;
                     CurrentOwner = parts[3];
                     break;
+                case "revoked" when parts.Length == 2 && parts[1].Length == 40 && _revoked.Count < 64:
+                    _revoked.Add(parts[1]);
+                    break;
                 default:
                     throw Unreadable();
             }
@@ -96,11 +103,21 @@ internal sealed class ReaderPins
         Write();
     }
 
+    /// <summary>Remembers owner keys seen revoked; written only when one is new.</summary>
+    public void SaveRevoked(IEnumerable<string> keys)
+    {
+        if (_path is null || Owner is null) return;
+        int before = _revoked.Count;
+        _revoked.UnionWith(keys);
+        if (_revoked.Count != before) Write();
+    }
+
     private void Write()
     {
         string text = $"{Magic}\nowner {Owner}\n"
             + (AccessCommit is { } c ? $"access {AccessSequence.ToString(CultureInfo.InvariantCulture)} {c.Hex}\n" : "")
-            + (OwnerCommit is { } o ? $"current {OwnerSequence.ToString(CultureInfo.InvariantCulture)} {o.Hex} {CurrentOwner}\n" : "");
+            + (OwnerCommit is { } o ? $"current {OwnerSequence.ToString(CultureInfo.InvariantCulture)} {o.Hex} {CurrentOwner}\n" : "")
+            + string.Concat(_revoked.Select(k => $"revoked {k}\n"));
         // An unwritable state directory costs only the protection across opens, not this open.
         PrivateFile.TryReplace(_path!, System.Text.Encoding.ASCII.GetBytes(text), durable: true);
     }

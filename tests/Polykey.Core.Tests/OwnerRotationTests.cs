@@ -305,6 +305,22 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void RevocationCertificate_SeenByAReader_CannotBeRolledBackOutOfTheFile()
+    {
+        byte[] certificate;
+        using (Keynode node = Keynode.Create(_path, "owner", Old)) certificate = node.MakeOwnerRevocation();
+        string before = _files.PathOf("before.keynode");
+        File.Copy(_path, before);
+        string state = _files.PathOf("state");
+        using (Keynode keyless = Keynode.Open(_path, credential: null, stateDirectory: state)) keyless.ApplyOwnerRevocation(certificate, "cert.txt");
+        using (Keynode.Open(_path, Old, stateDirectory: state)) { }
+        Assert.Contains("revoked " + TestFiles.Owner.Public.Fingerprint, File.ReadAllText(Path.Combine(state, "polykey", RawKeynode.Id(_path) + ".pins")));
+        File.Copy(before, _path, overwrite: true);
+        PolykeyException e = Assert.Throws<PolykeyException>(() => Keynode.Open(_path, Old, stateDirectory: state));
+        Assert.Contains("no longer holds the revocation", e.Message);
+    }
+
+    [Fact]
     public void RevocationCertificate_OfAnotherKeynode_IsRefused_AndTheFileIsUntouched()
     {
         byte[] certificate;
