@@ -163,5 +163,23 @@ public sealed class OwnerRotationCliTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Subscriber_ThatPinnedTheOldOwner_PullsTheTransition_AndTheNewKeysVersions()
+    {
+        using var server = new TestKeynode("server").Init(label: "server");
+        string serverPublic = Path.Combine(_node.Directory, "server.pub");
+        File.WriteAllBytes(serverPublic, Pk.Ok(server.Run("identity", "export")).Stdout);
+        Pk.Ok(_node.Set("prod/db", "v1"));
+        Pk.Ok(_node.Run("grant", serverPublic, "prod/**", "--read"));
+        Pk.Ok(server.Run("remote", "add", "admin", _node.Path, "--paths", "prod/**"));
+        Pk.Ok(server.Run("pull", "admin"));
+
+        Rotate();
+        Pk.Ok(PkProcess.Pk(["-k", _node.Path, "--identity-file", NewKey, "set", "prod/db"], "v2"u8.ToArray(), env: _state));
+        Pk.Ok(server.Run("pull", "admin"));
+        Assert.Equal("v2", Pk.Ok(server.Run("get", "prod/db")).Text);
+        Assert.True(Pk.Ok(server.Run("verify")).Text.EndsWith("ok\n", StringComparison.Ordinal));
+    }
+
     public void Dispose() => _node.Dispose();
 }
