@@ -96,7 +96,9 @@ public sealed partial class Keynode
     private string? OwnerWindowProblem(string historyId, ObjectId id, Commit commit, string origin)
     {
         if (ChainOf(origin)?.Find(commit.SignerFingerprint) is not { } key) return null; // not an owner key: the rules decide
-        if (historyId == RevocationHistoryId(origin, key.Key.Fingerprint)) return null; // a revocation only takes power away
+        // A revocation only takes power away: the one version a key may sign after its end. Only
+        // that kind: any other version under that id is held to the key's time like the rest.
+        if (historyId == RevocationHistoryId(origin, key.Key.Fingerprint) && KindOfCommit(id) == VersionKind.OwnerRevocation) return null;
         if (key.RotatedAt is { } left && commit.Time > left)
             return $"commit {id} is signed by former owner key {Short(key.Key.Fingerprint)}, dated {commit.Time:u}, after the owner moved to a new key at {left:u}";
         bool ended = key.RotatedAt is not null || Revoked(origin, key.Key.Fingerprint);

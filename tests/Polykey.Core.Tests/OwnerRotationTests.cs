@@ -193,6 +193,20 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void OldKeyValue_UnderItsOwnRevocationHistoryId_IsHeldToTheKeysTime()
+    {
+        CreateAndRotate();
+        string id = RawKeynode.Id(_path);
+        // The one id where a former key may still sign (its revocation), used for a secret instead.
+        (_, List<PendingMember> planted) = VersionBuilder.Build(Keynode.RevocationHistoryId(id, TestFiles.Owner.Public.Fingerprint), id, null, 1, "prod/planted",
+            "evil"u8, VersionKind.Value, TransitionTime().AddHours(-1), TestFiles.Owner, [TestFiles.Owner.Public, NextKey.Value.Public]);
+        RawKeynode.Append(_path, planted);
+        using Keynode opened = Keynode.Open(_path, Next);
+        Assert.DoesNotContain("prod/planted", opened.List().Select(s => s.Path));
+        Assert.Contains(opened.Warnings, w => w.Contains("former owner key"));
+    }
+
+    [Fact]
     public void OldKeyVersion_PushedFromACopyMadeBeforeTheRotation_IsRefused()
     {
         using (Keynode node = Keynode.Create(_path, "owner", Old)) node.Set("prod/db", "good"u8);
