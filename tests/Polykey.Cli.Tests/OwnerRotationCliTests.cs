@@ -34,6 +34,8 @@ public sealed class OwnerRotationCliTests : IDisposable
     {
         Pk.Ok(_node.Set("prod/db", "v1"));
         string old = Fingerprint(Pk.Ok(_node.Run("identity", "show", "--json")));
+        string reader = Path.Combine(_node.Directory, "reader.key");
+        Pk.Ok(_node.Run("identity", "export", "--read-only", "-o", reader));
         string next = Rotate();
         Assert.NotEqual(old, next);
 
@@ -48,6 +50,7 @@ public sealed class OwnerRotationCliTests : IDisposable
         // The passphrase opens the new key, sealed in the file under it.
         Assert.Equal("v1", Pk.Ok(PkProcess.Pk(_node.WithPassphrase("get", "prod/db"), env: _state)).Text);
         Pk.Fails(PkProcess.Pk(_node.Args("get", "prod/db"), env: _state), 4, "former owner key");
+        Pk.Fails(PkProcess.Pk(["-k", _node.Path, "--identity-file", reader, "get", "prod/db"], env: _state), 4, "former owner key");
     }
 
     [Fact]

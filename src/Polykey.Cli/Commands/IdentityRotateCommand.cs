@@ -46,7 +46,7 @@ internal static class IdentityRotateCommand
 
     private static void Report(Keynode keynode, Keynode.RotationReport report, string? file)
     {
-        Output.Status($"owner of {keynode.Path} rotated: {report.From} -> {report.To} at {Output.Time(report.Time)}; {report.Reencrypted} histories signed again by the new key");
+        Output.Status($"owner of {keynode.Path} rotated: {report.From} -> {report.To} at {Output.Time(report.Time)}; {report.Reencrypted} {(report.Reencrypted == 1 ? "history" : "histories")} signed again by the new key");
         if (file is not null) Output.Status($"the new owner key is in {file}; keep it as you kept the old one");
         Output.Notice("hint: key files and read-only credentials of the old key are refused from now on (exit 4): export new ones with 'pk identity export --secret' or '--read-only' -o FILE");
         Output.Notice("hint: make a new revocation certificate for the new key: pk identity revocation -o FILE");
