@@ -316,6 +316,7 @@ public sealed partial class Keynode
         lock (_gate)
         {
             using (_file.LockShared()) ReadNewChanges();
+            Identity targetOwner = CurrentOwnerOf(target);
             var added = new HashSet<ObjectId>();
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
@@ -326,7 +327,7 @@ public sealed partial class Keynode
             {
                 progress?.Report(new TransferProgress("reading", done++, histories.Count));
                 bool meta = kind is VersionKind.Rules || ForEveryone(kind);
-                if (!ForEveryone(kind) && !ReadableBy(tip, target.Owner)) continue;
+                if (!ForEveryone(kind) && !ReadableBy(tip, targetOwner)) continue;
                 IndexEntry? entry = meta ? null : Index().ById(id);
                 string path = kind switch
                 {
@@ -373,6 +374,13 @@ public sealed partial class Keynode
         target.Write(new OutgoingChange(objects, refs));
         return report;
     }
+
+    /// <summary>
+    /// The target's current owner key as this keynode knows it: its own for a mirror, the end of
+    /// the owner chain it follows for a trusted origin; else the first owner the target names.
+    /// </summary>
+    private Identity CurrentOwnerOf(IHistorySource target) =>
+        target.KeynodeId == Id ? Owner : ChainOf(target.KeynodeId)?.Current ?? target.Owner;
 
     // Whether the target's tip descends from ours (it is newer), walked in the target's own objects.
     private static bool TargetHolds(IHistorySource target, ObjectId ours, ObjectId theirs)

@@ -348,6 +348,26 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void WriteGrantee_PushesBackToItsRotatedOrigin_EncryptedToTheNewOwner()
+    {
+        using Keynode admin = Keynode.Create(_path, "admin", Old);
+        admin.Set("prod/db", "p1"u8);
+        admin.Grant(ServerKey.Value.Public, read: true, write: true, ["prod/**"]);
+        var serverCredential = new Credential.KeyFile(ServerKey.Value, "server key");
+        using Keynode server = Keynode.Create(_files.PathOf("server.keynode"), "server", serverCredential);
+        server.AddRemote(new Remote("admin", admin.Path, admin.Id), admin.FirstOwner, ["prod/**"]);
+        admin.Rotate(NextKey.Value);
+        using (KeynodeArchive source = KeynodeArchive.Open(admin.Path)) Assert.Empty(server.Receive(source, []).Refused);
+
+        server.Set("prod/db", "from-server"u8);
+        using (KeynodeArchive target = KeynodeArchive.Open(admin.Path))
+            Assert.Contains(server.Send(target, []).Moved, m => m.Path == "prod/db");
+        using Keynode reopened = Keynode.Open(_path, Next);
+        Assert.Empty(reopened.Warnings);
+        Assert.Equal("from-server", Value(reopened, "prod/db"));
+    }
+
+    [Fact]
     public void Subscriber_FollowsItsOriginsTransition_AndRefusesTheOldKeyThroughAPush()
     {
         using Keynode admin = Keynode.Create(_path, "admin", Old);
