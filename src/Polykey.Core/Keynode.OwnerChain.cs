@@ -21,8 +21,10 @@ public sealed partial class Keynode
     // A key whose end it met before this open (in a snapshot) is not listed: every change this
     // open reads lies after that end.
     private readonly Dictionary<(string Origin, string Key), long> _ownerKeyEnds = new();
-    // The change a ref move being checked belongs to (the next one, for a pull not landed yet).
+    // The change a ref move being checked belongs to (the next one, for a pull not landed yet),
+    // and the tip it moves to.
     private long _checkingChange = long.MaxValue;
+    private ObjectId? _checkingTip;
     // Set while a rotation builds its versions: the key they are signed by and encrypted to.
     private Identity? _rotatingTo;
 
@@ -101,8 +103,12 @@ public sealed partial class Keynode
         if (historyId == RevocationHistoryId(origin, key.Key.Fingerprint) && KindOfCommit(id) == VersionKind.OwnerRevocation) return null;
         if (key.RotatedAt is { } left && commit.Time > left)
             return $"commit {id} is signed by former owner key {Short(key.Key.Fingerprint)}, dated {commit.Time:u}, after the owner moved to a new key at {left:u}";
+        // After its end, an ended key puts nothing new on top of a history: a move whose new tip it
+        // signed, in a change after the one where the reader met that end, is refused whatever its
+        // date. Its older versions beneath a tip a valid key signed (the history a subscriber
+        // catches up on, or one granted to it after the rotation) are history, not news.
         bool ended = key.RotatedAt is not null || Revoked(origin, key.Key.Fingerprint);
-        if (ended && _checkingChange > _ownerKeyEnds.GetValueOrDefault((origin, key.Key.Fingerprint), -1))
+        if (ended && id == _checkingTip && _checkingChange > _ownerKeyEnds.GetValueOrDefault((origin, key.Key.Fingerprint), -1))
             return key.RotatedAt is null
                 ? $"commit {id} is signed by owner key {Short(key.Key.Fingerprint)}, revoked as compromised before this change"
                 : $"commit {id} is signed by former owner key {Short(key.Key.Fingerprint)} and arrived after the owner moved to a new key";

@@ -249,6 +249,7 @@ public sealed partial class Keynode : IDisposable
 
     private string? CheckMove(string id, ObjectId? accepted, ObjectId candidate)
     {
+        _checkingTip = candidate;
         try
         {
             return _validator!.Check(accepted, candidate, WriterOf, (commitId, commit, verified) => MeaningProblem(id, commitId, commit, verified));
@@ -256,6 +257,10 @@ public sealed partial class Keynode : IDisposable
         catch (PolykeyException e)
         {
             return e.Message;
+        }
+        finally
+        {
+            _checkingTip = null;
         }
     }
 

@@ -348,6 +348,30 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void Subscriber_GrantedMoreAfterTheRotation_TakesThoseHistories_OldKeyVersionsBeneathTheNewKeysTip()
+    {
+        using Keynode admin = Keynode.Create(_path, "admin", Old);
+        admin.Set("prod/db", "p1"u8);
+        admin.Set("staging/db", "s1"u8);
+        admin.Set("staging/db", "s2"u8);
+        admin.Grant(ServerKey.Value.Public, read: true, write: false, ["prod/**"]);
+        var serverCredential = new Credential.KeyFile(ServerKey.Value, "server key");
+        using Keynode server = Keynode.Create(_files.PathOf("server.keynode"), "server", serverCredential);
+        server.AddRemote(new Remote("admin", admin.Path, admin.Id), admin.FirstOwner, []);
+        using (KeynodeArchive source = KeynodeArchive.Open(admin.Path)) server.Receive(source, []);
+        admin.Rotate(NextKey.Value);
+        using (KeynodeArchive source = KeynodeArchive.Open(admin.Path)) Assert.Empty(server.Receive(source, []).Refused);
+
+        // Granted later: a history whose first versions the old key signed arrives in a later change.
+        admin.Grant(ServerKey.Value.Public, read: true, write: false, ["staging/**"]);
+        using (KeynodeArchive source = KeynodeArchive.Open(admin.Path)) Assert.Empty(server.Receive(source, []).Refused);
+        Assert.Equal("s2", Value(server, "staging/db"));
+        using Keynode reopened = Keynode.Open(server.Path, serverCredential);
+        Assert.Empty(reopened.Warnings);
+        Assert.Equal("s2", Value(reopened, "staging/db"));
+    }
+
+    [Fact]
     public void WriteGrantee_PushesBackToItsRotatedOrigin_EncryptedToTheNewOwner()
     {
         using Keynode admin = Keynode.Create(_path, "admin", Old);
