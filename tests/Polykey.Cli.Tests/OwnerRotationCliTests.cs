@@ -60,8 +60,10 @@ public sealed class OwnerRotationCliTests : IDisposable
         string stale = Path.Combine(_node.Directory, "stale.keynode");
         File.Copy(_node.Path, stale);
         Rotate();
-        Pk.Ok(PkProcess.Pk(["-k", stale, "--identity-file", _node.IdentityFile!, "set", "prod/planted"], "evil"u8.ToArray()));
-        PkProcess.Pk(["-k", stale, "--identity-file", _node.IdentityFile!, "push", _node.Path]);
+        // Whoever kept the old key (another user, with pins of their own) writes in the old copy and pushes here.
+        var attacker = new Dictionary<string, string> { ["XDG_STATE_HOME"] = Directory.CreateDirectory(Path.Combine(_node.Directory, "attacker")).FullName };
+        Pk.Ok(PkProcess.Pk(["-k", stale, "--identity-file", _node.IdentityFile!, "set", "prod/planted"], "evil"u8.ToArray(), env: attacker));
+        PkProcess.Pk(["-k", stale, "--identity-file", _node.IdentityFile!, "push", _node.Path], env: attacker);
 
         PkResult list = Pk.Ok(WithNewKey("ls"));
         Assert.Equal("prod/db\n", list.Text);
@@ -106,11 +108,12 @@ public sealed class OwnerRotationCliTests : IDisposable
             Assert.Contains("is revoked", applied.Stderr);
             PkResult verify = Pk.Ok(PkProcess.Pk(["-k", other.Path, "--identity-file", key, "verify"], env: _state));
             Assert.Contains("revoked as compromised", verify.Text);
-            Pk.Fails(PkProcess.Pk(["-k", other.Path, "--identity-file", key, "set", "prod/db"], "more"u8.ToArray()), 4, "revoked");
+            Pk.Fails(PkProcess.Pk(["-k", other.Path, "--identity-file", key, "set", "prod/db"], "more"u8.ToArray(), env: _state), 4, "revoked");
 
-            // Whoever holds the leaked key writes in an old copy and pushes: refused, whatever the date.
-            Pk.Ok(PkProcess.Pk(["-k", stale, "--identity-file", key, "set", "prod/planted"], "evil"u8.ToArray()));
-            PkProcess.Pk(["-k", stale, "--identity-file", key, "push", other.Path]);
+            // Whoever holds the leaked key (another user: pins of their own) writes in an old copy and pushes: refused, whatever the date.
+            var attacker = new Dictionary<string, string> { ["XDG_STATE_HOME"] = Directory.CreateDirectory(Path.Combine(other.Directory, "attacker")).FullName };
+            Pk.Ok(PkProcess.Pk(["-k", stale, "--identity-file", key, "set", "prod/planted"], "evil"u8.ToArray(), env: attacker));
+            PkProcess.Pk(["-k", stale, "--identity-file", key, "push", other.Path], env: attacker);
             PkResult list = Pk.Ok(PkProcess.Pk(["-k", other.Path, "--identity-file", key, "ls"], env: _state));
             Assert.Equal("prod/db\n", list.Text);
             Assert.Contains("revoked as compromised", list.Stderr);
