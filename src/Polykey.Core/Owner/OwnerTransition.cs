@@ -29,7 +29,7 @@ internal sealed record OwnerTransition(string KeynodeId, string From, Identity T
         $"{Magic}\nkeynode {keynodeId}\nfrom {from}\nto {to.Fingerprint}\ntime {time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}\n" +
         $"key {Convert.ToBase64String(to.ToBinary())}\n");
 
-    /// <summary>The statement a blob holds, checked against the new key's own signature; null with why when it is not one.</summary>
+    /// <summary>The statement a blob holds, checked against the new key's own signature; throws, saying why, when it is not one.</summary>
     public static OwnerTransition Parse(byte[] blob, string where)
     {
         if (blob.Length > MaxBytes) throw Bad(where, "it is larger than a transition can be");
