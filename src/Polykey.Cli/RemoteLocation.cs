@@ -35,13 +35,14 @@ internal static class RemoteLocation
 
     /// <summary>
     /// Opens the keynode at a location, checking it is the one a named remote pinned: the same
-    /// keynode id, and the owner this keynode trusts for it.
+    /// keynode id, and the owner this keynode trusts for it. <paramref name="forPull"/>: only
+    /// read from it (a pull or clone), which a git relay on this machine serves in place.
     /// </summary>
-    public static IHistoryTarget Open(Keynode? keynode, Remote? remote, string url)
+    public static IHistoryTarget Open(Keynode? keynode, Remote? remote, string url, bool forPull = false)
     {
         // Only a keynode reaching its own mirror (or naming a new location) may make an empty git relay its own.
         bool mayClaim = keynode is not null && (remote is null || remote.KeynodeId == keynode.Id);
-        IHistoryTarget archive = Transport.Open(url, mayClaim ? keynode : null);
+        IHistoryTarget archive = forPull ? Transport.OpenForPull(url, Pinned(keynode, remote)) : Transport.Open(url, mayClaim ? keynode : null);
         try
         {
             if (remote is not null && archive.KeynodeId != remote.KeynodeId)
@@ -62,5 +63,13 @@ internal static class RemoteLocation
             archive.Dispose();
             throw;
         }
+    }
+
+    // The keynode and owner a named remote stands for, as this keynode trusts them.
+    private static RelayIdentity? Pinned(Keynode? keynode, Remote? remote)
+    {
+        if (keynode is null || remote is null) return null;
+        if (keynode.Access.OriginOf(remote.KeynodeId) is { } origin) return new RelayIdentity(remote.KeynodeId, origin.Owner);
+        return remote.KeynodeId == keynode.Id ? new RelayIdentity(keynode.Id, keynode.Owner) : null;
     }
 }

@@ -161,7 +161,7 @@ internal sealed class NameMemo : IDisposable
                 byte[] bytes = plain.ToArray();
                 buffers.Add(bytes);
                 buffers.Add(plain.GetBuffer());
-                byte[] nonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(NonceBytes);
+                byte[] nonce = Crypto.RandomBytes.Get(NonceBytes);
                 byte[] sealedChunk = Seal(sealKey, nonce, bytes, AssociatedData(keynodeId, chunk));
                 sealedChunks.Add((entries[chunk * EntriesPerChunk].Tag, nonce, sealedChunk));
                 total += sealedChunk.Length;

@@ -172,7 +172,7 @@ internal sealed class SnapshotDelta
         byte[] plain = NameMemo.Encode(names);
         try
         {
-            byte[] nonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(NonceBytes);
+            byte[] nonce = Crypto.RandomBytes.Get(NonceBytes);
             output.Write(nonce);
             output.Write(NameMemo.Seal(key, nonce, plain, [.. Magic, .. Encoding.ASCII.GetBytes(keynodeId)]));
             return PrivateFile.TryReplace(path, output.GetBuffer().AsSpan(0, (int)output.Length));

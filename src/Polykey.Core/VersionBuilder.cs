@@ -82,7 +82,7 @@ internal static class VersionBuilder
         return (tip, members);
     }
 
-    public static string NewSecretId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    public static string NewSecretId() => Convert.ToHexStringLower(Crypto.RandomBytes.Get(16));
 
     private static ObjectId Add(List<PendingMember> members, ObjectType type, byte[] content)
     {

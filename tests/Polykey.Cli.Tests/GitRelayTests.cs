@@ -149,7 +149,7 @@ public sealed class GitRelayTests : IDisposable
     [Fact]
     public void RelayCache_OfManyPacks_IsCompactedByThePull_AndStillServes()
     {
-        RelayPulledByB("file");
+        RelayPulledByB("git-daemon"); // a relay on this machine is read in place: no cache
         string cache = Assert.Single(Directory.GetDirectories(Path.Combine(_root, "cache-b", "polykey", "relays")));
         // A machine pulling every 30 s for a while: one pack per fetch (here, one per stray object).
         const int maxCachePacks = 32; // GitRelay.MaxCachePacks
@@ -167,6 +167,79 @@ public sealed class GitRelayTests : IDisposable
         Assert.True(Packs() <= 2, $"{Packs()} packs after the pull");
         Assert.Equal("after-many-packs", Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
         Pk.Ok(B("pull", "relay")); // the compacted cache (refs packed too) is fetched into as before
+        Pk.Ok(B("verify"));
+    }
+
+    // A git on PATH that writes each command it is asked for to a log, then runs the real one.
+    private Dictionary<string, string> EnvLoggingGit(string who, out string log)
+    {
+        string bin = Directory.CreateDirectory(Path.Combine(_root, "logging-git-" + who)).FullName;
+        log = Path.Combine(bin, "calls");
+        string realGit = PkProcess.Run("sh", ["-c", "command -v git"]).Text.Trim();
+        File.WriteAllText(Path.Combine(bin, "git"), $"#!/bin/sh\necho \"$*\" >> {Quote(log)}\nexec {Quote(realGit)} \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "git"), (UnixFileMode)0b111_101_101);
+        var env = Env(who);
+        env["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
+        return env;
+    }
+
+    [Fact]
+    public void RelayOnThisMachine_IsReadInPlace_WithoutStartingGit()
+    {
+        RelayPulledByB("file");
+        Pk.Ok(SetA("prod/db/password", "read-in-place"));
+        Pk.Ok(A("push", "relay")); // a small push: git stores its objects loose
+
+        var env = EnvLoggingGit("b", out string log);
+        env["LD_DEBUG"] = "files"; // the dynamic loader names every library it loads
+        PkResult pulled = Pk.Ok(PkProcess.Pk(_b.Args("pull", "relay"), env: env));
+        Assert.Contains("prod/db/password", pulled.Stderr + pulled.Text);
+        Assert.False(File.Exists(log), File.Exists(log) ? File.ReadAllText(log) : "");
+        // Nor OpenSSL: loading it is several milliseconds of a pull that needs none of it.
+        Assert.Contains("file=libc.so.6", pulled.Stderr);
+        Assert.DoesNotContain("libssl", pulled.Stderr);
+        Assert.DoesNotContain("libcrypto", pulled.Stderr);
+        Assert.Equal("read-in-place", Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+        Pk.Ok(B("verify"));
+    }
+
+    [Fact]
+    public void RelayOnThisMachine_PackedByGitGc_IsReadThroughCatFileOnly()
+    {
+        RelayPulledByB("file");
+        Pk.Ok(SetA("prod/db/password", "after-relay-gc"));
+        Pk.Ok(A("push", "relay"));
+        Git(RelayPath(), "gc", "--quiet", "--prune=now"); // objects into one pack, refs into packed-refs
+        Assert.Empty(Directory.GetDirectories(Path.Combine(RelayPath(), "refs", "secrets")).Concat(Directory.GetFiles(Path.Combine(RelayPath(), "refs", "secrets"))));
+
+        var env = EnvLoggingGit("b", out string log);
+        Pk.Ok(PkProcess.Pk(_b.Args("pull", "relay"), env: env));
+        Assert.Equal("--git-dir " + RelayPath() + " cat-file --batch", File.ReadAllText(log).Trim());
+        Assert.Equal("after-relay-gc", Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+        Pk.Ok(B("verify"));
+    }
+
+    [Fact]
+    public void RelayOnThisMachine_ALooseObjectSwappedForAnother_IsRefused_TheValueKept()
+    {
+        RelayPulledByB("file");
+        var before = Refs(RelayPath());
+        Pk.Ok(SetA("prod/db/password", "to-be-swapped"));
+        Pk.Ok(A("push", "relay"));
+        // Whoever can write the relay puts another object's bytes under the secret's new commit.
+        string aId = System.Text.Json.JsonDocument.Parse(Pk.Ok(B("remote", "ls", "--json")).Stdout).RootElement.EnumerateArray().Single().GetProperty("keynode").GetString()!;
+        string asOf = "refs/secrets/" + Core.Keynode.AsOfHistoryId(aId);
+        string tip = Assert.Single(Refs(RelayPath()).Where(r => r.Key != asOf && before.TryGetValue(r.Key, out string? old) && old != r.Value)).Value;
+        string other = Git(RelayPath(), "hash-object", "-w", "--stdin").Trim(); // the empty blob
+        string tipFile = Path.Combine(RelayPath(), "objects", tip[..2], tip[2..]);
+        File.SetUnixFileMode(tipFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Copy(Path.Combine(RelayPath(), "objects", other[..2], other[2..]), tipFile, overwrite: true);
+
+        PkResult result = B("pull", "relay");
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("refused history", result.Stderr);
+        Assert.Contains(tip, result.Stderr);
+        Assert.Equal(ProdValue, Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
         Pk.Ok(B("verify"));
     }
 
@@ -226,10 +299,12 @@ public sealed class GitRelayTests : IDisposable
         Assert.Equal(hash, _b.FileHash());
     }
 
-    [Fact]
-    public void RelaySwappedForAnotherKeynode_IsRefused_NothingTaken()
+    [Theory]
+    [InlineData("git-daemon")]
+    [InlineData("file")]
+    public void RelaySwappedForAnotherKeynode_IsRefused_NothingTaken(string how)
     {
-        string url = NewRelay("file");
+        string url = NewRelay(how);
         PushFromA(url);
         Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
         Pk.Ok(B("pull", "relay"));
@@ -241,7 +316,9 @@ public sealed class GitRelayTests : IDisposable
         Pk.Ok(PkProcess.Pk(other.Args("push", "relay"), env: Env("other")));
         Git(RelayPath(), "fetch", "--quiet", RelayPath("other"), "+refs/polykey/keynode:refs/polykey/keynode");
         string hash = _b.FileHash();
-        Pk.Fails(B("pull", "relay"), 4, "now carries keynode");
+        // Through a cache: the identity the cache knew differs; in place: not the keynode the remote names.
+        PkResult refused = Pk.Fails(B("pull", "relay"), 4, how == "file" ? "now holds keynode" : "now carries keynode");
+        Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("pk: error:", StringComparison.Ordinal));
         Assert.Equal(hash, _b.FileHash());
     }
 
@@ -260,7 +337,11 @@ public sealed class GitRelayTests : IDisposable
 
         Pk.Ok(B("remote", "add", "relay", url, "--paths", "prod/**"));
         PkResult pulled = B("pull", "relay");
-        Assert.Contains("more than any pk commit", pulled.Stderr + pulled.Text);
+        Assert.Equal(4, pulled.ExitCode);
+        // Its header says 2 MiB: refused before it is inflated, as too large for a commit or for what is stored.
+        Assert.Contains($"refused history {new string('e', 8)}", pulled.Stderr);
+        Assert.Contains(big, pulled.Stderr);
+        Assert.Matches("more than (any pk commit|an object of its kind)", pulled.Stderr);
         Assert.Equal(ProdValue, Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
     }
 

@@ -29,8 +29,9 @@ public static class Shell
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
         {
+            string report = HangReport.For(workingDirectory, process.Id);
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{script}' did not finish within {timeoutSeconds} s");
+            throw new TimeoutException($"'{script}' did not finish within {timeoutSeconds} s{report}");
         }
         return new ShellResult(process.ExitCode, stdout.Result, stderr.Result);
     }

@@ -52,7 +52,20 @@ public sealed class TestMount : IDisposable
 
     public void Dispose()
     {
-        Mount.Dispose();
+        // An unmount that has to wait means something still holds the mount: say what, while it does.
+        var hangReport = new Timer(_ => Console.Error.WriteLine(HangReport.For(Path)), null, TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
+        try
+        {
+            Mount.Dispose();
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + HangReport.For(Path), e);
+        }
+        finally
+        {
+            hangReport.Dispose();
+        }
         var leftBehind = IsMounted(Path);
         if (!leftBehind)
             Directory.Delete(_root, recursive: true);

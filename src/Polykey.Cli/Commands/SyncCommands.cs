@@ -58,7 +58,7 @@ internal static class SyncCommands
         using Keynode keynode = session.Open();
         keynode.Unlock();
         (Remote? named, string url) = RemoteLocation.Resolve(keynode, remote);
-        using IHistoryTarget source = RemoteLocation.Open(keynode, named, url);
+        using IHistoryTarget source = RemoteLocation.Open(keynode, named, url, forPull: true);
         if (named is null && keynode.Access.OriginOf(source.KeynodeId) is null)
             throw PolykeyException.Denied($"this keynode does not trust keynode {source.KeynodeId} at {RemoteLocation.Shown(url)}",
                 $"add it as a remote first (its owner is {source.Owner.Fingerprint}): pk remote add NAME {RemoteLocation.Shown(url)}");
@@ -124,7 +124,7 @@ internal static class SyncCommands
             (TimeSpan? age, bool refuse) = RemoteCommands.Freshness(parse, maxAge, refuseStale);
             var session = new Session(parse, options);
             string location = RemoteLocation.Normalise(parse.GetValue(url)!);
-            using IHistoryTarget source = RemoteLocation.Open(null, null, location);
+            using IHistoryTarget source = RemoteLocation.Open(null, null, location, forPull: true);
             RemoteCommands.RequireFingerprint(source, parse.GetValue(fingerprint));
             string path = parse.GetValue(file) ?? session.KeynodePath;
             string label = parse.GetValue(name) ?? $"{Environment.UserName}@{Environment.MachineName}";

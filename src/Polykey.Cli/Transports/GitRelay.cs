@@ -16,7 +16,7 @@ namespace Polykey.Cli.Transports;
 /// </summary>
 internal sealed class GitRelay : IHistoryTarget
 {
-    private const string SecretRefPrefix = "refs/secrets/";
+    public const string SecretRefPrefix = "refs/secrets/";
 
     // Where a fetch puts the relay's identity, compared with the one the cache knew before it is taken.
     private const string FetchedIdentityRef = "refs/polykey/fetched";
@@ -114,7 +114,7 @@ internal sealed class GitRelay : IHistoryTarget
         PolykeyException.Failed($"cannot reach {location}: {result.Reason()}", "check the URL and that 'git ls-remote URL' works for this user");
 
     // Lines of "<40 hex> <ref>" (tab or space), from ls-remote or for-each-ref.
-    private static Dictionary<string, string> ParseRefs(byte[] output, string location)
+    public static Dictionary<string, string> ParseRefs(byte[] output, string location)
     {
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string line in Encoding.UTF8.GetString(output).Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -215,16 +215,24 @@ internal sealed class GitRelay : IHistoryTarget
     }
 
     /// <summary>An object as a loose object (re-encoded from what git holds: the receiver checks its name, not its compression).</summary>
-    public byte[]? ReadStored(ObjectId id)
+    public byte[]? ReadStored(ObjectId id) => ReadThroughGit(_objects, id, Location, ref _served);
+
+    /// <summary>An object read with `git cat-file`, bounded by its kind and by what one transfer may bring.</summary>
+    public static byte[]? ReadThroughGit(GitObjectReader objects, ObjectId id, string location, ref long served)
     {
-        (string type, byte[] content)? found = _objects.Read(id.Hex, Limits.MaxValueBytes + Limits.MaxMetadataObjectBytes);
+        (string type, byte[] content)? found = objects.Read(id.Hex, Limits.MaxValueBytes + Limits.MaxMetadataObjectBytes);
         if (found is not { } o) return null;
         if (o.type is not ("blob" or "tree" or "commit")) return null; // no pk history holds a tag
         if (o.type != "blob" && o.content.Length > Limits.MaxMetadataObjectBytes)
-            throw PolykeyException.Failed($"{Location}'s {o.type} {id} holds {o.content.Length} bytes, more than any pk {o.type}");
-        if ((_served += o.content.Length) > Limits.MaxTransferBytes)
-            throw PolykeyException.Failed($"{Location} offers more than {Limits.MaxTransferBytes >> 30} GiB in one transfer", "pull fewer secrets at a time: name patterns after the remote");
+            throw PolykeyException.Failed($"{location}'s {o.type} {id} holds {o.content.Length} bytes, more than any pk {o.type}");
+        CountServed(o.content.Length, location, ref served);
         return LooseObjectFile.Encode(o.type, o.content).Compressed;
+    }
+
+    public static void CountServed(long bytes, string location, ref long served)
+    {
+        if ((served += bytes) > Limits.MaxTransferBytes)
+            throw PolykeyException.Failed($"{location} offers more than {Limits.MaxTransferBytes >> 30} GiB in one transfer", "pull fewer secrets at a time: name patterns after the remote");
     }
 
     /// <summary>

@@ -15,4 +15,12 @@ internal static class GitRelayTransport
     /// <paramref name="claim"/> (the local keynode) with its first push; without a claim it is an error.
     /// </summary>
     public static IHistoryTarget Open(string url, RelayIdentity? claim) => GitRelay.Open(url, claim);
+
+    /// <summary>
+    /// Opens the relay at <paramref name="url"/> to pull from: a bare repository on this machine is
+    /// read in place, any other through its cache. <paramref name="expected"/> is the identity the
+    /// puller pinned, if any (it spares reading the relay's).
+    /// </summary>
+    public static IHistoryTarget OpenForPull(string url, RelayIdentity? expected) =>
+        LocalGitRepository.Locate(url) is { } gitDir ? InPlaceGitRelay.Open(gitDir, url, expected) : GitRelay.Open(url, claim: null);
 }

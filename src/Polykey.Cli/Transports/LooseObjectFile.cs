@@ -10,18 +10,20 @@ namespace Polykey.Cli.Transports;
 internal static class LooseObjectFile
 {
     /// <summary>An object's name (the SHA-1 of its header and content) and its compressed form.</summary>
-    public static (string Hex, byte[] Compressed) Encode(string type, ReadOnlySpan<byte> content)
+    public static (string Hex, byte[] Compressed) Encode(ObjectType type, ReadOnlySpan<byte> content)
     {
-        ObjectType kind = type switch
-        {
-            "blob" => ObjectType.Blob,
-            "tree" => ObjectType.Tree,
-            "commit" => ObjectType.Commit,
-            _ => throw new ArgumentException($"no pk history holds a git {type}", nameof(type)),
-        };
-        (ObjectId id, byte[] compressed) = LooseObject.Encode(kind, content);
+        (ObjectId id, byte[] compressed) = LooseObject.Encode(type, content);
         return (id.Hex, compressed);
     }
+
+    /// <summary>As <see cref="Encode(ObjectType, ReadOnlySpan{byte})"/>, for git's name of a kind.</summary>
+    public static (string Hex, byte[] Compressed) Encode(string type, ReadOnlySpan<byte> content) => Encode(type switch
+    {
+        "blob" => ObjectType.Blob,
+        "tree" => ObjectType.Tree,
+        "commit" => ObjectType.Commit,
+        _ => throw new ArgumentException($"no pk history holds a git {type}", nameof(type)),
+    }, content);
 
     /// <summary>Stores an object in a repository unless it is there loose already; written whole, then renamed into place.</summary>
     public static void Store(string gitDir, string hex, byte[] compressed)

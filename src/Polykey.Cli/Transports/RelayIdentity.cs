@@ -1,6 +1,7 @@
 using System.Text;
 using Polykey.Core;
 using Polykey.Core.Crypto;
+using Polykey.Core.Git;
 
 namespace Polykey.Cli.Transports;
 
@@ -21,6 +22,25 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
     /// <summary>Writes the identity's objects into a repository; returns the commit to point <see cref="Ref"/> at.</summary>
     public string Store(string gitDir)
     {
+        string commitHex = "";
+        foreach ((ObjectType type, byte[] content) in Objects())
+        {
+            (string hex, byte[] compressed) = LooseObjectFile.Encode(type, content);
+            LooseObjectFile.Store(gitDir, hex, compressed);
+            commitHex = hex;
+        }
+        return commitHex;
+    }
+
+    /// <summary>
+    /// The commit <see cref="Ref"/> names for this keynode and owner. Its name covers every byte
+    /// of the three files, so a relay whose ref names this commit carries exactly this identity.
+    /// </summary>
+    public string CommitHex() => LooseObject.IdOf(ObjectType.Commit, Objects().Last().Content).Hex;
+
+    // The three blobs, the tree, then the commit.
+    private IEnumerable<(ObjectType Type, byte[] Content)> Objects()
+    {
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
         {
             [FormatFile] = Encoding.ASCII.GetBytes(FormatLine),
@@ -30,19 +50,16 @@ internal sealed record RelayIdentity(string KeynodeId, Identity Owner)
         using var tree = new MemoryStream();
         foreach ((string name, byte[] content) in files)
         {
-            (string hex, byte[] compressed) = LooseObjectFile.Encode("blob", content);
-            LooseObjectFile.Store(gitDir, hex, compressed);
+            yield return (ObjectType.Blob, content);
             tree.Write(Encoding.ASCII.GetBytes($"100644 {name}\0"));
-            tree.Write(Convert.FromHexString(hex));
+            tree.Write(LooseObject.IdOf(ObjectType.Blob, content).ToBytes());
         }
-        (string treeHex, byte[] treeObject) = LooseObjectFile.Encode("tree", tree.ToArray());
-        LooseObjectFile.Store(gitDir, treeHex, treeObject);
+        byte[] treeContent = tree.ToArray();
+        yield return (ObjectType.Tree, treeContent);
         // A commit, not a bare tree, because some git hosts refuse refs to anything else. Fixed
         // author and time: the same keynode always makes the same commit.
-        string commit = $"tree {treeHex}\nauthor polykey <polykey@invalid> 0 +0000\ncommitter polykey <polykey@invalid> 0 +0000\n\npolykey relay of keynode {KeynodeId}\n";
-        (string commitHex, byte[] commitObject) = LooseObjectFile.Encode("commit", Encoding.ASCII.GetBytes(commit));
-        LooseObjectFile.Store(gitDir, commitHex, commitObject);
-        return commitHex;
+        string commit = $"tree {LooseObject.IdOf(ObjectType.Tree, treeContent).Hex}\nauthor polykey <polykey@invalid> 0 +0000\ncommitter polykey <polykey@invalid> 0 +0000\n\npolykey relay of keynode {KeynodeId}\n";
+        yield return (ObjectType.Commit, Encoding.ASCII.GetBytes(commit));
     }
 
     /// <summary>Reads the identity a ref of the cache names, checking every file's size and form.</summary>

@@ -21,6 +21,16 @@ internal static class Transport
         return KeynodeArchive.Open(url, Session.CacheDirectory);
     }
 
+    /// <summary>
+    /// Opens a location to pull from (or clone). <paramref name="expected"/> is the keynode and
+    /// owner the puller pinned for it, when it did.
+    /// </summary>
+    public static IHistoryTarget OpenForPull(string url, RelayIdentity? expected)
+    {
+        if (GitRelayTransport.Handles(url)) return GitRelayTransport.OpenForPull(url, expected);
+        return Open(url);
+    }
+
     /// <summary>Whether a location is a local path (stored absolute, so it works from any directory).</summary>
     public static bool IsPath(string url) => !GitRelayTransport.Handles(url) && !SshTransport.Handles(url);
 }

@@ -20,7 +20,7 @@ public static class KeyVault
         try
         {
             using var output = new MemoryStream();
-            var generator = new PgpEncryptedDataGenerator(SymmetricKeyAlgorithmTag.Aes256, true, new SecureRandom());
+            var generator = new PgpEncryptedDataGenerator(SymmetricKeyAlgorithmTag.Aes256, true, KernelRandomGenerator.NewSecureRandom());
             generator.AddMethodRaw(passphrase, HashAlgorithmTag.Sha256, IterationCountByte);
             using (Stream encrypted = generator.Open(output, new byte[1 << 12]))
             {

@@ -60,7 +60,7 @@ public sealed class SecretIdentity
 
     public static SecretIdentity Generate(string label)
     {
-        var random = new SecureRandom();
+        var random = KernelRandomGenerator.NewSecureRandom();
         DateTime now = DateTime.UtcNow;
         var ed = new Ed25519KeyPairGenerator();
         ed.Init(new Ed25519KeyGenerationParameters(random));

@@ -12,7 +12,7 @@ namespace Polykey.Core.Crypto;
 /// </summary>
 internal static class SecretMessage
 {
-    private static readonly SecureRandom Random = new();
+    private static readonly SecureRandom Random = KernelRandomGenerator.NewSecureRandom();
 
     public static byte[] Encrypt(string path, ReadOnlySpan<byte> value, DateTimeOffset time, IEnumerable<Identity> readers)
     {

@@ -24,6 +24,16 @@ public static class LooseObject
         return (ObjectId.FromBytes(sha1.Finish()), compressed.ToArray());
     }
 
+    /// <summary>An object's name alone, without compressing it.</summary>
+    public static ObjectId IdOf(ObjectType type, ReadOnlySpan<byte> content)
+    {
+        byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
+        using Digests.Incremental sha1 = Digests.Sha1Of(header.Length + content.Length);
+        sha1.Append(header);
+        sha1.Append(content);
+        return ObjectId.FromBytes(sha1.Finish());
+    }
+
     /// <summary>
     /// Inflates and checks an object; throws when it is not the object its name says. The size
     /// its header declares is checked before anything is inflated (see <see cref="ObjectStream"/>),
@@ -36,6 +46,16 @@ public static class LooseObject
         stream.ReadExactly(content);
         stream.Finish();
         return (stream.Type, content);
+    }
+
+    /// <summary>
+    /// An object's kind and declared size, from its header alone (bounded as in
+    /// <see cref="Decode(ObjectId, byte[], long)"/>); the content is neither inflated nor checked.
+    /// </summary>
+    public static (ObjectType Type, long Size) Header(ObjectId expected, byte[] compressed)
+    {
+        using ObjectStream stream = ObjectStream.Open(expected, new MemoryStream(compressed, writable: false), compressed.LongLength, MaxObjectBytes(ObjectType.Blob));
+        return (stream.Type, stream.ContentLength);
     }
 
     /// <summary>Decodes with the largest bound any object may have (a blob of the largest value).</summary>

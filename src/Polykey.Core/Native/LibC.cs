@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Polykey.Core.Native;
 
-/// <summary>The few libc calls .NET and Mono.Unix do not offer: flock, statx and prctl.</summary>
+/// <summary>The few libc calls .NET and Mono.Unix do not offer: flock, statx, prctl and getrandom.</summary>
 internal static partial class LibC
 {
     public const int LOCK_SH = 1;
@@ -16,6 +16,9 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(SafeHandle fd, int operation);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint getrandom(byte* buffer, nuint length, uint flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

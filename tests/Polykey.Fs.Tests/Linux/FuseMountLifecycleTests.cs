@@ -118,6 +118,9 @@ public class FuseMountLifecycleTests
         try
         {
             Assert.Equal("ready", holder.StandardOutput.ReadLine());
+            // What a test that hangs prints: the holder, by its descriptor and working directory.
+            string report = HangReport.For(mount.Path);
+            Assert.Contains($"pid {holder.Id} (sleep 60): cwd {mount.Path}, fd 3 {mount["held"]}", report);
             var clock = Stopwatch.StartNew();
             mount.Mount.Unmount();
             Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
