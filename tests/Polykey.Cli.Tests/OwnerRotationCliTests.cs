@@ -187,5 +187,38 @@ public sealed class OwnerRotationCliTests : IDisposable
         Assert.True(Pk.Ok(server.Run("verify")).Text.EndsWith("ok\n", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Transition_TravelsThroughAGitRelay_ToASubscriber()
+    {
+        using var server = new TestKeynode("server").Init(label: "server");
+        var serverState = new Dictionary<string, string> { ["XDG_STATE_HOME"] = Directory.CreateDirectory(Path.Combine(server.Directory, "state")).FullName };
+        string serverPublic = Path.Combine(_node.Directory, "server.pub");
+        File.WriteAllBytes(serverPublic, Pk.Ok(server.Run("identity", "export")).Stdout);
+        string relay = Path.Combine(_node.Directory, "relay.git");
+        Assert.Equal(0, PkProcess.Run("git", ["init", "--bare", "--quiet", relay]).ExitCode);
+        Pk.Ok(_node.Set("prod/db", "v1"));
+        Pk.Ok(_node.Run("grant", serverPublic, "prod/**", "--read"));
+        Pk.Ok(PkProcess.Pk(_node.Args("remote", "add", "relay", "file://" + relay), env: _state));
+        Pk.Ok(PkProcess.Pk(_node.Args("push", "relay"), env: _state));
+        Pk.Ok(PkProcess.Pk(server.Args("remote", "add", "relay", "file://" + relay, "--paths", "prod/**"), env: serverState));
+        Pk.Ok(PkProcess.Pk(server.Args("pull", "relay"), env: serverState));
+
+        Rotate();
+        Pk.Ok(PkProcess.Pk(["-k", _node.Path, "--identity-file", NewKey, "set", "prod/db"], "v2"u8.ToArray(), env: _state));
+        Pk.Ok(WithNewKey("push", "relay"));
+        Pk.Ok(PkProcess.Pk(server.Args("pull", "relay"), env: serverState));
+        Assert.Equal("v2", Pk.Ok(PkProcess.Pk(server.Args("get", "prod/db"), env: serverState)).Text);
+
+        // A relay first used after the rotation names the keynode's first owner too, as its subscribers pinned it.
+        string second = Path.Combine(_node.Directory, "second.git");
+        Assert.Equal(0, PkProcess.Run("git", ["init", "--bare", "--quiet", second]).ExitCode);
+        Pk.Ok(WithNewKey("remote", "add", "second", "file://" + second));
+        Pk.Ok(PkProcess.Pk(["-k", _node.Path, "--identity-file", NewKey, "set", "prod/db"], "v3"u8.ToArray(), env: _state));
+        Pk.Ok(WithNewKey("push", "second"));
+        Pk.Ok(PkProcess.Pk(server.Args("remote", "add", "second", "file://" + second, "--paths", "prod/**"), env: serverState));
+        Pk.Ok(PkProcess.Pk(server.Args("pull", "second"), env: serverState));
+        Assert.Equal("v3", Pk.Ok(PkProcess.Pk(server.Args("get", "prod/db"), env: serverState)).Text);
+    }
+
     public void Dispose() => _node.Dispose();
 }
