@@ -48,9 +48,9 @@ internal static class RemoteLocation
             if (remote is not null && archive.KeynodeId != remote.KeynodeId)
                 throw PolykeyException.Denied($"{Shown(url)} now holds keynode {archive.KeynodeId}, not keynode {remote.KeynodeId} that remote {remote.Name} names",
                     $"if the remote moved, remove it and add it again: pk remote rm {remote.Name}");
-            if (keynode is not null && archive.KeynodeId == keynode.Id && archive.Owner.Fingerprint != keynode.Owner.Fingerprint)
+            if (keynode is not null && archive.KeynodeId == keynode.Id && archive.Owner.Fingerprint != keynode.FirstOwner.Fingerprint)
                 throw PolykeyException.Denied(
-                    $"{Shown(url)} claims to hold this keynode ({keynode.Id}) but names owner {archive.Owner.Fingerprint}, not {keynode.Owner.Fingerprint}",
+                    $"{Shown(url)} claims to hold this keynode ({keynode.Id}) but names owner {archive.Owner.Fingerprint}, not {keynode.FirstOwner.Fingerprint}",
                     "someone forged the relay's identity; nothing was transferred");
             if (keynode?.Access.OriginOf(archive.KeynodeId) is { } trusted && trusted.Owner.Fingerprint != archive.Owner.Fingerprint)
                 throw PolykeyException.Denied(

@@ -80,6 +80,9 @@ internal sealed class Session
         }
     }
 
+    /// <summary>The passphrase from file, environment or terminal (never the kernel keyring): to seal a new owner key.</summary>
+    public byte[] Passphrase() => ReadPassphrase(forInit: false);
+
     private byte[] ReadPassphrase(bool forInit)
     {
         string? file = _parse.GetValue(_options.PassphraseFile) ?? Env("PK_PASSPHRASE_FILE");

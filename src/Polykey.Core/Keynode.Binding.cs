@@ -31,6 +31,8 @@ public sealed partial class Keynode
         // Trust in another keynode can be withdrawn: asked every time, verified before or not.
         if (OriginOwner(origin) is null)
             return $"commit {id} belongs to keynode {origin[..8]}, which this keynode takes no histories from (no remote names it)";
+        // An owner key's time can end after its signature was checked: asked every time too.
+        if (OwnerWindowProblem(historyId, id, commit, origin) is { } outside) return outside;
         if (verifiedBefore) return null; // its number, origin and kind were checked when it was verified, and cannot change
         long expected = commit.Parents.Select(SequenceOf).DefaultIfEmpty(0).Max() + 1;
         if (binding.Sequence != expected)
@@ -42,6 +44,7 @@ public sealed partial class Keynode
         if (KindOfCommit(id) == VersionKind.AsOf && historyId != AsOfHistoryId(origin))
             return $"commit {id} is an as-of statement outside its keynode's as-of history";
         if (PrunedPlacementProblem(historyId, id, origin) is { } misplaced) return misplaced;
+        if (StatementProblem(historyId, id, commit, origin) is { } statement) return statement;
         bool isAccess = KindOfCommit(id) == VersionKind.AccessList;
         if (isAccess && origin != Id)
             return $"commit {id} holds another keynode's access list";
@@ -81,7 +84,31 @@ public sealed partial class Keynode
                     $"keynode {Path} holds an access list that does not continue the one this user accepted before (version {_pins.AccessSequence}): the file was replaced",
                     hint);
         }
-        _pins.Save(Owner.Fingerprint, sequence, tip);
+        _pins.Save(FirstOwner.Fingerprint, sequence, tip);
+        PinOwnerHistory(atOpen);
+    }
+
+    /// <summary>
+    /// Compares the accepted owner history with the pinned one, as for the access list: a file
+    /// that lost a rotation this user saw (rolled back by whoever still holds the old key) is
+    /// refused; then the pin follows the owner to its current key.
+    /// </summary>
+    private void PinOwnerHistory(bool atOpen)
+    {
+        if (_pins is null) return;
+        ObjectId? tip = _accepted.TryGetValue(OwnerHistoryId(Id), out ObjectId t) ? t : null;
+        long sequence = tip is { } at ? SequenceOf(at) : 0;
+        if (atOpen && _pins.OwnerCommit is { } pinned && (sequence < _pins.OwnerSequence || !Descends(tip!.Value, pinned, _pins.OwnerSequence)))
+            throw PolykeyException.Failed(
+                $"keynode {Path} holds owner key {Owner.Fingerprint}, but this user saw its owner move to {_pins.CurrentOwner} (owner history version {_pins.OwnerSequence}): the file was rolled back or replaced",
+                $"if you restored an older copy on purpose, remove {_pins.Location} and open it again");
+        if (tip is { } current) _pins.SaveOwner(sequence, current, Owner.Fingerprint);
+        List<string> chainKeys = ChainOf(Id)!.Keys.Select(k => k.Key.Fingerprint).ToList();
+        if (atOpen && _pins.RevokedKeys.FirstOrDefault(k => !Revoked(Id, k)) is { } lost)
+            throw PolykeyException.Failed(
+                $"keynode {Path} no longer holds the revocation of owner key {lost} that this user saw: the file was rolled back or replaced",
+                $"apply the revocation certificate again (pk identity revoke-owner), or remove {_pins.Location} and open it again");
+        _pins.SaveRevoked(chainKeys.Where(k => Revoked(Id, k)));
     }
 
     private bool Descends(ObjectId tip, ObjectId ancestor, long ancestorSequence)

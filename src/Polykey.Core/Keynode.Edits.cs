@@ -68,6 +68,9 @@ public sealed partial class Keynode
         SecretIdentity signer = Unlock();
         if (!signer.CanSign)
             throw PolykeyException.Denied($"the credential for {Path} is read-only; it cannot change secrets");
+        if (OwnerRevoked && signer.Public.Fingerprint == Owner.Fingerprint)
+            throw PolykeyException.Denied($"the owner key of {Path} was revoked as compromised: nothing it signs from now on is accepted",
+                "make a new keynode (pk init) and copy the secrets into it");
         lock (_gate)
         {
             using (LockForWriting())

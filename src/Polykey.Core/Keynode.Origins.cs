@@ -29,7 +29,7 @@ public sealed partial class Keynode
 
     /// <summary>The owner of a keynode whose histories this one takes: itself, or a trusted origin; null when not trusted.</summary>
     private Identity? OriginOwner(string origin) =>
-        origin == Id ? Owner : CurrentAccess().OriginOf(origin)?.Owner;
+        origin == Id && _rotatingTo is { } next ? next : ChainOf(origin)?.Current;
 
     /// <summary>The rules that govern histories of <paramref name="origin"/>, as this keynode accepted them.</summary>
     private AccessList RulesOf(string origin)
@@ -57,9 +57,12 @@ public sealed partial class Keynode
     /// </summary>
     private (Identity Key, bool Lasting)? WriterOf(ObjectId id, Commit commit)
     {
-        if (OriginOf(commit) is not { } origin || OriginOwner(origin) is not { } originOwner) return null;
-        // An origin's owner is pinned for good (a trusted keynode never changes owner), so its signature lasts.
-        if (commit.SignerFingerprint == originOwner.Fingerprint) return (originOwner, true);
+        if (OriginOf(commit) is not { } origin || ChainOf(origin) is not { } chain) return null;
+        VersionKind? statement = KindOfCommit(id);
+        if (statement is VersionKind.OwnerTransition or VersionKind.OwnerRevocation) return StatementWriter(id, commit, origin, statement.Value);
+        // Any key of the origin's owner chain (its first is pinned for good), so its signature lasts;
+        // whether the version falls within that key's time is asked on every walk (MeaningProblem).
+        if (chain.Find(commit.SignerFingerprint) is { } owner) return (owner.Key, true);
         Grant? grant = RulesOf(origin).GrantOf(commit.SignerFingerprint);
         if (grant is null || grant.Write.Count == 0) return null;
         if (KindOfCommit(id) is not (VersionKind.Value or VersionKind.Removed)) return null;

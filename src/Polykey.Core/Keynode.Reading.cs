@@ -193,6 +193,7 @@ public sealed partial class Keynode
     private (string Path, long Size, VersionKind Kind)? PeekVersion(ObjectId commitId, Commit commit)
     {
         (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
+        if (IsOwnerStatement(kind)) return (StatementName(commitId, kind), 0, kind);
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         (string Path, long Size)? peeked = SecretMessage.TryPeek(content, Unlock(), $"version {commitId} in {Path}");
         content.Finish();
@@ -212,6 +213,7 @@ public sealed partial class Keynode
     private (string path, SecretBytes value, VersionKind kind)? ReadVersionOf(ObjectId commitId, Commit commit)
     {
         (VersionKind kind, ObjectId blob) = VersionBlob(commitId, commit);
+        if (IsOwnerStatement(kind)) return (StatementName(commitId, kind), new SecretBytes([]), kind);
         if (!HoldsObject(blob) && IsPruned(commitId, commit)) throw PrunedError($"version {commitId}");
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
         var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
@@ -226,6 +228,13 @@ public sealed partial class Keynode
         }
         return decrypted is null ? null : (decrypted.Value.Path, decrypted.Value.Value, kind);
     }
+
+    private static bool IsOwnerStatement(VersionKind kind) => kind is VersionKind.OwnerTransition or VersionKind.OwnerRevocation;
+
+    // Owner statements are in clear and encrypted to nobody: what a listing knows them by (never listed).
+    private string StatementName(ObjectId commitId, VersionKind kind) => kind == VersionKind.OwnerTransition
+        ? $"polykey:owner-transition:{TransitionOf(commitId).To.Fingerprint}"
+        : $"polykey:owner-revocation:{RevocationOf(commitId).Key}";
 
     // A version's kind and the blob holding its message, from its one-entry tree.
     private (VersionKind Kind, ObjectId Blob) VersionBlob(ObjectId commitId, Commit commit)
@@ -326,7 +335,8 @@ public sealed partial class Keynode
                         (string, SecretBytes value, VersionKind)? version = TryReadVersion(commit, ReadCommit(commit));
                         version?.value.Dispose();
                         // Another keynode's history may start before this owner was granted it: only its newer versions are ours to read.
-                        if (version is null && OriginOfHistory(id) == Id) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
+                        // So may a version written before the owner moved to the current key: it was encrypted to the key of its time.
+                        if (version is null && OriginOfHistory(id) == Id && !BeforeCurrentOwner(ReadCommit(commit))) problems.Add($"version {commit} of history {id[..8]} is not encrypted to this credential");
                     }
                     catch (PolykeyException e)
                     {

@@ -40,7 +40,7 @@ public sealed partial class Keynode
         RequireOwnerSigner("change the remotes of");
         lock (_gate)
         {
-            if (remote.KeynodeId != Id || owner.Fingerprint != Owner.Fingerprint)
+            if (remote.KeynodeId != Id || owner.Fingerprint != FirstOwner.Fingerprint)
                 throw PolykeyException.Denied($"{remote.Url} holds keynode {remote.KeynodeId} owned by {owner.Fingerprint}, not this keynode",
                     "a mirror holds this keynode itself; add another keynode with its own remote");
             AccessList current = CurrentAccess();

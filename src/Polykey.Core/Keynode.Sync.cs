@@ -40,7 +40,18 @@ public sealed partial class Keynode
                 {
                     progress?.Report(new TransferProgress("checking", done++, offered.Count));
                     ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
-                    if (Consider(id, tip, accepted, filters, report) is not { } outcome) continue;
+                    // What this pull lands is checked as the change it will be.
+                    _checkingChange = _state.End.Sequence + 1;
+                    Outcome? considered;
+                    try
+                    {
+                        considered = Consider(id, tip, accepted, filters, report);
+                    }
+                    finally
+                    {
+                        _checkingChange = long.MaxValue;
+                    }
+                    if (considered is not { } outcome) continue;
                     landing.Add(new RefMove(id, tip, outcome.Conflict));
                     if (outcome.Conflict)
                     {
@@ -51,6 +62,7 @@ public sealed partial class Keynode
                     // Taken for the rest of this pull: a newer rules view decides who may write what follows.
                     before.TryAdd(id, accepted);
                     _accepted[id] = tip;
+                    NoteOwnerEnds(id, accepted, tip);
                 }
                 Restore(before);
                 progress?.Report(new TransferProgress("writing", offered.Count, offered.Count));
@@ -74,10 +86,13 @@ public sealed partial class Keynode
         before.Clear();
     }
 
+    /// <summary>Statements every receiver that trusts their keynode takes, readable or not: their signed facts are all they say.</summary>
+    private static bool ForEveryone(VersionKind? kind) => kind is VersionKind.AsOf or VersionKind.OwnerTransition or VersionKind.OwnerRevocation;
+
     // The source's histories that are new here and readable by this owner, rules first (they decide who may write the rest).
     private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report, IProgress<TransferProgress>? progress)
     {
-        var offered = new List<(string Id, ObjectId Tip, bool Rules)>();
+        var offered = new List<(string Id, ObjectId Tip, int Rank)>();
         if (source is IPrefetchingHistorySource remote) Prefetch(remote, progress);
         // Two keynodes' tip maps are compared in bulk; any other source, tip by tip.
         IReadOnlyList<KeyValuePair<string, ObjectId>> unlike = source.Tips is TipMap theirs
@@ -96,16 +111,24 @@ public sealed partial class Keynode
                 // Another keynode's access list stays there (readable here only when one key owns both).
                 if (kind == VersionKind.AccessList) continue;
                 // Not for this owner: nothing of it lands. A statement is for everyone: its signed time is all it says.
-                if (kind != VersionKind.AsOf && !ReadableBy(tip, Owner)) continue;
-                // Rules and pruned statements first: they decide what the rest may be (who writes, which values may be absent).
-                offered.Add((id, tip, kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned));
+                if (!ForEveryone(kind) && !ReadableBy(tip, Owner)) continue;
+                // Owner statements first (they say which key signed the rest), then rules and pruned
+                // statements (who may write the rest, which values it may lack).
+                offered.Add((id, tip, kind switch
+                {
+                    VersionKind.OwnerTransition => 0,
+                    VersionKind.OwnerRevocation => 1,
+                    VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned => 2,
+                    _ => 3,
+                }));
             }
             catch (PolykeyException e)
             {
                 report.Refused.Add(new SyncRefusal(null, id, e.Message));
             }
         }
-        return offered.OrderBy(o => o.Rules ? 0 : 1).Select(o => (o.Id, o.Tip)).ToList();
+        // Owner statements first (they say which key signed the rest), then rules (who may write the rest).
+        return offered.OrderBy(o => o.Rank).Select(o => (o.Id, o.Tip)).ToList();
     }
 
     // A source across a network gets every history this pull will fetch in one request, each down to what is held here.
@@ -149,6 +172,8 @@ public sealed partial class Keynode
             }
             if (KindOfCommit(tip) == VersionKind.AsOf) return new Outcome("(as of)", conflict, Statement: true);
             if (KindOfCommit(tip) == VersionKind.Pruned) return new Outcome("(pruned)", conflict, Statement: true);
+            if (KindOfCommit(tip) is VersionKind.OwnerTransition or VersionKind.OwnerRevocation)
+                return new Outcome(KindOfCommit(tip) == VersionKind.OwnerTransition ? "(owner transition)" : "(owner revocation)", conflict);
             (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, ReadCommit(tip));
             if (version is not { } v) return null;
             bool rules = v.Kind is VersionKind.Rules or VersionKind.AccessList;
@@ -302,18 +327,28 @@ public sealed partial class Keynode
         lock (_gate)
         {
             using (_file.LockShared()) ReadNewChanges();
+            Identity targetOwner = CurrentOwnerOf(target);
             var added = new HashSet<ObjectId>();
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
-                .OrderBy(h => h.Kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned ? 0 : 1).ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
+                .OrderBy(h => h.Kind switch { VersionKind.OwnerTransition => 0, VersionKind.OwnerRevocation => 1, VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned => 2, _ => 3 })
+                .ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
             int done = 0;
             foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
             {
                 progress?.Report(new TransferProgress("reading", done++, histories.Count));
-                bool meta = kind is VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned;
-                if (kind != VersionKind.AsOf && !ReadableBy(tip, target.Owner)) continue;
+                bool meta = kind is VersionKind.Rules or VersionKind.Pruned || ForEveryone(kind);
+                if (!ForEveryone(kind) && !ReadableBy(tip, targetOwner)) continue;
                 IndexEntry? entry = meta ? null : Index().ById(id);
-                string path = kind switch { VersionKind.Rules => "(rules)", VersionKind.AsOf => "(as of)", VersionKind.Pruned => "(pruned)", _ => entry is null ? id : SecretPath.Escape(entry.Path) };
+                string path = kind switch
+                {
+                    VersionKind.Rules => "(rules)",
+                    VersionKind.AsOf => "(as of)",
+                    VersionKind.Pruned => "(pruned)",
+                    VersionKind.OwnerTransition => "(owner transition)",
+                    VersionKind.OwnerRevocation => "(owner revocation)",
+                    _ => entry is null ? id : SecretPath.Escape(entry.Path),
+                };
                 if (!meta && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
                 ObjectId? theirs = target.Tips.TryGetValue(id, out ObjectId t) ? t : null;
                 if (theirs == tip)
@@ -351,6 +386,13 @@ public sealed partial class Keynode
         target.Write(new OutgoingChange(objects, refs));
         return report;
     }
+
+    /// <summary>
+    /// The target's current owner key as this keynode knows it: its own for a mirror, the end of
+    /// the owner chain it follows for a trusted origin; else the first owner the target names.
+    /// </summary>
+    private Identity CurrentOwnerOf(IHistorySource target) =>
+        target.KeynodeId == Id ? Owner : ChainOf(target.KeynodeId)?.Current ?? target.Owner;
 
     // Whether the target's tip descends from ours (it is newer), walked in the target's own objects.
     private static bool TargetHolds(IHistorySource target, ObjectId ours, ObjectId theirs)

@@ -54,7 +54,6 @@ public sealed partial class Keynode : IDisposable
 
     public string Path => _file.Path;
     public string Id => _state.KeynodeId!;
-    public Identity Owner { get; private set; } = null!;
 
     /// <summary>True when the owner key is sealed inside the file by a passphrase; false when it lives in an identity file.</summary>
     public bool SealsOwnerKey => _state.OwnerSealedKey is not null;
@@ -147,11 +146,11 @@ public sealed partial class Keynode : IDisposable
                     ? $"keynode {Path} uses format 1, whose versions do not name their history, so replayed versions cannot be told apart"
                     : $"keynode {Path} uses format {_state.FormatVersion}, whose versions do not name the keynode whose rules govern them, so they cannot be shared safely",
                 $"upgrade it once with 'pk upgrade -k {Path}' (needs the owner's key; the old file is kept beside it)");
-        Owner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
+        FirstOwner = Identity.Load(_file.ReadData(_state.OwnerPublicKey.Value), $"the owner key of {Path}");
         _pins = ReaderPins.For(_stateDirectory, Id);
-        if (_pins.Owner is { } pinned && pinned != Owner.Fingerprint)
+        if (_pins.Owner is { } pinned && pinned != FirstOwner.Fingerprint)
             throw PolykeyException.Failed(
-                $"keynode {Path} now names owner {Owner.Fingerprint}, but this user pinned owner {pinned} for it: the file was replaced by another keynode with the same id",
+                $"keynode {Path} now names owner {FirstOwner.Fingerprint}, but this user pinned owner {pinned} for it: the file was replaced by another keynode with the same id",
                 $"if you replaced it on purpose, remove {_pins.Location} and open it again");
         _validator = new HistoryValidator(ReadSignedCommit);
         _verifiedCache ??= VerifiedCommitCache.For(_cacheDirectory, Id);
@@ -186,9 +185,21 @@ public sealed partial class Keynode : IDisposable
     private void AcceptMovedHistories()
     {
         if (_validator is null) return;
-        foreach (RefMove move in _unchecked)
+        // In file order; within a change, owner statements first: the versions the new owner
+        // signed in the change that names it are checked against it.
+        foreach (RefMove move in _unchecked.OrderBy(m => m.Change).ThenBy(m => StatementRank(m.Tip)).ToList())
         {
-            if (AcceptProblem(move) is not { } problem) continue;
+            _checkingChange = move.Change;
+            string? refusal;
+            try
+            {
+                refusal = AcceptProblem(move);
+            }
+            finally
+            {
+                _checkingChange = long.MaxValue;
+            }
+            if (refusal is not { } problem) continue;
             _refusedSomething = true;
             string warning = $"refused a change to secret history {move.Id[..8]}: {problem}";
             if (!Warnings.Contains(warning)) Warnings.Add(warning);
@@ -217,6 +228,7 @@ public sealed partial class Keynode : IDisposable
         // trusted later). Asked only of what the check refused: an open reads no commit twice for it.
         if (refused is not null) return accepted is null && UntrustedOrigin(move.Tip) ? null : refused;
         _accepted[move.Id] = move.Tip;
+        NoteOwnerEnds(move.Id, accepted, move.Tip);
         if (IsAccessHistory(move.Id, move.Tip)) _accessHistory = move.Id;
         else if (_index is not null) IndexHistory(_index, move.Id);
         else if (_movedIndex is not null) IndexHistory(_movedIndex, move.Id);
@@ -237,6 +249,7 @@ public sealed partial class Keynode : IDisposable
 
     private string? CheckMove(string id, ObjectId? accepted, ObjectId candidate)
     {
+        _checkingTip = candidate;
         try
         {
             return _validator!.Check(accepted, candidate, WriterOf, (commitId, commit, verified) => MeaningProblem(id, commitId, commit, verified));
@@ -244,6 +257,10 @@ public sealed partial class Keynode : IDisposable
         catch (PolykeyException e)
         {
             return e.Message;
+        }
+        finally
+        {
+            _checkingTip = null;
         }
     }
 
@@ -309,6 +326,7 @@ public sealed partial class Keynode : IDisposable
             null => throw PolykeyException.Denied($"opening {Path} needs a passphrase or an identity file",
                 "pass --passphrase-file or --identity-file, or set $PK_PASSPHRASE_FILE"),
             Credential.KeyFile keyFile when keyFile.Identity.Public.Fingerprint == Owner.Fingerprint => keyFile.Identity,
+            Credential.KeyFile keyFile when FormerOwnerKey(keyFile.Identity.Public.Fingerprint) => throw FormerOwnerCredential(keyFile),
             Credential.KeyFile keyFile => throw PolykeyException.Denied(
                 $"identity {keyFile.Identity.Public.Fingerprint} from {keyFile.Source} holds no key for {Path}",
                 $"the keynode's owner is {Owner.Fingerprint}"),

@@ -245,7 +245,7 @@ internal sealed class NameMemo : IDisposable
                 if (wanted) entries.Add((id!, tip, null));
                 continue;
             }
-            if (kind > (byte)VersionKind.Pruned) throw new FormatException("a name memo entry of an unknown kind");
+            if (kind > (byte)VersionKind.OwnerRevocation) throw new FormatException("a name memo entry of an unknown kind");
             int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(plain.AsSpan(at + 16));
             if (wanted)
             {

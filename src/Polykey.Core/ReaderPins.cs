@@ -20,6 +20,15 @@ internal sealed class ReaderPins
     public long AccessSequence { get; private set; }
     public ObjectId? AccessCommit { get; private set; }
 
+    /// <summary>The owner's current key, and the owner-history version that named it (none before a rotation).</summary>
+    public string? CurrentOwner { get; private set; }
+    public long OwnerSequence { get; private set; }
+    public ObjectId? OwnerCommit { get; private set; }
+
+    /// <summary>Owner keys this user saw revoked: a file that no longer revokes one was rolled back.</summary>
+    public IReadOnlySet<string> RevokedKeys => _revoked;
+    private readonly SortedSet<string> _revoked = new(StringComparer.Ordinal);
+
     public string Location => _path ?? "(none)";
 
     public static ReaderPins For(string? stateDirectory, string keynodeId)
@@ -56,6 +65,15 @@ internal sealed class ReaderPins
                     AccessSequence = sequence;
                     AccessCommit = commit;
                     break;
+                case "current" when parts.Length == 4 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long number)
+                                    && ObjectId.TryParse(parts[2], out ObjectId named) && parts[3].Length == 40:
+                    OwnerSequence = number;
+                    OwnerCommit = named;
+                    CurrentOwner = parts[3];
+                    break;
+                case "revoked" when parts.Length == 2 && parts[1].Length == 40 && _revoked.Count < 64:
+                    _revoked.Add(parts[1]);
+                    break;
                 default:
                     throw Unreadable();
             }
@@ -72,8 +90,35 @@ internal sealed class ReaderPins
         Owner = owner;
         AccessSequence = accessSequence;
         AccessCommit = accessCommit;
-        string text = $"{Magic}\nowner {owner}\n" + (accessCommit is { } c ? $"access {accessSequence.ToString(CultureInfo.InvariantCulture)} {c.Hex}\n" : "");
+        Write();
+    }
+
+    /// <summary>Follows the owner to the key its newest accepted transition names; written only when it moved.</summary>
+    public void SaveOwner(long sequence, ObjectId commit, string current)
+    {
+        if (_path is null || Owner is null || (OwnerSequence == sequence && OwnerCommit == commit)) return;
+        OwnerSequence = sequence;
+        OwnerCommit = commit;
+        CurrentOwner = current;
+        Write();
+    }
+
+    /// <summary>Remembers owner keys seen revoked; written only when one is new.</summary>
+    public void SaveRevoked(IEnumerable<string> keys)
+    {
+        if (_path is null || Owner is null) return;
+        int before = _revoked.Count;
+        _revoked.UnionWith(keys);
+        if (_revoked.Count != before) Write();
+    }
+
+    private void Write()
+    {
+        string text = $"{Magic}\nowner {Owner}\n"
+            + (AccessCommit is { } c ? $"access {AccessSequence.ToString(CultureInfo.InvariantCulture)} {c.Hex}\n" : "")
+            + (OwnerCommit is { } o ? $"current {OwnerSequence.ToString(CultureInfo.InvariantCulture)} {o.Hex} {CurrentOwner}\n" : "")
+            + string.Concat(_revoked.Select(k => $"revoked {k}\n"));
         // An unwritable state directory costs only the protection across opens, not this open.
-        PrivateFile.TryReplace(_path, System.Text.Encoding.ASCII.GetBytes(text), durable: true);
+        PrivateFile.TryReplace(_path!, System.Text.Encoding.ASCII.GetBytes(text), durable: true);
     }
 }

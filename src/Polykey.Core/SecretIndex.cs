@@ -7,7 +7,7 @@ internal sealed record IndexEntry(string Id, ObjectId Tip, string Path, long Siz
 {
     public bool Removed => Kind is VersionKind.Removed or VersionKind.DirectoryRemoved;
     public bool IsDirectory => Kind is VersionKind.Directory or VersionKind.DirectoryRemoved;
-    public bool Listed => Kind is not (VersionKind.AccessList or VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned);
+    public bool Listed => Kind is not (VersionKind.AccessList or VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned or VersionKind.OwnerTransition or VersionKind.OwnerRevocation);
 }
 
 /// <summary>

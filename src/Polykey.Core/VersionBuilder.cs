@@ -19,6 +19,10 @@ internal enum VersionKind
     AsOf,
     /// <summary>The owner's signed list of old versions whose values `pk gc` dropped (docs/keynode-format.md §5.5.3).</summary>
     Pruned,
+    /// <summary>The owner moves to a new key (clear statement, signed by both keys).</summary>
+    OwnerTransition,
+    /// <summary>An owner key is compromised (clear statement, signed by that key when it was made).</summary>
+    OwnerRevocation,
 }
 
 /// <summary>
@@ -37,6 +41,8 @@ internal static class VersionBuilder
         VersionKind.Rules => "rules.pgp",
         VersionKind.AsOf => "as-of.pgp",
         VersionKind.Pruned => "pruned.pgp",
+        VersionKind.OwnerTransition => "owner-transition.txt",
+        VersionKind.OwnerRevocation => "owner-revocation.txt",
         _ => "access.pgp",
     };
 
@@ -60,6 +66,22 @@ internal static class VersionBuilder
         string signature = CommitSignature.Sign(commit.Payload(), signer);
         ObjectId tip = Add(members, ObjectType.Commit, commit.Encode(signature));
         members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + secretId, Encoding.ASCII.GetBytes(tip.Hex + "\n")));
+        return (tip, members);
+    }
+
+    /// <summary>
+    /// A version of an owner statement: its blob is the statement itself, in clear (every reader
+    /// that checks signatures needs it, keys or not); the commit is signed like any other.
+    /// </summary>
+    public static (ObjectId Tip, List<PendingMember> Members) BuildStatement(
+        string historyId, string origin, ObjectId? parent, long sequence, VersionKind kind, byte[] statement, DateTimeOffset time, SecretIdentity signer)
+    {
+        var members = new List<PendingMember>(4);
+        ObjectId blob = Add(members, ObjectType.Blob, statement);
+        ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
+        var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(historyId, origin, sequence).Message());
+        ObjectId tip = Add(members, ObjectType.Commit, commit.Encode(CommitSignature.Sign(commit.Payload(), signer)));
+        members.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + historyId, Encoding.ASCII.GetBytes(tip.Hex + "\n")));
         return (tip, members);
     }
 

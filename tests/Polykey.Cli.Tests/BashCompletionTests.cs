@@ -30,7 +30,7 @@ public sealed class BashCompletionTests : IDisposable
     [Fact]
     public void AfterACommandWithSubcommands_OffersThem()
     {
-        Assert.Equal(["show", "export"], Complete("identity", ""));
+        Assert.Equal(["show", "export", "rotate", "revocation", "revoke-owner"], Complete("identity", ""));
         Assert.Equal(["add", "ls", "rm"], Complete("remote", ""));
         Assert.Equal(["add", "ls", "rm"], Complete("-k", _node.Path, "remote", ""));
     }

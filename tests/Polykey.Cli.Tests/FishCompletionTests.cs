@@ -26,7 +26,7 @@ public sealed class FishCompletionTests : IDisposable
     {
         Assert.Equal(HelpListing.Commands().Order(), Complete("pk ").Order());
         Assert.Equal(["identity"], Complete("pk ide"));
-        Assert.Equal(["export", "show"], Complete("pk identity ").Order());
+        Assert.Equal(["export", "revocation", "revoke-owner", "rotate", "show"], Complete("pk identity ").Order());
         Assert.Equal(["--theirs"], Complete("pk get --th"));
         Assert.Equal(["json", "sh"], Complete("pk env --format "));
         Assert.Equal([_node.Path], Complete($"pk -k {Path.Combine(_node.Directory, "no")}"));

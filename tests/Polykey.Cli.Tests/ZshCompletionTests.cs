@@ -29,7 +29,7 @@ public sealed class ZshCompletionTests : IDisposable
     public void Candidates_ForCommandsOptionsAndSecrets()
     {
         Assert.Equal(HelpListing.Commands().Order(), Complete("").Order());
-        Assert.Equal(["show", "export"], Complete("identity", ""));
+        Assert.Equal(["show", "export", "rotate", "revocation", "revoke-owner"], Complete("identity", ""));
         Assert.Contains("--theirs", Complete("get", "--"));
         Assert.Equal(["json", "sh"], Complete("env", "--format", ""));
         Assert.Equal(["<files>"], Complete("-k", ""));

@@ -8,9 +8,12 @@ internal static class IdentityCommand
 {
     public static Command Create(GlobalOptions options)
     {
-        var command = new Command("identity", "Show or export the keynode's owner identity.");
+        var command = new Command("identity", "Show, export, rotate or revoke the keynode's owner identity.");
         command.Subcommands.Add(Show(options));
         command.Subcommands.Add(Export(options));
+        command.Subcommands.Add(IdentityRotateCommand.Create(options));
+        command.Subcommands.Add(IdentityRevocationCommand.Create(options));
+        command.Subcommands.Add(IdentityRevokeOwnerCommand.Create(options));
         return command;
     }
 
@@ -33,6 +36,8 @@ internal static class IdentityCommand
                     w.WriteString("created", Output.Time(owner.Created));
                     w.WriteString("keynode", keynode.Path);
                     w.WriteString("publicKey", owner.ToArmored());
+                    w.WriteString("firstOwner", keynode.FirstOwner.Fingerprint);
+                    w.WriteBoolean("revoked", keynode.OwnerRevoked);
                     w.WriteEndObject();
                 });
                 return ExitCodes.Success;
@@ -40,6 +45,9 @@ internal static class IdentityCommand
             Output.Line($"fingerprint {owner.Fingerprint}");
             Output.Line($"label       {owner.Label}");
             Output.Line($"created     {Output.Time(owner.Created)}");
+            // After a rotation, the key the keynode started with (what remotes and readers pinned) differs.
+            if (keynode.FirstOwner.Fingerprint != owner.Fingerprint) Output.Line($"first owner {keynode.FirstOwner.Fingerprint}");
+            if (keynode.OwnerRevoked) Output.Line("revoked     yes (compromised: signs nothing new)");
             if (parse.GetValue(armor)) Output.Bytes(Encoding.ASCII.GetBytes(owner.ToArmored()));
             return ExitCodes.Success;
         });
@@ -68,7 +76,8 @@ internal static class IdentityCommand
         return command;
     }
 
-    private static void WritePrivately(string file, byte[] bytes)
+    /// <summary>Writes a new file readable by this user only; an existing file is never replaced (exit 5).</summary>
+    internal static void WritePrivately(string file, byte[] bytes)
     {
         try
         {

@@ -16,6 +16,7 @@ internal static class VerifyCommand
             using Keynode keynode = Keynode.Open(session.KeynodePath, session.Credential(forInit: false), cacheDirectory: null, Session.StateDirectory);
             keynode.Unlock(); // any passphrase prompt comes before the progress bar
             VerifyReport report = ProgressBar.Run("verify", progress => keynode.Verify(progress));
+            IReadOnlyList<OwnerEvent> owner = keynode.OwnerHistory();
             if (parse.GetValue(json))
             {
                 Output.Json(w =>
@@ -29,6 +30,17 @@ internal static class VerifyCommand
                     w.WriteNumber("versions", report.Versions);
                     w.WriteNumber("pruned", report.Pruned);
                     Output.Strings(w, "problems", report.Problems);
+                    w.WriteStartArray("owner");
+                    foreach (OwnerEvent e in owner)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("event", e.Revoked ? "revoked" : "rotated");
+                        w.WriteString("from", e.From);
+                        if (e.To is { } to) w.WriteString("to", to);
+                        w.WriteString("time", Output.Time(e.Time));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 });
             }
@@ -36,6 +48,7 @@ internal static class VerifyCommand
             {
                 string pruned = report.Pruned > 0 ? $" ({report.Pruned} pruned by pk gc, on the owner's signed statement)" : "";
                 Output.Line($"{report.Keynode}: {report.Changes} changes, {report.Objects} objects, {report.Histories} histories, {report.Versions} versions{pruned}");
+                foreach (OwnerEvent e in owner) Output.Line(OwnerLine(e));
                 foreach (string problem in report.Problems) Output.Line($"problem: {problem}");
                 Output.Line(report.Ok ? "ok" : $"{report.Problems.Count} problem(s)");
             }
@@ -43,4 +56,9 @@ internal static class VerifyCommand
         });
         return command;
     }
+
+    // Each step of the owner chain, as checked: a transition holds only when both keys signed it.
+    private static string OwnerLine(OwnerEvent e) => e.Revoked
+        ? $"owner: key {e.From} revoked as compromised (certificate made {Output.Time(e.Time)}); nothing it signed after the revocation is accepted"
+        : $"owner: rotated from {e.From} to {e.To} at {Output.Time(e.Time)} (transition signed by both keys); the old key's later versions are refused";
 }

@@ -15,7 +15,8 @@ internal static class Transport
     /// </summary>
     public static IHistoryTarget Open(string url, Core.Keynode? local = null)
     {
-        if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url, local is null ? null : new RelayIdentity(local.Id, local.Owner));
+        // A relay names the keynode's first owner, as every remote and reader pins it (a rotation does not change it).
+        if (GitRelayTransport.Handles(url)) return GitRelayTransport.Open(url, local is null ? null : new RelayIdentity(local.Id, local.FirstOwner));
         if (SshTransport.Handles(url)) return SshTransport.Open(url);
         if (Directory.Exists(url)) throw Core.PolykeyException.Failed($"{url} is a directory, not a keynode file");
         return KeynodeArchive.Open(url, Session.CacheDirectory);

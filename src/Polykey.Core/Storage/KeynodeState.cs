@@ -10,7 +10,8 @@ namespace Polykey.Core.Storage;
 /// warning, and the rest of its change still counts.
 /// </summary>
 /// <summary>A ref member: a history's new tip, or the tip of another keynode's version that conflicts with it.</summary>
-internal readonly record struct RefMove(string Id, ObjectId Tip, bool Conflict);
+/// <param name="Change">The sequence number of the change that holds it (0 for a move not read from the file).</param>
+internal readonly record struct RefMove(string Id, ObjectId Tip, bool Conflict, long Change = 0);
 
 internal sealed class KeynodeState
 {
@@ -89,7 +90,7 @@ internal sealed class KeynodeState
             for (int i = 0; i < change.Members.Count; i++)
             {
                 TarMember member = change.Members[i];
-                string? refused = ApplyMember(member, change.Sequence == 1, i == 0, fileLabel, moved);
+                string? refused = ApplyMember(member, change.Sequence, i == 0, fileLabel, moved);
                 if (refused is null) continue;
                 string what = $"member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}";
                 // The first change fixes what the keynode is: its header and owner are not up for refusal.
@@ -105,8 +106,9 @@ internal sealed class KeynodeState
     }
 
     /// <summary>Null when the member was taken or is none of a keynode's business; else why it was refused.</summary>
-    private string? ApplyMember(TarMember member, bool firstChange, bool firstMember, string fileLabel, List<RefMove> moved)
+    private string? ApplyMember(TarMember member, long changeSequence, bool firstMember, string fileLabel, List<RefMove> moved)
     {
+        bool firstChange = changeSequence == 1;
         string name = member.Name;
         bool known = name is KeynodeLayout.HeaderMember or KeynodeLayout.OwnerPublicKeyMember or KeynodeLayout.OwnerSealedKeyMember
             || name.StartsWith("objects/", StringComparison.Ordinal) && !name.EndsWith('/')
@@ -127,7 +129,9 @@ internal sealed class KeynodeState
                 OwnerPublicKey = member;
                 return null;
             case KeynodeLayout.OwnerSealedKeyMember:
-                if (!firstChange) return "the sealed owner key is fixed by the first change";
+                // A later one seals the key an owner rotation moved to. It is only a candidate: a
+                // reader uses what it unseals only if that is the current owner's key (the owner
+                // history decides who that is, never this member).
                 if (member.Inline is null) return "it is larger than a sealed key can be";
                 OwnerSealedKey = member;
                 return null;
@@ -150,7 +154,7 @@ internal sealed class KeynodeState
             || !ObjectId.TryParse(Encoding.ASCII.GetString(data, 0, 40), out ObjectId tip))
             return "a ref holds one commit id (40 lower-case hex digits and a newline)";
         if (!conflict) _secretRefs[secretId] = tip;
-        moved.Add(new RefMove(secretId, tip, conflict));
+        moved.Add(new RefMove(secretId, tip, conflict, changeSequence));
         return null;
     }
 
