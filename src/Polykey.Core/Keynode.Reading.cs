@@ -216,7 +216,19 @@ public sealed partial class Keynode
         if (IsOwnerStatement(kind)) return (StatementName(commitId, kind), new SecretBytes([]), kind);
         if (!HoldsObject(blob) && IsPruned(commitId, commit)) throw PrunedError($"version {commitId}");
         using ObjectStream content = OpenObject(blob, ObjectType.Blob);
-        var decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
+        (string Path, SecretBytes Value)? decrypted;
+        try
+        {
+            decrypted = SecretMessage.TryDecrypt(content, Unlock(), $"version {commitId} in {Path}");
+        }
+        catch (PolykeyException e) when (e is not DamagedObjectException)
+        {
+            // A damaged object reads as a message that will not decrypt: report the damage (which
+            // the reader then places in the file), not its symptom. An intact object: the message's own error.
+            content.CopyTo(Stream.Null);
+            content.Finish();
+            throw;
+        }
         try
         {
             content.Finish();
