@@ -171,15 +171,8 @@ public sealed class WireProtocolTests : IDisposable
             node.Set("prod/a", "one"u8);
             node.Set("prod/a", "two"u8);
         }
-        using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
-        using var fromServer = new AnonymousPipeServerStream(PipeDirection.In);
-        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, fromServer.ClientSafePipeHandle);
-        Task server = Task.Run(() =>
-        {
-            try { WireServer.Serve(() => KeynodeArchive.Open(path), serverIn, serverOut); }
-            finally { serverOut.Dispose(); }
-        });
+        using var pipes = new ServedOverPipes(path);
+        (Stream toServer, Stream fromServer, Task server) = (pipes.ToServer, pipes.FromServer, pipes.Server);
 
         using (KeynodeArchive local = KeynodeArchive.Open(path))
         using (WireClient client = WireClient.Connect("far", fromServer, toServer))
@@ -220,15 +213,8 @@ public sealed class WireProtocolTests : IDisposable
                 for (int version = 1; version <= 3; version++) a.Set(path, System.Text.Encoding.ASCII.GetBytes($"{path} {version}"));
         using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
         using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
-        using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
-        using var fromServer = new AnonymousPipeServerStream(PipeDirection.In);
-        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, fromServer.ClientSafePipeHandle);
-        Task server = Task.Run(() =>
-        {
-            try { WireServer.Serve(() => KeynodeArchive.Open(served), serverIn, serverOut); }
-            finally { serverOut.Dispose(); }
-        });
+        using var pipes = new ServedOverPipes(served);
+        (Stream toServer, Stream fromServer, Task server) = (pipes.ToServer, pipes.FromServer, pipes.Server);
         var counted = new FlushCounter(toServer);
 
         using (WireClient client = WireClient.Connect("far", fromServer, counted))
@@ -256,15 +242,8 @@ public sealed class WireProtocolTests : IDisposable
         }
         using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
         using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
-        using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
-        using var fromServer = new AnonymousPipeServerStream(PipeDirection.In);
-        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, fromServer.ClientSafePipeHandle);
-        Task server = Task.Run(() =>
-        {
-            try { WireServer.Serve(() => KeynodeArchive.Open(served), serverIn, serverOut); }
-            finally { serverOut.Dispose(); }
-        });
+        using var pipes = new ServedOverPipes(served);
+        (Stream toServer, Stream fromServer, Task server) = (pipes.ToServer, pipes.FromServer, pipes.Server);
         var counted = new FlushCounter(toServer);
         using (WireClient client = WireClient.Connect("far", fromServer, counted))
             Assert.Empty(b.Receive(client, []).Refused);
@@ -275,6 +254,38 @@ public sealed class WireProtocolTests : IDisposable
         Assert.True(verify.Ok, string.Join("; ", verify.Problems));
         Assert.Equal(3, verify.Pruned);
         Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+    }
+
+    // `pk serve` of a keynode file at the far end of two pipes, as ssh would carry it.
+    private sealed class ServedOverPipes : IDisposable
+    {
+        private readonly AnonymousPipeServerStream _toServer = new(PipeDirection.Out);
+        private readonly AnonymousPipeServerStream _fromServer = new(PipeDirection.In);
+        private readonly AnonymousPipeClientStream _serverIn;
+        private readonly AnonymousPipeClientStream _serverOut;
+
+        public ServedOverPipes(string path)
+        {
+            _serverIn = new AnonymousPipeClientStream(PipeDirection.In, _toServer.ClientSafePipeHandle);
+            _serverOut = new AnonymousPipeClientStream(PipeDirection.Out, _fromServer.ClientSafePipeHandle);
+            Server = Task.Run(() =>
+            {
+                try { WireServer.Serve(() => KeynodeArchive.Open(path), _serverIn, _serverOut); }
+                finally { _serverOut.Dispose(); }
+            });
+        }
+
+        public Stream ToServer => _toServer;
+        public Stream FromServer => _fromServer;
+        public Task Server { get; }
+
+        public void Dispose()
+        {
+            _toServer.Dispose();
+            _serverIn.Dispose();
+            _fromServer.Dispose();
+            _serverOut.Dispose();
+        }
     }
 
     // Counts the client's messages: the wire writer flushes once per message it sends.
