@@ -204,6 +204,34 @@ public sealed class GitRelayTests : IDisposable
     }
 
     [Fact]
+    public void NetworkRelay_Pull_IsTheFetchAndOneCatFile_TheCachesRefsReadFromItsFiles()
+    {
+        RelayPulledByB("git-daemon");
+        var env = EnvLoggingGit("b", out string log);
+        // The cache's refs come from git's files, not a for-each-ref. (cat-file reads what B looks
+        // at again each time: the staging history it may not read, packed in the cache.)
+        Pk.Ok(PkProcess.Pk(_b.Args("pull", "relay"), env: env));
+        Assert.Equal(["fetch", "cat-file"], GitCommands(log));
+
+        File.Delete(log);
+        Pk.Ok(SetA("prod/db/password", "over-the-network"));
+        Pk.Ok(A("push", "relay"));
+        Pk.Ok(PkProcess.Pk(_b.Args("pull", "relay"), env: env));
+        Assert.Equal(["fetch", "cat-file"], GitCommands(log));
+        Assert.Equal("over-the-network", Encoding.UTF8.GetString(Pk.Ok(B("get", "prod/db/password")).Stdout));
+        Pk.Ok(B("verify"));
+    }
+
+    // The git command of each logged call, past git's own options (--git-dir D, -c K=V).
+    private static List<string> GitCommands(string log) => File.ReadAllLines(log).Select(line =>
+    {
+        string[] words = line.Split(' ');
+        int at = 0;
+        while (at < words.Length && words[at] is "--git-dir" or "-c") at += 2;
+        return at < words.Length ? words[at] : "";
+    }).ToList();
+
+    [Fact]
     public void RelayOnThisMachine_PackedByGitGc_IsReadThroughCatFileOnly()
     {
         RelayPulledByB("file");

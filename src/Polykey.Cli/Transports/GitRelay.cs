@@ -62,7 +62,8 @@ internal sealed class GitRelay : IHistoryTarget
     /// relay of <paramref name="claim"/> (when there is one) with the first push; a repository pk
     /// never pushed to, or one that now carries another keynode than the cache knew, is an error.
     /// </summary>
-    public static GitRelay Open(string url, RelayIdentity? claim)
+    /// <param name="expected">The identity the puller pinned, if any: when the fetched identity is that one, it is not read again.</param>
+    public static GitRelay Open(string url, RelayIdentity? claim, RelayIdentity? expected = null)
     {
         string location = GitProcess.Redact(url);
         string cache = RelayCache.Prepare(url);
@@ -77,7 +78,7 @@ internal sealed class GitRelay : IHistoryTarget
             {
                 Fetch(url, location, cache);
                 CompactIfDue(cache, location);
-                return relay = Fetched(url, cache, lease, location);
+                return relay = Fetched(url, cache, lease, location, expected);
             }
             Dictionary<string, string> refs = ListRemote(url, location);
             if (refs.Count == 0)
@@ -91,7 +92,7 @@ internal sealed class GitRelay : IHistoryTarget
                 throw PolykeyException.Failed($"{location} is a git repository but not a pk relay: it has no {RelayIdentity.Ref}",
                     "name an empty repository (pk makes it a relay with the first push) or one pk pushed to");
             Fetch(url, location, cache);
-            return relay = Fetched(url, cache, lease, location);
+            return relay = Fetched(url, cache, lease, location, expected);
         }
         catch
         {
@@ -175,18 +176,17 @@ internal sealed class GitRelay : IHistoryTarget
 
     // The cache's refs after a fetch, read with one git: the identity just fetched, checked
     // against the one the cache took last time (an id or owner that changed is refused), and the tips.
-    private static GitRelay Fetched(string url, string cache, RelayCache.Lease lease, string location)
+    private static GitRelay Fetched(string url, string cache, RelayCache.Lease lease, string location, RelayIdentity? expected)
     {
-        GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/", SecretRefPrefix],
-            maxOutput: MaxRefs * MaxRefLineBytes);
-        if (listed.ExitCode == -1) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
-        if (!listed.Ok) throw PolykeyException.Failed($"cannot read the refs of {location}'s cache {cache}: {listed.Reason()}");
-        Dictionary<string, string> refs = ParseRefs(listed.Stdout, location);
+        Dictionary<string, string> refs = CacheRefs(cache, location);
         string fetchedCommit = refs.GetValueOrDefault(FetchedIdentityRef) ?? throw PolykeyException.Failed($"{location}: the cache lost {FetchedIdentityRef}");
         var objects = new GitObjectReader(cache);
         try
         {
-            RelayIdentity fetched = RelayIdentity.Read(objects, FetchedIdentityRef, location);
+            // The commit's name covers every byte of the identity: the pinned one needs no reading.
+            RelayIdentity fetched = expected is not null && expected.CommitHex() == fetchedCommit
+                ? expected
+                : RelayIdentity.Read(objects, FetchedIdentityRef, location);
             // The identity commit is the same for the same keynode and owner: an unchanged one needs no comparing.
             if (refs.GetValueOrDefault(RelayIdentity.Ref) is { } knownCommit && knownCommit != fetchedCommit)
             {
@@ -212,6 +212,18 @@ internal sealed class GitRelay : IHistoryTarget
             objects.Dispose();
             throw;
         }
+    }
+
+    // The cache's identity refs and tips: from git's files when it keeps them there (no process), else one for-each-ref.
+    private static Dictionary<string, string> CacheRefs(string cache, string location)
+    {
+        if (LocalGitRepository.Locate(cache) is not null)
+            return LocalGitRepository.ReadRefs(cache, ["refs/polykey/", SecretRefPrefix], MaxRefs, location);
+        GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/", SecretRefPrefix],
+            maxOutput: MaxRefs * MaxRefLineBytes);
+        if (listed.ExitCode == -1) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
+        if (!listed.Ok) throw PolykeyException.Failed($"cannot read the refs of {location}'s cache {cache}: {listed.Reason()}");
+        return ParseRefs(listed.Stdout, location);
     }
 
     /// <summary>An object as a loose object (re-encoded from what git holds: the receiver checks its name, not its compression).</summary>

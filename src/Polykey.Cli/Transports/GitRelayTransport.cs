@@ -22,5 +22,5 @@ internal static class GitRelayTransport
     /// puller pinned, if any (it spares reading the relay's).
     /// </summary>
     public static IHistoryTarget OpenForPull(string url, RelayIdentity? expected) =>
-        LocalGitRepository.Locate(url) is { } gitDir ? InPlaceGitRelay.Open(gitDir, url, expected) : GitRelay.Open(url, claim: null);
+        LocalGitRepository.Locate(url) is { } gitDir ? InPlaceGitRelay.Open(gitDir, url, expected) : GitRelay.Open(url, claim: null, expected);
 }
