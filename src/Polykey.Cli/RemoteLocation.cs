@@ -70,6 +70,7 @@ internal static class RemoteLocation
     {
         if (keynode is null || remote is null) return null;
         if (keynode.Access.OriginOf(remote.KeynodeId) is { } origin) return new RelayIdentity(remote.KeynodeId, origin.Owner);
-        return remote.KeynodeId == keynode.Id ? new RelayIdentity(keynode.Id, keynode.Owner) : null;
+        // A mirror names the first owner, as Transport.Open writes it (a rotation does not change it).
+        return remote.KeynodeId == keynode.Id ? new RelayIdentity(keynode.Id, keynode.FirstOwner) : null;
     }
 }

@@ -106,9 +106,24 @@ internal sealed class GitRelay : IHistoryTarget
     private static Dictionary<string, string> ListRemote(string url, string location)
     {
         GitResult result = GitProcess.Run(null, ["ls-remote", "--refs", url], maxOutput: MaxRefs * MaxRefLineBytes);
-        if (result.ExitCode == -1) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
+        if (result.ExitCode == -1) throw TooManyRefs(location);
         if (!result.Ok) throw Unreachable(location, result);
         return ParseRefs(result.Stdout, location);
+    }
+
+    public static PolykeyException TooManyRefs(string location) =>
+        PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
+
+    /// <summary>The histories a relay's refs name (refs/secrets/&lt;id&gt;), by history id.</summary>
+    public static void AddTips(IReadOnlyDictionary<string, string> refs, Dictionary<string, ObjectId> tips)
+    {
+        foreach ((string name, string hex) in refs)
+        {
+            if (!name.StartsWith(SecretRefPrefix, StringComparison.Ordinal)) continue;
+            string id = name[SecretRefPrefix.Length..];
+            // Anything else under refs/secrets/ cannot be a history: it is not offered (its name would become a member name).
+            if (IsHistoryId(id)) tips[id] = new ObjectId(hex);
+        }
     }
 
     public static PolykeyException Unreachable(string location, GitResult result) =>
@@ -123,7 +138,7 @@ internal sealed class GitRelay : IHistoryTarget
             int gap = line.IndexOfAny(['\t', ' ']);
             if (gap != 40 || line.Length > MaxRefLineBytes || !ObjectId.TryParse(line[..40], out ObjectId id))
                 throw PolykeyException.Failed($"{location}: git listed a ref pk cannot read");
-            if (refs.Count >= MaxRefs) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
+            if (refs.Count >= MaxRefs) throw TooManyRefs(location);
             refs[line[(gap + 1)..]] = id.Hex;
         }
         return refs;
@@ -198,13 +213,7 @@ internal sealed class GitRelay : IHistoryTarget
             }
             if (refs.GetValueOrDefault(RelayIdentity.Ref) != fetchedCommit) UpdateRef(cache, RelayIdentity.Ref, fetchedCommit);
             var relay = new GitRelay(url, cache, lease, objects, fetched, claimed: false);
-            foreach ((string name, string hex) in refs)
-            {
-                if (!name.StartsWith(SecretRefPrefix, StringComparison.Ordinal)) continue;
-                string id = name[SecretRefPrefix.Length..];
-                // Anything else under refs/secrets/ cannot be a history: it is not offered (its name would become a member name).
-                if (IsHistoryId(id)) relay._tips[id] = new ObjectId(hex);
-            }
+            AddTips(refs, relay._tips);
             return relay;
         }
         catch
@@ -218,10 +227,10 @@ internal sealed class GitRelay : IHistoryTarget
     private static Dictionary<string, string> CacheRefs(string cache, string location)
     {
         if (LocalGitRepository.Locate(cache) is not null)
-            return LocalGitRepository.ReadRefs(cache, ["refs/polykey/", SecretRefPrefix], MaxRefs, location);
+            return LocalGitRepository.ReadRefs(cache, ["refs/polykey/", SecretRefPrefix], location);
         GitResult listed = GitProcess.Run(cache, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/polykey/", SecretRefPrefix],
             maxOutput: MaxRefs * MaxRefLineBytes);
-        if (listed.ExitCode == -1) throw PolykeyException.Failed($"{location} lists more than {MaxRefs} refs; a pk relay holds far fewer");
+        if (listed.ExitCode == -1) throw TooManyRefs(location);
         if (!listed.Ok) throw PolykeyException.Failed($"cannot read the refs of {location}'s cache {cache}: {listed.Reason()}");
         return ParseRefs(listed.Stdout, location);
     }

@@ -39,12 +39,12 @@ internal sealed class InPlaceGitRelay : IHistoryTarget
     public static InPlaceGitRelay Open(string gitDir, string url, RelayIdentity? expected)
     {
         string location = GitProcess.Redact(url);
-        Dictionary<string, string> refs = LocalGitRepository.ReadRefs(gitDir, [RelayIdentity.Ref, GitRelay.SecretRefPrefix], GitRelay.MaxRefs, location);
+        Dictionary<string, string> refs = LocalGitRepository.ReadRefs(gitDir, [RelayIdentity.Ref, GitRelay.SecretRefPrefix], location);
         var relay = new InPlaceGitRelay(gitDir, location);
         try
         {
             if (!refs.TryGetValue(RelayIdentity.Ref, out string? identityCommit))
-                throw refs.Count == 0 && LocalGitRepository.ReadRefs(gitDir, ["refs/"], GitRelay.MaxRefs, location).Count == 0
+                throw refs.Count == 0 && LocalGitRepository.ReadRefs(gitDir, ["refs/"], location).Count == 0
                     ? PolykeyException.Failed($"{location} is an empty git repository: no keynode was pushed to it yet",
                         "its keynode's owner makes it a relay: pk remote add NAME URL, then pk push NAME")
                     : PolykeyException.Failed($"{location} is a git repository but not a pk relay: it has no {RelayIdentity.Ref}",
@@ -52,13 +52,7 @@ internal sealed class InPlaceGitRelay : IHistoryTarget
             relay.Identity = expected is not null && expected.CommitHex() == identityCommit
                 ? expected
                 : RelayIdentity.Read(relay.Git, RelayIdentity.Ref, location);
-            foreach ((string name, string hex) in refs)
-            {
-                if (!name.StartsWith(GitRelay.SecretRefPrefix, StringComparison.Ordinal)) continue;
-                string id = name[GitRelay.SecretRefPrefix.Length..];
-                // Anything else under refs/secrets/ cannot be a history: it is not offered (its name would become a member name).
-                if (GitRelay.IsHistoryId(id)) relay._tips[id] = new ObjectId(hex);
-            }
+            GitRelay.AddTips(refs, relay._tips);
             return relay;
         }
         catch

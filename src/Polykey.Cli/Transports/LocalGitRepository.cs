@@ -38,9 +38,9 @@ internal static class LocalGitRepository
 
     /// <summary>
     /// Refs under <paramref name="prefixes"/> (each ending in '/' or naming one ref), as ref name
-    /// to 40-hex object id. A loose ref wins over its packed copy, as in git.
+    /// to 40-hex object id, at most <see cref="GitRelay.MaxRefs"/>. A loose ref wins over its packed copy, as in git.
     /// </summary>
-    public static Dictionary<string, string> ReadRefs(string gitDir, IReadOnlyList<string> prefixes, int maxRefs, string location)
+    public static Dictionary<string, string> ReadRefs(string gitDir, IReadOnlyList<string> prefixes, string location)
     {
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string prefix in prefixes)
@@ -53,23 +53,23 @@ internal static class LocalGitRepository
                 {
                     string name = prefix + Path.GetRelativePath(path, file).Replace(Path.DirectorySeparatorChar, '/');
                     if (name.EndsWith(".lock", StringComparison.Ordinal)) continue; // a ref being written
-                    if (ReadLooseRef(file, location) is { } hex) Add(refs, name, hex, maxRefs, location);
+                    if (ReadLooseRef(file, location) is { } hex) Add(refs, name, hex, location);
                 }
             }
-            else if (ReadLooseRef(path, location) is { } hex) Add(refs, prefix, hex, maxRefs, location);
+            else if (ReadLooseRef(path, location) is { } hex) Add(refs, prefix, hex, location);
         }
         // Read after the loose refs: git packs a ref before it deletes the loose file, so a ref
         // moving into packed-refs meanwhile is seen in one or the other.
         foreach ((string name, string hex) in PackedRefs(gitDir, location))
             if (prefixes.Any(p => p.EndsWith('/') ? name.StartsWith(p, StringComparison.Ordinal) : name == p) && !refs.ContainsKey(name))
-                Add(refs, name, hex, maxRefs, location);
+                Add(refs, name, hex, location);
         return refs;
     }
 
-    private static void Add(Dictionary<string, string> refs, string name, string hex, int maxRefs, string location)
+    private static void Add(Dictionary<string, string> refs, string name, string hex, string location)
     {
-        if (refs.Count >= maxRefs && !refs.ContainsKey(name))
-            throw PolykeyException.Failed($"{location} lists more than {maxRefs} refs; a pk relay holds far fewer");
+        if (refs.Count >= GitRelay.MaxRefs && !refs.ContainsKey(name))
+            throw GitRelay.TooManyRefs(location);
         refs[name] = hex;
     }
 

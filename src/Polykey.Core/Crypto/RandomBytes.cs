@@ -10,8 +10,6 @@ namespace Polykey.Core.Crypto;
 /// </summary>
 public static class RandomBytes
 {
-    private const int EINTR = 4;
-
     public static byte[] Get(int count)
     {
         byte[] bytes = new byte[count];
@@ -33,7 +31,7 @@ public static class RandomBytes
             {
                 nint got = LibC.getrandom(start + filled, (nuint)(destination.Length - filled), 0);
                 if (got > 0) filled += (int)got;
-                else if (got < 0 && Marshal.GetLastPInvokeError() == EINTR) continue;
+                else if (got < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR) continue;
                 else throw new IOException($"getrandom failed (errno {Marshal.GetLastPInvokeError()})");
             }
         }

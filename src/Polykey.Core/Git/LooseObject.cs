@@ -10,10 +10,7 @@ public static class LooseObject
 {
     public static (ObjectId Id, byte[] Compressed) Encode(ObjectType type, ReadOnlySpan<byte> content)
     {
-        byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
-        using Digests.Incremental sha1 = Digests.Sha1Of(header.Length + content.Length);
-        sha1.Append(header);
-        sha1.Append(content);
+        byte[] header = Header(type, content.Length);
         // Ciphertext does not shrink: room for all of it up front, so a large value is not copied while the stream grows.
         using var compressed = new MemoryStream(header.Length + content.Length + content.Length / 64 + 256);
         using (var z = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
@@ -21,13 +18,15 @@ public static class LooseObject
             z.Write(header);
             z.Write(content);
         }
-        return (ObjectId.FromBytes(sha1.Finish()), compressed.ToArray());
+        return (IdOf(type, content), compressed.ToArray());
     }
+
+    private static byte[] Header(ObjectType type, int length) => Encoding.ASCII.GetBytes($"{Name(type)} {length}\0");
 
     /// <summary>An object's name alone, without compressing it.</summary>
     public static ObjectId IdOf(ObjectType type, ReadOnlySpan<byte> content)
     {
-        byte[] header = Encoding.ASCII.GetBytes($"{Name(type)} {content.Length}\0");
+        byte[] header = Header(type, content.Length);
         using Digests.Incremental sha1 = Digests.Sha1Of(header.Length + content.Length);
         sha1.Append(header);
         sha1.Append(content);
