@@ -53,6 +53,20 @@ public sealed class RetentionSyncTests : IDisposable
     }
 
     [Fact]
+    public void PullingFromAPrunedKeynodeAfterItsOwnerRotated_TheGranteeStillReadsTheStatement()
+    {
+        _admin.Compact(new Retention(2, null));
+        _admin.Rotate(SecretIdentity.Generate("retention-owner-2")); // re-encrypts the statement, to the new owner and the grantees
+        Assert.Empty(Pull().Refused);
+        using Keynode server = Keynode.Open(_server.Path, ServerCredential);
+        Assert.Empty(server.Warnings);
+        Assert.Contains(server.Log("prod/db/password"), v => v.Pruned);
+        VerifyReport verify = server.Verify();
+        Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+        Assert.Equal(_admin.Verify().Pruned, verify.Pruned);
+    }
+
+    [Fact]
     public void AReceiverHoldingTheWholeHistory_KeepsIt()
     {
         Assert.Empty(Pull().Refused);
