@@ -160,20 +160,20 @@ public sealed partial class Keynode
     }
 
     /// <summary>Notes, for keys whose end this move makes known, the change in which the reader met it.</summary>
-    private void NoteOwnerEnds(string historyId, ObjectId? before, ObjectId tip)
+    private void NoteOwnerEnds(string historyId, ObjectId? before, ObjectId tip, long change)
     {
         VersionKind? kind = KindOfCommit(tip);
         if (kind is not (VersionKind.OwnerTransition or VersionKind.OwnerRevocation) || OriginOf(ReadCommit(tip)) is not { } origin) return;
         if (kind == VersionKind.OwnerRevocation)
         {
-            _ownerKeyEnds.TryAdd((origin, RevocationOf(tip).Key), _checkingChange);
+            _ownerKeyEnds.TryAdd((origin, RevocationOf(tip).Key), change);
             return;
         }
         Identity? first = origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
         if (first is null) return;
         OwnerChain was = ChainThrough(origin, first, before), now = ChainThrough(origin, first, tip);
         foreach (OwnerKey key in now.Keys.Where(k => k.RotatedAt is not null && was.Find(k.Key.Fingerprint)?.RotatedAt is null))
-            _ownerKeyEnds.TryAdd((origin, key.Key.Fingerprint), _checkingChange);
+            _ownerKeyEnds.TryAdd((origin, key.Key.Fingerprint), change);
     }
 
     /// <summary>Owner statements are taken before the versions of their change, so the versions the new key signed find it.</summary>

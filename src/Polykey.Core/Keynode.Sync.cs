@@ -62,7 +62,8 @@ public sealed partial class Keynode
                     // Taken for the rest of this pull: a newer rules view decides who may write what follows.
                     before.TryAdd(id, accepted);
                     _accepted[id] = tip;
-                    NoteOwnerEnds(id, accepted, tip);
+                    // The change this pull lands as: later changes on this handle meet the end from there.
+                    NoteOwnerEnds(id, accepted, tip, _state.End.Sequence + 1);
                 }
                 Restore(before);
                 progress?.Report(new TransferProgress("writing", offered.Count, offered.Count));

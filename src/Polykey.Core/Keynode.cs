@@ -228,7 +228,7 @@ public sealed partial class Keynode : IDisposable
         // trusted later). Asked only of what the check refused: an open reads no commit twice for it.
         if (refused is not null) return accepted is null && UntrustedOrigin(move.Tip) ? null : refused;
         _accepted[move.Id] = move.Tip;
-        NoteOwnerEnds(move.Id, accepted, move.Tip);
+        NoteOwnerEnds(move.Id, accepted, move.Tip, move.Change);
         if (IsAccessHistory(move.Id, move.Tip)) _accessHistory = move.Id;
         else if (_index is not null) IndexHistory(_index, move.Id);
         else if (_movedIndex is not null) IndexHistory(_movedIndex, move.Id);

@@ -413,6 +413,37 @@ public sealed class OwnerRotationTests : IDisposable
     }
 
     [Fact]
+    public void Subscriber_ThatPulledTheTransition_RefusesABackdatedOldKeyTip_InALaterPullOnTheSameHandle()
+    {
+        using (Keynode admin = Keynode.Create(_path, "admin", Old))
+        {
+            admin.Set("prod/db", "p1"u8);
+            admin.Grant(ServerKey.Value.Public, read: true, write: false, ["prod/**"]);
+        }
+        var serverCredential = new Credential.KeyFile(ServerKey.Value, "server key");
+        using Keynode server = Keynode.Create(_files.PathOf("server.keynode"), "server", serverCredential);
+        string db;
+        using (Keynode admin = Keynode.Open(_path, Old))
+        {
+            server.AddRemote(new Remote("admin", admin.Path, admin.Id), admin.FirstOwner, ["prod/**"]);
+            admin.Rotate(NextKey.Value);
+            db = admin.List().Single().Id;
+        }
+        using (KeynodeArchive source = KeynodeArchive.Open(_path)) Assert.Empty(server.Receive(source, []).Refused);
+
+        // Whoever kept the old key puts a version dated before the transition on top of the secret.
+        ObjectId tip = RawKeynode.State(_path).SecretRefs[db];
+        (_, List<PendingMember> forged) = VersionBuilder.Build(db, RawKeynode.Id(_path), tip, RawKeynode.NextSequence(_path, tip), "prod/db", "evil"u8,
+            VersionKind.Value, TransitionTime().AddHours(-1), TestFiles.Owner, [TestFiles.Owner.Public, NextKey.Value.Public, ServerKey.Value.Public]);
+        RawKeynode.Append(_path, forged);
+        // The handle that took the transition in an earlier change refuses it, as a fresh open would.
+        using (KeynodeArchive source = KeynodeArchive.Open(_path)) Assert.Single(server.Receive(source, []).Refused);
+        Assert.Equal("p1", Value(server, "prod/db"));
+        using Keynode reopened = Keynode.Open(server.Path, serverCredential);
+        Assert.Equal("p1", Value(reopened, "prod/db"));
+    }
+
+    [Fact]
     public void Subscriber_FollowsItsOriginsTransition_AndRefusesTheOldKeyThroughAPush()
     {
         using Keynode admin = Keynode.Create(_path, "admin", Old);
