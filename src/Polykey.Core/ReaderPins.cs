@@ -71,7 +71,7 @@ internal sealed class ReaderPins
                     OwnerCommit = named;
                     CurrentOwner = parts[3];
                     break;
-                case "revoked" when parts.Length == 2 && parts[1].Length == 40 && _revoked.Count < 64:
+                case "revoked" when parts.Length == 2 && parts[1].Length == 40 && _revoked.Count < MaxRevokedKeys:
                     _revoked.Add(parts[1]);
                     break;
                 default:
@@ -103,12 +103,17 @@ internal sealed class ReaderPins
         Write();
     }
 
+    /// <summary>Most revoked owner keys a pins file remembers (each one took a rotation or a certificate).</summary>
+    private const int MaxRevokedKeys = 1024;
+
     /// <summary>Remembers owner keys seen revoked; written only when one is new.</summary>
     public void SaveRevoked(IEnumerable<string> keys)
     {
         if (_path is null || Owner is null) return;
         int before = _revoked.Count;
-        _revoked.UnionWith(keys);
+        // Bounded as Parse reads them: a file it would refuse must never be written.
+        foreach (string key in keys)
+            if (_revoked.Count < MaxRevokedKeys) _revoked.Add(key);
         if (_revoked.Count != before) Write();
     }
 
