@@ -47,10 +47,10 @@ internal static class GrowthWarning
     private static Footprint Measure(Keynode keynode, string path)
     {
         Footprint measured = keynode.Measure();
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        string temporary = $"{path}.{Environment.ProcessId}";
-        File.WriteAllText(temporary, FormattableString.Invariant($"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()} {measured.FileBytes} {measured.TipBytes} {measured.Histories}\n"));
-        File.Move(temporary, path, overwrite: true);
+        // Remembered when the cache can take it; the measure stands either way (a cache that cannot be
+        // written must not lose the warning).
+        PrivateFile.TryReplace(path, System.Text.Encoding.ASCII.GetBytes(
+            FormattableString.Invariant($"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()} {measured.FileBytes} {measured.TipBytes} {measured.Histories}\n")));
         return measured;
     }
 }

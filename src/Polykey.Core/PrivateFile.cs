@@ -1,7 +1,7 @@
 namespace Polykey.Core;
 
 /// <summary>Per-user files pk keeps beside a keynode (pins, caches): mode 0600, replaced whole by rename.</summary>
-internal static class PrivateFile
+public static class PrivateFile
 {
     /// <summary>
     /// Writes <paramref name="content"/> to a temporary file in the same directory and renames it
