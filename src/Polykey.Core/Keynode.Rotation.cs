@@ -86,28 +86,35 @@ public sealed partial class Keynode
     private int ReencryptFor(SecretIdentity next, DateTimeOffset now, List<PendingMember> members, IProgress<Sync.TransferProgress>? progress)
     {
         AccessList access = CurrentAccess();
-        var histories = _accepted.Where(h => h.Key != OwnerHistoryId(Id) && OriginOf(ReadCommit(h.Value)) == Id).ToList();
+        string ownerHistory = OwnerHistoryId(Id);
+        var histories = _accepted.Where(h => h.Key != ownerHistory && OriginOf(ReadCommit(h.Value)) == Id).ToList();
         int done = 0;
-        foreach ((string id, ObjectId tip) in histories)
+        try
         {
-            if (done++ % 256 == 0) progress?.Report(new Sync.TransferProgress("re-encrypting", done - 1, histories.Count));
-            VersionKind? kind = KindOfCommit(tip);
-            if (kind is null or VersionKind.OwnerTransition or VersionKind.OwnerRevocation) continue;
-            (string path, SecretBytes value, VersionKind _) = ReadVersion(tip);
-            using (value)
+            foreach ((string id, ObjectId tip) in histories)
             {
-                IEnumerable<Identity>? readers = kind switch
+                if (done++ % 256 == 0) progress?.Report(new Sync.TransferProgress("re-encrypting", done - 1, histories.Count));
+                VersionKind? kind = KindOfCommit(tip);
+                if (kind is null or VersionKind.OwnerTransition or VersionKind.OwnerRevocation) continue;
+                (string path, SecretBytes value, VersionKind _) = ReadVersion(tip);
+                using (value)
                 {
-                    VersionKind.AccessList or VersionKind.AsOf => [next.Public],
-                    VersionKind.Rules => [next.Public, .. RulesReader(access, value.Span)],
-                    VersionKind.Pruned => [next.Public, .. access.Grants.Select(g => g.Identity)], // as StatementReaders()
-                    _ => null, // a secret's readers: the new owner and every grantee whose read covers it
-                };
-                if (kind == VersionKind.AccessList) _pendingAccess = access;
-                members.AddRange(Version(id, Id, tip, path, value.Span, kind.Value, next, now, readers));
+                    IEnumerable<Identity>? readers = kind switch
+                    {
+                        VersionKind.AccessList or VersionKind.AsOf => [next.Public],
+                        VersionKind.Rules => [next.Public, .. RulesReader(access, value.Span)],
+                        VersionKind.Pruned => [next.Public, .. access.Grants.Select(g => g.Identity)], // as StatementReaders()
+                        _ => null, // a secret's readers: the new owner and every grantee whose read covers it
+                    };
+                    if (kind == VersionKind.AccessList) _pendingAccess = access;
+                    members.AddRange(Version(id, Id, tip, path, value.Span, kind.Value, next, now, readers));
+                }
             }
         }
-        _pendingAccess = null;
+        finally
+        {
+            _pendingAccess = null; // as Apply does: a failed rotation must not leave it to the next edit
+        }
         return histories.Count;
     }
 

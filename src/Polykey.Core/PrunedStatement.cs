@@ -24,7 +24,6 @@ internal sealed class PrunedStatement
     /// <summary>Sorted by history id, then commit id; no line twice.</summary>
     public IReadOnlyList<(string History, ObjectId Through)> Lines { get; }
 
-    public IEnumerable<ObjectId> ThroughOf(string history) => Lines.Where(l => l.History == history).Select(l => l.Through);
 
     public static PrunedStatement Of(IEnumerable<(string History, ObjectId Through)> lines) =>
         new(lines.Distinct().OrderBy(l => l.History, StringComparer.Ordinal).ThenBy(l => l.Through.Hex, StringComparer.Ordinal).ToList());

@@ -4,8 +4,8 @@ namespace Polykey.Core;
 
 /// <summary>
 /// Which old versions `pk gc` keeps the values of. A version is kept when any rule keeps it:
-/// the newest <see cref="KeepVersions"/> of its history, or every version from the newest down
-/// to the first one older than <see cref="KeepSince"/>. What is pruned is always everything
+/// the newest <see cref="KeepVersions"/> of its history, or every version newer than
+/// <see cref="KeepSince"/>. What is pruned is always everything
 /// older than the oldest kept version, so a history's pruned versions are one unbroken stretch
 /// from its start. The newest version is always kept. With patterns, only secrets whose current
 /// path matches one of them are pruned (the grant syntax: * ** ?).
