@@ -16,7 +16,14 @@ public sealed partial class Keynode
 
     /// <summary>The id of the history holding <paramref name="origin"/>'s as-of statements.</summary>
     internal static string AsOfHistoryId(string origin) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey as-of\n{origin}\n")).AsSpan(0, 16));
+        DerivedHistoryId("as-of", origin);
+
+    /// <summary>
+    /// The id of a history the format derives from names (docs/keynode-format.md §5.5): the first
+    /// 16 bytes, in hex, of SHA-256("polykey " || kind || "\n" || each part || "\n").
+    /// </summary>
+    private static string DerivedHistoryId(string kind, params string[] parts) =>
+        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey {kind}\n" + string.Concat(parts.Select(p => p + "\n")))).AsSpan(0, 16));
 
     /// <summary>When the keynode <paramref name="origin"/> last said, signed, that it stood as this keynode now holds it; null when it never did.</summary>
     public DateTimeOffset? AsOf(string origin)

@@ -18,7 +18,7 @@ public sealed partial class Keynode
 
     /// <summary>The id of the history in which <paramref name="origin"/> tells <paramref name="reader"/> its rules.</summary>
     internal static string RulesHistoryId(string origin, string reader) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey rules\n{origin}\n{reader}\n")).AsSpan(0, 16));
+        DerivedHistoryId("rules", origin, reader);
 
     /// <summary>The keynode a commit says its history belongs to (this one, for a format-2 file being upgraded).</summary>
     private string? OriginOf(Commit commit) =>

@@ -40,18 +40,21 @@ public sealed partial class Keynode
         }
     }
 
+    // The first owner of a keynode this one trusts (itself, or an origin): where its owner chain starts.
+    private Identity? FirstOwnerOf(string origin) => origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
+
     /// <summary>The id of the history holding <paramref name="origin"/>'s owner transitions.</summary>
     internal static string OwnerHistoryId(string origin) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey owner\n{origin}\n")).AsSpan(0, 16));
+        DerivedHistoryId("owner", origin);
 
     /// <summary>The id of the history holding the revocation of owner key <paramref name="key"/> of <paramref name="origin"/>.</summary>
     internal static string RevocationHistoryId(string origin, string key) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey owner revocation\n{origin}\n{key}\n")).AsSpan(0, 16));
+        DerivedHistoryId("owner revocation", origin, key);
 
     /// <summary>The owner chain of a keynode this one takes histories from (itself included); null when not trusted.</summary>
     private OwnerChain? ChainOf(string origin)
     {
-        Identity? first = origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
+        Identity? first = FirstOwnerOf(origin);
         if (first is null) return null;
         return ChainThrough(origin, first, _accepted.TryGetValue(OwnerHistoryId(origin), out ObjectId tip) ? tip : null);
     }
@@ -127,7 +130,7 @@ public sealed partial class Keynode
             OwnerTransition transition = TransitionOf(id);
             if (transition.KeynodeId != origin) return $"commit {id} moves the owner of another keynode";
             if (transition.Time != commit.Time) return $"commit {id} is dated otherwise than the transition it holds";
-            Identity? first = origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
+            Identity? first = FirstOwnerOf(origin);
             if (first is null) return null; // untrusted: refused elsewhere
             OwnerChain before = ChainThrough(origin, first, commit.Parent);
             if (transition.From != before.Current.Fingerprint || commit.SignerFingerprint != transition.From)
@@ -147,7 +150,7 @@ public sealed partial class Keynode
     /// <summary>The key allowed to sign an owner statement: the key a transition leaves, or the key a revocation names if it was an owner key.</summary>
     private (Identity Key, bool Lasting)? StatementWriter(ObjectId id, Commit commit, string origin, VersionKind kind)
     {
-        Identity? first = origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
+        Identity? first = FirstOwnerOf(origin);
         if (first is null) return null;
         if (kind == VersionKind.OwnerTransition)
         {
@@ -169,7 +172,7 @@ public sealed partial class Keynode
             _ownerKeyEnds.TryAdd((origin, RevocationOf(tip).Key), change);
             return;
         }
-        Identity? first = origin == Id ? FirstOwner : CurrentAccess().OriginOf(origin)?.Owner;
+        Identity? first = FirstOwnerOf(origin);
         if (first is null) return;
         OwnerChain was = ChainThrough(origin, first, before), now = ChainThrough(origin, first, tip);
         foreach (OwnerKey key in now.Keys.Where(k => k.RotatedAt is not null && was.Find(k.Key.Fingerprint)?.RotatedAt is null))

@@ -21,7 +21,7 @@ public sealed partial class Keynode
 
     /// <summary>The id of the history holding <paramref name="origin"/>'s pruned statements.</summary>
     internal static string PrunedHistoryId(string origin) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey pruned\n{origin}\n")).AsSpan(0, 16));
+        DerivedHistoryId("pruned", origin);
 
     /// <summary>
     /// Compacts the keynode (<see cref="Compact(IProgress{Sync.TransferProgress}?)"/>) after signing a pruned
