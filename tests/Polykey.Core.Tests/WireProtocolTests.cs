@@ -212,23 +212,26 @@ public sealed class WireProtocolTests : IDisposable
             foreach (string path in new[] { "p/one", "p/two", "p/three" })
                 for (int version = 1; version <= 3; version++) a.Set(path, System.Text.Encoding.ASCII.GetBytes($"{path} {version}"));
         using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
-        using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
-        using var pipes = new ServedOverPipes(served);
-        (Stream toServer, Stream fromServer, Task server) = (pipes.ToServer, pipes.FromServer, pipes.Server);
-        var counted = new FlushCounter(toServer);
-
-        using (WireClient client = WireClient.Connect("far", fromServer, counted))
-        {
-            SyncReport report = b.Receive(client, []);
-            Assert.Empty(report.Refused);
-        }
+        (SyncReport report, int flushes) = PullOverPipes(b, served);
+        Assert.Empty(report.Refused);
 
         // One flush greets, one sends the pull's only request; no object was asked for alone.
-        Assert.Equal(2, counted.Flushes);
+        Assert.Equal(2, flushes);
         using SecretBytes value = b.Get("p/two");
         Assert.Equal("p/two 3"u8.ToArray(), value.Span.ToArray());
         Assert.Equal(3, b.Log("p/two").Count);
-        Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+    }
+
+    // b pulls, as a remote, the keynode served over pipes; how many messages b sent, and the report.
+    private static (SyncReport Report, int Flushes) PullOverPipes(Keynode b, string served)
+    {
+        using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
+        using var pipes = new ServedOverPipes(served);
+        var counted = new FlushCounter(pipes.ToServer);
+        SyncReport report;
+        using (WireClient client = WireClient.Connect("far", pipes.FromServer, counted)) report = b.Receive(client, []);
+        Assert.True(pipes.Server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
+        return (report, counted.Flushes);
     }
 
     [Fact]
@@ -241,19 +244,14 @@ public sealed class WireProtocolTests : IDisposable
             a.Compact(new Retention(1, null));
         }
         using Keynode b = Keynode.Create(_files.PathOf("b.keynode"), "b", TestFiles.OwnerCredential);
-        using (KeynodeArchive archive = KeynodeArchive.Open(served)) b.AddRemote(new Remote("a", served, archive.KeynodeId), archive.Owner, []);
-        using var pipes = new ServedOverPipes(served);
-        (Stream toServer, Stream fromServer, Task server) = (pipes.ToServer, pipes.FromServer, pipes.Server);
-        var counted = new FlushCounter(toServer);
-        using (WireClient client = WireClient.Connect("far", fromServer, counted))
-            Assert.Empty(b.Receive(client, []).Refused);
+        (SyncReport report, int flushes) = PullOverPipes(b, served);
+        Assert.Empty(report.Refused);
         // The server said which values it lacks: none was asked for alone.
-        Assert.Equal(2, counted.Flushes);
+        Assert.Equal(2, flushes);
         Assert.Equal([true, true, true, false], b.Log("p/one").Select(v => v.Pruned));
         VerifyReport verify = b.Verify();
         Assert.True(verify.Ok, string.Join("; ", verify.Problems));
         Assert.Equal(3, verify.Pruned);
-        Assert.True(server.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully).Result);
     }
 
     // `pk serve` of a keynode file at the far end of two pipes, as ssh would carry it.
