@@ -131,7 +131,7 @@ public sealed partial class Keynode : IDisposable
             _verifiedCache = VerifiedCommitCache.For(_cacheDirectory, peeked);
             ScanPoint? remembered = _verifiedCache.LoadScanPoint();
             // What the snapshot took needs no new look; changes after it are read as usual.
-            if (trustScanCache && TryResume(peeked, out verifiedFrom)) _scannedOnTrust = true;
+            if (trustScanCache && (TryResume(peeked, out verifiedFrom) || TryAdoptNameIndex(peeked, out verifiedFrom))) _scannedOnTrust = true;
             _checkedUpTo = trustScanCache && remembered is { } point && point.Offset > _state.End.Offset ? remembered : null;
             _scannedOnTrust |= _checkedUpTo is not null;
             _savedScanOffset = remembered?.Offset ?? -1;

@@ -138,7 +138,11 @@ internal sealed class NameMemo : IDisposable
     }
 
     /// <summary>Writes the memo for <paramref name="snapshot"/>; false when it could not (caches only save time).</summary>
-    public static bool Save(string path, string keynodeId, ScanPoint snapshot, SecretIdentity reader, IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> known)
+    public static bool Save(string path, string keynodeId, ScanPoint snapshot, SecretIdentity reader, IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> known) =>
+        Build(keynodeId, snapshot, reader, known) is { } memo && PrivateFile.TryReplace(path, memo);
+
+    /// <summary>The memo's bytes, as <see cref="Save"/> writes them; null when too large to hold.</summary>
+    public static byte[]? Build(string keynodeId, ScanPoint snapshot, SecretIdentity reader, IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> known)
     {
         (byte[] sealKey, byte[] tagKey) = Keys(reader, keynodeId);
         var buffers = new List<byte[]>();
@@ -166,7 +170,7 @@ internal sealed class NameMemo : IDisposable
                 sealedChunks.Add((entries[chunk * EntriesPerChunk].Tag, nonce, sealedChunk));
                 total += sealedChunk.Length;
             }
-            if (total > int.MaxValue / 2) return false;
+            if (total > int.MaxValue / 2) return null;
             byte[] all = output.ToArray();
             int offset = 0;
             for (int chunk = 0; chunk < chunks; chunk++)
@@ -183,7 +187,7 @@ internal sealed class NameMemo : IDisposable
             var file = new MemoryStream();
             file.Write(all);
             foreach (var sealedChunk in sealedChunks) file.Write(sealedChunk.Sealed);
-            return PrivateFile.TryReplace(path, file.GetBuffer().AsSpan(0, (int)file.Length));
+            return file.ToArray();
         }
         finally
         {

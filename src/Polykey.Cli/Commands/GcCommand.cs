@@ -36,6 +36,8 @@ internal static class GcCommand
             using Keynode keynode = new Session(parse, options).Open(warnOfGrowth: false);
             if (retention is not null) keynode.Unlock(); // pruning is signed: any passphrase prompt comes before the progress bar
             CompactReport report = ProgressBar.Run("compact", progress => retention is null ? keynode.Compact(progress) : keynode.Compact(retention, progress));
+            // The compacted file is the one cold readers meet next: index it while the key is at hand (no prompt for it).
+            if (keynode.OwnerKeyAtHand) NameIndexing.Write(keynode);
             if (parse.GetValue(json))
             {
                 Output.Json(w =>

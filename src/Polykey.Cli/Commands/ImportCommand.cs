@@ -48,6 +48,7 @@ internal static class ImportCommand
                     keynode.Commit(edits, progress);
                     return edits.Count;
                 });
+                NameIndexing.Write(keynode);
                 Output.Status($"imported {edits.Count} secret(s) in one change");
                 return ExitCodes.Success;
             }

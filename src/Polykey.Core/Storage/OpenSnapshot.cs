@@ -104,9 +104,16 @@ internal sealed class OpenSnapshot : IDisposable
     /// <summary>Writes a snapshot, atomically (a temporary file renamed into place); false when it could not.</summary>
     public static bool TrySave(string path, string keynodeId, int formatVersion, ScanPoint end, TarMember ownerPublicKey, TarMember? ownerSealedKey,
         string? accessHistory, IReadOnlyDictionary<string, ObjectId> accepted, IReadOnlyDictionary<string, ObjectId> conflicts,
+        IEnumerable<KeyValuePair<ObjectId, TarMember>> objects, long verifiedLength) =>
+        Encode(keynodeId, formatVersion, end, ownerPublicKey, ownerSealedKey, accessHistory, accepted, conflicts, objects, verifiedLength) is { } bytes
+        && PrivateFile.TryReplace(path, bytes);
+
+    /// <summary>A snapshot's bytes, as <see cref="TrySave"/> writes them; null when one cannot be recorded.</summary>
+    public static byte[]? Encode(string keynodeId, int formatVersion, ScanPoint end, TarMember ownerPublicKey, TarMember? ownerSealedKey,
+        string? accessHistory, IReadOnlyDictionary<string, ObjectId> accepted, IReadOnlyDictionary<string, ObjectId> conflicts,
         IEnumerable<KeyValuePair<ObjectId, TarMember>> objects, long verifiedLength)
     {
-        if (end.Layout is null || ownerPublicKey.Inline is null || ownerSealedKey is { Inline: null }) return false;
+        if (end.Layout is null || ownerPublicKey.Inline is null || ownerSealedKey is { Inline: null }) return null;
         var body = new MemoryStream();
         body.Write(Magic);
         body.Write(Encoding.ASCII.GetBytes(keynodeId));
@@ -128,13 +135,13 @@ internal sealed class OpenSnapshot : IDisposable
         long countAt = body.Position;
         WriteInt32(body, 0);
         long tableAt = body.Position;
-        if (!ObjectTable.TryWrite(objects, body)) return false;
+        if (!ObjectTable.TryWrite(objects, body)) return null;
         long count = (body.Position - tableAt) / ObjectTable.RecordLength;
         body.Position = countAt;
         WriteInt32(body, (int)count);
         body.Position = body.Length;
         body.Write(XxHash128.Hash(body.GetBuffer().AsSpan(0, (int)body.Length)));
-        return PrivateFile.TryReplace(path, body.GetBuffer().AsSpan(0, (int)body.Length));
+        return body.ToArray();
     }
 
     private static void WriteMember(Stream output, TarMember member)

@@ -1,0 +1,230 @@
+using System.Text;
+using Polykey.Core.Crypto;
+using Polykey.Core.Storage;
+
+namespace Polykey.Core.Tests;
+
+/// <summary>
+/// The name index kept in the keynode (docs/keynode-format.md §8.5): a reader with no caches
+/// takes it and sees exactly what a reader of the whole file sees; an index that is damaged, cut,
+/// forged, replayed or written before the owner key moved is read around, never taken for names.
+/// </summary>
+public sealed class NameIndexTests : IDisposable
+{
+    private static readonly Lazy<SecretIdentity> Server = new(() => SecretIdentity.Generate("index-server"));
+    private static readonly Lazy<SecretIdentity> Stranger = new(() => SecretIdentity.Generate("index-stranger"));
+    private readonly TestFiles _files = new();
+    private int _caches;
+
+    private string KeynodePath => _files.PathOf("n.keynode");
+
+    // A cache directory never used before: the reader has no snapshot, memo or verified list.
+    private string FreshCache() => _files.PathOf($"cache{_caches++}");
+
+    private Keynode OpenCold(string? path = null, Credential? credential = null) =>
+        Keynode.Open(path ?? KeynodePath, credential ?? TestFiles.OwnerCredential, FreshCache());
+
+    private Keynode OpenWhole(string? path = null, Credential? credential = null) =>
+        Keynode.Open(path ?? KeynodePath, credential ?? TestFiles.OwnerCredential);
+
+    private static string Describe(Keynode keynode)
+    {
+        var text = new StringBuilder();
+        foreach (SecretInfo secret in keynode.List())
+        {
+            using SecretBytes value = keynode.Get(secret.Path);
+            text.Append($"{secret.Path} {secret.Size} {secret.Tip} {Convert.ToHexString(value.Span)}\n");
+        }
+        foreach (string directory in keynode.ListDirectories()) text.Append($"dir {directory}\n");
+        return text.ToString();
+    }
+
+    private Keynode Filled(int secrets)
+    {
+        Keynode keynode = Keynode.Create(KeynodePath, "core-test", TestFiles.OwnerCredential);
+        var edits = new List<SecretEdit>();
+        for (int i = 0; i < secrets; i++) edits.Add(new SecretEdit.Set($"team{i % 3}/s{i}", Encoding.ASCII.GetBytes($"value {i}")));
+        keynode.Commit(edits);
+        keynode.Commit([new SecretEdit.MakeDirectory("empty/dir")]);
+        keynode.Remove("team0/s0");
+        return keynode;
+    }
+
+    [Fact]
+    public void ColdReader_TakesTheIndex_AndSeesWhatTheWholeFileShows_IncludingChangesAfterIt()
+    {
+        using (Keynode writer = Filled(40))
+        {
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+            writer.Set("team1/s1", "second version"u8);
+            writer.Set("new/after-index", "new"u8);
+            writer.Remove("team2/s2");
+            writer.Move("team0/s3", "moved/s3");
+        }
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader);
+        using (Keynode cold = OpenCold())
+        {
+            Assert.True(cold.OpenedFromNameIndex);
+            Assert.Empty(cold.Warnings);
+            Assert.Equal(whole, Describe(cold));
+        }
+        // One name at a time (the memo's chunks, not a listing), on another cold reader.
+        using (Keynode cold = OpenCold())
+        {
+            Assert.True(cold.OpenedFromNameIndex);
+            Assert.Equal("second version", Encoding.ASCII.GetString(cold.Get("team1/s1").Span));
+            Assert.Equal("value 7", Encoding.ASCII.GetString(cold.Get("team1/s7").Span));
+            Assert.Equal("value 3", Encoding.ASCII.GetString(cold.Get("moved/s3").Span));
+            Assert.Null(cold.Find("team2/s2"));
+            Assert.Null(cold.Find("team0/s0"));
+            Assert.Null(cold.Find("team0/s3"));
+        }
+    }
+
+    [Fact]
+    public void Grantee_TakesTheTipsButNotTheOwnersNames_AndSeesWhatTheWholeFileShowsIt()
+    {
+        using (Keynode writer = Filled(12))
+        {
+            writer.Grant(Server.Value.Public, read: true, write: false, ["team1/**"]);
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+        }
+        var server = new Credential.KeyFile(Server.Value, "server key");
+        string whole;
+        using (Keynode reader = OpenWhole(credential: server)) whole = Describe(reader);
+        Assert.Contains("team1/s1 ", whole);
+        using Keynode cold = OpenCold(credential: server);
+        Assert.True(cold.OpenedFromNameIndex);
+        Assert.Equal(whole, Describe(cold));
+        Assert.Empty(cold.Warnings);
+    }
+
+    [Fact]
+    public void TooFewHistories_NoIndex()
+    {
+        using Keynode writer = Filled(3);
+        long before = new FileInfo(KeynodePath).Length;
+        Assert.False(writer.WriteNameIndex());
+        Assert.Equal(before, new FileInfo(KeynodePath).Length);
+        using Keynode cold = OpenCold();
+        Assert.False(cold.OpenedFromNameIndex);
+    }
+
+    [Fact]
+    public void EveryByteOfTheIndexChange_FlippedOrCut_ReadsTheWholeFile_NeverOtherNames()
+    {
+        long indexStart;
+        using (Keynode writer = Filled(3))
+        {
+            indexStart = new FileInfo(KeynodePath).Length - 2 * TarHeader.BlockSize;
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+        }
+        byte[] original = File.ReadAllBytes(KeynodePath);
+        string expected;
+        using (Keynode reader = OpenWhole()) expected = Describe(reader);
+        (TarMember member, _) = FindIndex(KeynodePath);
+        long dataEnd = member.DataOffset + member.Size;
+        string copy = _files.PathOf("copy.keynode");
+        int adoptedAfterDamage = 0;
+        for (long at = indexStart; at < original.Length - 2 * TarHeader.BlockSize; at++)
+        {
+            byte[] damaged = (byte[])original.Clone();
+            damaged[at] ^= 0x5a;
+            File.WriteAllBytes(copy, damaged);
+            using (Keynode reader = OpenCold(copy))
+            {
+                Assert.Equal(expected, Describe(reader));
+                // Damage in the header or the signed data is always noticed, by the index or the record.
+                if (at < dataEnd) Assert.True(reader.Warnings.Count > 0, $"a flip at byte {at} went unreported");
+                if (reader.OpenedFromNameIndex) adoptedAfterDamage++;
+            }
+            File.WriteAllBytes(copy, original.AsSpan(0, (int)at).ToArray());
+            using (Keynode reader = OpenCold(copy))
+            {
+                Assert.False(reader.OpenedFromNameIndex);
+                Assert.Equal(expected, Describe(reader));
+            }
+        }
+        // Only flips the signature cannot see (zero padding) may leave the index taken, and then the record catches them.
+        Assert.True(adoptedAfterDamage < TarHeader.BlockSize, $"{adoptedAfterDamage} damaged copies were opened from their index");
+    }
+
+    [Fact]
+    public void IndexSignedByAnotherKey_IsRefusedWithAWarning_AndTheWholeFileIsRead()
+    {
+        using (Keynode writer = Filled(6))
+        {
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+        }
+        (TarMember member, _) = FindIndex(KeynodePath);
+        (NameIndexMember genuine, _) = NameIndexMember.TryParse(ReadMember(KeynodePath, member), RawKeynode.Id(KeynodePath))!.Value;
+        // Another key signs the same parts: a stranger with write access to the file cannot vouch for names.
+        byte[] forged = NameIndexMember.Build(genuine.KeynodeId, genuine.Snapshot.ToArray(), genuine.Memo.ToArray(),
+            payload => CommitSignature.Sign(payload, Stranger.Value));
+        RawKeynode.Append(KeynodePath, [new PendingMember(NameIndexMember.MemberName, forged)]);
+        string expected;
+        using (Keynode reader = OpenWhole()) expected = Describe(reader);
+        using Keynode cold = OpenCold();
+        Assert.False(cold.OpenedFromNameIndex);
+        Assert.Contains(cold.Warnings, w => w.Contains("is not signed by the keynode's owner", StringComparison.Ordinal));
+        Assert.Equal(expected, Describe(cold));
+    }
+
+    [Fact]
+    public void OlderIndexReplayedAtTheEnd_DoesNotNameTheChangeBeforeIt_AndIsRefused()
+    {
+        using (Keynode writer = Filled(6))
+        {
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+            writer.Remove("team1/s1");
+            writer.Set("team2/s2", "changed after the index"u8);
+        }
+        (TarMember member, _) = FindIndex(KeynodePath);
+        // The owner's own signature, copied to after later changes: it would hide them.
+        RawKeynode.Append(KeynodePath, [new PendingMember(NameIndexMember.MemberName, ReadMember(KeynodePath, member))]);
+        string expected;
+        using (Keynode reader = OpenWhole()) expected = Describe(reader);
+        Assert.DoesNotContain("team1/s1 ", expected);
+        using Keynode cold = OpenCold();
+        Assert.False(cold.OpenedFromNameIndex);
+        Assert.Contains(cold.Warnings, w => w.Contains("does not name the change before it", StringComparison.Ordinal));
+        Assert.Equal(expected, Describe(cold));
+    }
+
+    [Fact]
+    public void AfterARotation_NoIndexIsWritten_AndAnOlderOneLeadsToTheSameStateAsTheWholeFile()
+    {
+        SecretIdentity next = SecretIdentity.Generate("index-next-owner");
+        using (Keynode writer = Filled(6))
+        {
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+            writer.Rotate(next);
+        }
+        var nextCredential = new Credential.KeyFile(next, "next key");
+        using (Keynode writer = OpenWhole(credential: nextCredential))
+        {
+            writer.Set("team1/s1", "after the rotation"u8);
+            Assert.False(writer.WriteNameIndex(minimumHistories: 1));
+        }
+        string expected;
+        using (Keynode reader = OpenWhole(credential: nextCredential)) expected = Describe(reader);
+        using Keynode cold = OpenCold(credential: nextCredential);
+        Assert.Equal(expected, Describe(cold));
+        Assert.Equal(next.Public.Fingerprint, cold.Owner.Fingerprint);
+    }
+
+    private static (TarMember Member, ScanPoint Before) FindIndex(string path)
+    {
+        using KeynodeFile file = KeynodeFile.Open(path);
+        return NameIndexLocator.FindLast(file.Handle) ?? throw new InvalidOperationException("no index in " + path);
+    }
+
+    private static byte[] ReadMember(string path, TarMember member)
+    {
+        using KeynodeFile file = KeynodeFile.Open(path);
+        return file.ReadData(member);
+    }
+
+    public void Dispose() => _files.Dispose();
+}
