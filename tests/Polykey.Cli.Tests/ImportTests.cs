@@ -50,5 +50,41 @@ public sealed class ImportTests : IDisposable
         Assert.Equal(hash, _node.FileHash());
     }
 
+    [Fact]
+    public void ImportAndGc_LeaveASignedNameIndex_ThatAReaderWithNoCacheOpensFrom()
+    {
+        var files = Enumerable.Range(0, 300).Select(i => ($"team{i % 7}/s{i:000}", $"value {i}")).ToArray();
+        int before = Changes();
+        Pk.Ok(_node.Run("import", Tree(files)));
+        // The import's change, then the index's own.
+        Assert.Equal(before + 2, Changes());
+        Assert.Equal(["polykey/index", "polykey/txn"], Members()[^2..]);
+        string listing = string.Join("", files.Select(f => f.Item1).Order(StringComparer.Ordinal).Select(p => p + "\n"));
+        foreach (string cache in new[] { "cold1", "cold2" })
+        {
+            var cold = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(_node.Directory, cache) };
+            Assert.Equal("value 123", Pk.Ok(PkProcess.Pk(_node.Args("get", "team4/s123"), env: cold)).Text);
+            Assert.Equal(listing, Pk.Ok(PkProcess.Pk(_node.Args("ls"), env: cold)).Text);
+            // The snapshot and memo a cold reader took from the index are its own from now on.
+            Assert.Single(Directory.GetFiles(Path.Combine(_node.Directory, cache, "polykey"), "*.names"));
+        }
+
+        _node.Set("team0/s000", "changed");
+        Pk.Ok(_node.Run("gc"));
+        Assert.Equal(["polykey/index", "polykey/txn"], Members()[^2..]);
+        var afterGc = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(_node.Directory, "cold3") };
+        Assert.Equal("changed", Pk.Ok(PkProcess.Pk(_node.Args("get", "team0/s000"), env: afterGc)).Text);
+        Assert.Contains("ok", Pk.Ok(_node.Run("verify")).Text);
+    }
+
+    private string[] Members()
+    {
+        var tar = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("tar", ["-tf", _node.Path]) { RedirectStandardOutput = true })!;
+        string output = tar.StandardOutput.ReadToEnd();
+        tar.WaitForExit();
+        Assert.Equal(0, tar.ExitCode);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     public void Dispose() => _node.Dispose();
 }
