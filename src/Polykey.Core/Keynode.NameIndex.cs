@@ -132,6 +132,40 @@ public sealed partial class Keynode
     /// <summary>Whether this open took its state from the file's name index (for tests and `pk verify`'s report).</summary>
     internal bool OpenedFromNameIndex { get; private set; }
 
+    /// <summary>
+    /// For `pk verify`: opens the file as a reader without caches would (in a cache directory of
+    /// its own, removed after) and, when that reader takes the name index, compares everything it
+    /// lists with what this handle, which read the whole file, lists. An index it refuses, or one
+    /// that shows other names, tips or sizes, is a problem. True when an index was taken and agreed.
+    /// </summary>
+    private bool CheckNameIndex(List<string> problems)
+    {
+        bool found;
+        using (_file.LockShared()) found = NameIndexLocator.FindLast(_file.Handle) is not null;
+        // The key this handle unlocked to read every version: the second reader asks for no passphrase again.
+        if (!found || _identity is null) return false;
+        string cache = Directory.CreateTempSubdirectory("pk-verify-index-").FullName;
+        try
+        {
+            using Keynode cold = Open(Path, new Credential.KeyFile(_identity, "the key pk verify unlocked"), cache, _stateDirectory);
+            problems.AddRange(cold.Warnings.Where(w => w.StartsWith("the name index", StringComparison.Ordinal)));
+            if (!cold.OpenedFromNameIndex) return false;
+            string Listing(Keynode keynode) => string.Join("\n", keynode.List().Select(s => $"{s.Path} {s.Size} {s.Tip}").Concat(keynode.ListDirectories()));
+            if (Listing(cold) == Listing(this)) return true;
+            problems.Add($"the name index in {Path} shows other names than its histories: a reader without caches would see them (run 'pk gc' to write a new one)");
+            return false;
+        }
+        catch (PolykeyException e)
+        {
+            problems.Add($"a reader without caches cannot open {Path} from its name index: {e.Message}");
+            return false;
+        }
+        finally
+        {
+            try { Directory.Delete(cache, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
     private bool IndexRefused(string problem)
     {
         CacheWarning($"{problem}; names were read from the histories instead");

@@ -36,7 +36,15 @@ public sealed partial class Keynode
             RequireFresh(entry.Id, path);
             ObjectId commit = version is null ? entry.Tip : VersionCommit(entry, path, version.Value);
             if (version is not null && IsPrunedVersion(commit, ReadCommit(commit))) throw PrunedError($"version {version} of {path}");
-            (string _, SecretBytes value, VersionKind kind) = ReadVersion(commit);
+            (string name, SecretBytes value, VersionKind kind) = ReadVersion(commit);
+            // Names come from an index, a memo or a snapshot delta; the tip itself names its path.
+            // Were they ever to disagree, no other secret's value is handed out under this name.
+            if (version is null && name != path)
+            {
+                value.Dispose();
+                throw PolykeyException.Failed($"the names {Path} was opened with do not match its versions: {path} leads to a version of another path",
+                    "run 'pk verify'; removing pk's cache directory (polykey/ under $XDG_CACHE_HOME) makes the next open read every history");
+            }
             if (kind != VersionKind.Value)
             {
                 value.Dispose();
@@ -358,7 +366,8 @@ public sealed partial class Keynode
             }
             if (_accepted.TryGetValue(PrunedHistoryId(Id), out ObjectId statement) && ReadStatement(statement) is null)
                 problems.Add($"the pruned statement {statement} cannot be read: values it covers are reported missing");
-            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems) { Pruned = pruned };
+            bool indexed = CheckNameIndex(problems);
+            return new VerifyReport(Path, _state.End.Sequence, objects, _accepted.Count, versions, problems) { Pruned = pruned, NameIndexChecked = indexed };
         }
     }
 

@@ -7,4 +7,7 @@ public sealed record VerifyReport(string Keynode, long Changes, int Objects, int
 
     /// <summary>Versions whose values `pk gc` pruned, on the owner's signed word (not problems).</summary>
     public int Pruned { get; init; }
+
+    /// <summary>Whether the file holds a name index a reader without caches takes, and it showed what the whole file shows.</summary>
+    public bool NameIndexChecked { get; init; }
 }

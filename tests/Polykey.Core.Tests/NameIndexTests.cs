@@ -218,6 +218,55 @@ public sealed class NameIndexTests : IDisposable
         Assert.Equal(next.Public.Fingerprint, cold.Owner.Fingerprint);
     }
 
+    [Fact]
+    public void Verify_OpensAsAReaderWithoutCaches_AndReportsAnIndexThatShowsOtherNames()
+    {
+        long indexStart;
+        using (Keynode writer = Filled(6))
+        {
+            indexStart = new FileInfo(KeynodePath).Length - 2 * TarHeader.BlockSize;
+            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+        }
+        using (Keynode whole = OpenWhole())
+        {
+            VerifyReport report = whole.Verify();
+            Assert.True(report.Ok, string.Join("\n", report.Problems));
+            Assert.True(report.NameIndexChecked);
+        }
+
+        // The owner's own index, written again with two names swapped: what a writer's bug would
+        // leave. Readers take the owner's word; verify, which reads every history, says so.
+        (TarMember member, ScanPoint before) = FindIndex(KeynodePath);
+        string id = RawKeynode.Id(KeynodePath);
+        (NameIndexMember genuine, _) = NameIndexMember.TryParse(ReadMember(KeynodePath, member), id)!.Value;
+        string memoFile = _files.PathOf("genuine.names");
+        File.WriteAllBytes(memoFile, genuine.Memo.ToArray());
+        List<(string Id, Git.ObjectId Tip, IndexEntry? Entry)> entries;
+        using (NameMemo memo = NameMemo.Open(memoFile, id, before, TestFiles.Owner, out _)!) entries = memo.All()!;
+        int a = entries.FindIndex(e => e.Entry?.Path == "team1/s1"), b = entries.FindIndex(e => e.Entry?.Path == "team2/s2");
+        (string pathA, string pathB) = (entries[a].Entry!.Path, entries[b].Entry!.Path);
+        entries[a] = entries[a] with { Entry = entries[a].Entry! with { Path = pathB } };
+        entries[b] = entries[b] with { Entry = entries[b].Entry! with { Path = pathA } };
+        byte[] lying = NameIndexMember.Build(id, genuine.Snapshot.ToArray(), NameMemo.Build(id, before, TestFiles.Owner, entries)!,
+            payload => CommitSignature.Sign(payload, TestFiles.Owner));
+        using (var file = new FileStream(KeynodePath, FileMode.Open)) file.SetLength(indexStart);
+        RawKeynode.Append(KeynodePath, [new PendingMember(NameIndexMember.MemberName, lying)]);
+        using (Keynode whole = OpenWhole())
+        {
+            VerifyReport report = whole.Verify();
+            Assert.False(report.NameIndexChecked);
+            Assert.Contains(report.Problems, p => p.Contains("shows other names than its histories", StringComparison.Ordinal));
+        }
+        // A reader that takes it lists what the owner signed, but never hands out one secret's value under another's name.
+        using (Keynode cold = OpenCold())
+        {
+            Assert.True(cold.OpenedFromNameIndex);
+            PolykeyException e = Assert.Throws<PolykeyException>(() => cold.Get("team1/s1"));
+            Assert.Contains("do not match its versions", e.Message);
+            Assert.Equal("value 4", Encoding.ASCII.GetString(cold.Get("team1/s4").Span));
+        }
+    }
+
     private static (TarMember Member, ScanPoint Before) FindIndex(string path)
     {
         using KeynodeFile file = KeynodeFile.Open(path);

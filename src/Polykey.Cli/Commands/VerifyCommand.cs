@@ -29,6 +29,7 @@ internal static class VerifyCommand
                     w.WriteNumber("histories", report.Histories);
                     w.WriteNumber("versions", report.Versions);
                     w.WriteNumber("pruned", report.Pruned);
+                    w.WriteBoolean("nameIndexChecked", report.NameIndexChecked);
                     Output.Strings(w, "problems", report.Problems);
                     w.WriteStartArray("owner");
                     foreach (OwnerEvent e in owner)
@@ -49,6 +50,7 @@ internal static class VerifyCommand
                 string pruned = report.Pruned > 0 ? $" ({report.Pruned} pruned by pk gc, on the owner's signed statement)" : "";
                 Output.Line($"{report.Keynode}: {report.Changes} changes, {report.Objects} objects, {report.Histories} histories, {report.Versions} versions{pruned}");
                 foreach (OwnerEvent e in owner) Output.Line(OwnerLine(e));
+                if (report.NameIndexChecked) Output.Line("name index: a reader without caches sees what the histories show");
                 foreach (string problem in report.Problems) Output.Line($"problem: {problem}");
                 Output.Line(report.Ok ? "ok" : $"{report.Problems.Count} problem(s)");
             }
