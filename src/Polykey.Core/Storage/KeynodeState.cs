@@ -209,7 +209,8 @@ internal sealed class KeynodeState
         if (PackLayout.ChecksumOf(member.Name) is not { } checksum) return "not a pack or pack index name (objects/pack/pack- and 40 lower-case hex digits, .pack or .idx)";
         if (PackLayout.IsPack(member.Name))
         {
-            if (member.PackEnds is not { } ends || !ends.AsSpan(0, 8).SequenceEqual("PACK\0\0\0\x02"u8)) return "not a version 2 git pack";
+            if (member.PackEnds is not { } ends) return "it is shorter than a pack's header and checksum";
+            if (!ends.AsSpan(0, 8).SequenceEqual("PACK\0\0\0\x02"u8)) return "not a version 2 git pack";
             if (!Convert.ToHexStringLower(ends.AsSpan(Git.PackIndex.PackHeaderBytes)).Equals(checksum, StringComparison.Ordinal)) return "its name is not its checksum";
             _unpairedPacks[checksum] = member;
             return null;
