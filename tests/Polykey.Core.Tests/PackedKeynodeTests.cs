@@ -44,6 +44,30 @@ public sealed class PackedKeynodeTests : IDisposable
         }
     }
 
+    // Without caches, then twice with them (the first writes the open snapshot, the second resumes from it).
+    private void AssertEveryReaderReads(IReadOnlyDictionary<string, string> expected, Action<Keynode>? more = null)
+    {
+        foreach (bool caches in new[] { false, true, true })
+        {
+            using Keynode node = Open(caches);
+            Assert.Empty(node.Warnings);
+            AssertValues(node, expected);
+            more?.Invoke(node);
+        }
+    }
+
+    // A new keynode: one import under prefix, then one loose edit of an imported secret; the values every reader must read.
+    private Dictionary<string, string> ImportThenEdit(string prefix, string edited, string value, Action<Keynode>? then = null)
+    {
+        var expected = Paths(prefix).ToDictionary(p => p, p => ValueOf(p));
+        using Keynode node = Create();
+        Import(node, expected.Keys);
+        node.Set(edited, Encoding.ASCII.GetBytes(value));
+        expected[edited] = value;
+        then?.Invoke(node);
+        return expected;
+    }
+
     [Fact]
     public void Import_WritesOnePackAndPackedRefs_AndReadsTheSameWithAndWithoutCaches()
     {
@@ -52,15 +76,11 @@ public sealed class PackedKeynodeTests : IDisposable
         Change import = Changes()[^1];
         Assert.Equal(["pack", "idx", "packed-refs"], import.Members.Select(m => m.Name.Split('.')[^1]).Where(n => n != TxnRecord.MemberName).ToArray());
 
-        for (int open = 0; open < 3; open++)
+        AssertEveryReaderReads(expected, node =>
         {
-            // Without caches, then from the open snapshot the first cached open wrote.
-            using Keynode node = Open(caches: open > 0);
-            Assert.Empty(node.Warnings);
-            AssertValues(node, expected);
             Assert.Equal(expected.Count, node.List().Count);
             Assert.Single(node.Log("app/s07"));
-        }
+        });
         using (Keynode node = Open(caches: false))
         {
             VerifyReport verify = node.Verify();
@@ -71,13 +91,7 @@ public sealed class PackedKeynodeTests : IDisposable
     [Fact]
     public void SecondImport_AfterASnapshotAndALooseEdit_RepeatsThePackedRefs_AndEveryReaderAgrees()
     {
-        var expected = Paths("a").ToDictionary(p => p, p => ValueOf(p));
-        using (Keynode node = Create())
-        {
-            Import(node, expected.Keys);
-            node.Set("a/s00", "edited loose"u8);
-            expected["a/s00"] = "edited loose";
-        }
+        Dictionary<string, string> expected = ImportThenEdit("a", "a/s00", "edited loose");
         // Resumed from the snapshot: the refs before it are read again to write the next packed-refs.
         using (Keynode node = Open())
         {
@@ -88,14 +102,11 @@ public sealed class PackedKeynodeTests : IDisposable
         TarMember second = changes[^1].Members.Single(m => m.Name == PackLayout.PackedRefsMember);
         List<KeyValuePair<string, ObjectId>> entries = PackedRefs.TryRead(second.Inline, out _)!;
         Assert.Equal(60, entries.Count); // the first import's 30 (a/s00 unchanged, its loose ref wins), the new 30
-        foreach (bool caches in new[] { false, true, true })
+        AssertEveryReaderReads(expected, node =>
         {
-            using Keynode node = Open(caches);
-            Assert.Empty(node.Warnings);
-            AssertValues(node, expected);
             Assert.Equal(2, node.Log("a/s00").Count);
             Assert.Equal(2, node.Log("a/s01").Count);
-        }
+        });
     }
 
     [Fact]
@@ -111,32 +122,20 @@ public sealed class PackedKeynodeTests : IDisposable
         Change import = Changes()[^1];
         Assert.Equal(3, import.Members.Count(m => m.Name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal)));
         Assert.Equal(27, PackedRefs.TryRead(import.Members.Single(m => m.Name == PackLayout.PackedRefsMember).Inline, out _)!.Count);
-        using Keynode reader = Open(caches: false);
-        Assert.Empty(reader.Warnings);
-        AssertValues(reader, expected);
+        AssertEveryReaderReads(expected);
     }
 
     [Fact]
     public void Compact_OfAnImportedKeynode_KeepsEveryValue_AndWritesPacks()
     {
-        var expected = Paths("app").ToDictionary(p => p, p => ValueOf(p));
-        using (Keynode node = Create())
-        {
-            Import(node, expected.Keys);
-            node.Set("app/s03", "later"u8);
-            expected["app/s03"] = "later";
-            node.Compact();
-        }
+        Dictionary<string, string> expected = ImportThenEdit("app", "app/s03", "later", node => node.Compact());
         Assert.DoesNotContain(Changes().SelectMany(c => c.Members), m => m.Name.Length == 49 && m.Name.StartsWith("objects/", StringComparison.Ordinal));
         Assert.Contains(Changes()[^1].Members, m => m.Name == PackLayout.PackedRefsMember);
-        foreach (bool caches in new[] { false, true, true })
+        AssertEveryReaderReads(expected, node =>
         {
-            using Keynode node = Open(caches);
-            Assert.Empty(node.Warnings);
-            AssertValues(node, expected);
             Assert.Equal(2, node.Log("app/s03").Count);
             Assert.True(node.Verify().Ok);
-        }
+        });
     }
 
     // ---- hostile packs ----
