@@ -150,6 +150,29 @@ public sealed partial class Keynode
     private int RefRank(string id, ObjectId tip) =>
         id == _accessHistory ? 0 : KindOfCommit(tip) is VersionKind.Rules or VersionKind.Pruned ? 1 : 2;
 
+    // Refs last, in the change that closes the file: a reader meets every object before the tip that needs it.
+    // The histories other checks lean on come first, loose: the access list and rules views (grantee
+    // signatures) and pruned statements (versions whose values are gone); then the rest as one
+    // packed-refs member; conflicts, loose, last.
+    private List<PendingMember> CompactedRefs()
+    {
+        var first = new List<PendingMember>();
+        var rest = new Dictionary<string, ObjectId>(StringComparer.Ordinal);
+        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => RefRank(t.Key, t.Value)).ThenBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (RefRank(id, tip) < 2) first.Add(LooseRef(KeynodeLayout.SecretRefPrefix + id, tip));
+            else rest[KeynodeLayout.SecretRefPrefix + id] = tip;
+        }
+        var refs = new List<PendingMember>(first);
+        if (PackedChange.PackedRefsMember(new Dictionary<string, ObjectId>(), rest) is { } packed) refs.Add(packed);
+        else refs.AddRange(rest.Select(r => LooseRef(r.Key, r.Value)));
+        foreach ((string id, ObjectId tip) in _conflicts.OrderBy(c => c.Key, StringComparer.Ordinal))
+            refs.Add(LooseRef(KeynodeLayout.ConflictRefPrefix + id, tip));
+        return refs;
+    }
+
+    private static PendingMember LooseRef(string name, ObjectId tip) => new(name, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n"));
+
     private int WriteCompacted(string temporary, List<ObjectId> objects, IProgress<TransferProgress>? progress)
     {
         var first = new List<PendingMember>
@@ -166,12 +189,15 @@ public sealed partial class Keynode
         ScanPoint at;
         using (output.LockShared()) at = output.ReadChanges(ScanPoint.Origin).End;
 
-        var batch = new List<PendingMember>();
+        // Objects as packs, one per change, and refs as packed-refs (docs/keynode-format.md §4.3, §4.4).
+        var batch = new List<WholeObject>();
         long batchBytes = 0;
-        void Flush()
+        void Flush(IEnumerable<PendingMember> refs)
         {
-            if (batch.Count == 0) return;
-            Change change = output.WriteChange(at, at.Offset, batch, now);
+            List<PendingMember> members = batch.Count == 0 ? [] : PackedChange.Packs(batch);
+            members.AddRange(refs);
+            if (members.Count == 0) return;
+            Change change = output.WriteChange(at, at.Offset, members, now);
             at = new ScanPoint(change.End, change.Sequence, change.RecordHash);
             batch.Clear();
             batchBytes = 0;
@@ -179,21 +205,14 @@ public sealed partial class Keynode
         for (int i = 0; i < objects.Count; i++)
         {
             if (i % 1024 == 0) progress?.Report(new TransferProgress("writing", i, objects.Count));
-            byte[] stored = _state.TryGetObject(objects[i], out TarMember member)
-                ? _file.ReadData(member)
+            WholeObject whole = _state.TryGetObject(objects[i], out TarMember member)
+                ? StoredObjects.ReadWhole(_file, objects[i], member)
                 : throw PolykeyException.Failed($"keynode {Path} lacks git object {objects[i]}", "run 'pk verify' for a full report; nothing was changed");
-            batch.Add(new PendingMember(objects[i].LoosePath, stored));
-            batchBytes += stored.Length + 2 * TarHeader.BlockSize;
-            if (batchBytes >= CompactChangeBytes) Flush();
+            batch.Add(whole);
+            batchBytes += whole.Content.Length + 64;
+            if (batchBytes >= CompactChangeBytes || batch.Count == Limits.MaxPackObjects) Flush([]);
         }
-        // Refs last, in the change that closes the file: a reader meets every object before the tip that needs it.
-        // The histories other checks lean on come first: the access list and rules views (grantee
-        // signatures) and pruned statements (versions whose values are gone).
-        foreach ((string id, ObjectId tip) in _accepted.OrderBy(t => RefRank(t.Key, t.Value)).ThenBy(t => t.Key, StringComparer.Ordinal))
-            batch.Add(new PendingMember(KeynodeLayout.SecretRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
-        foreach ((string id, ObjectId tip) in _conflicts.OrderBy(c => c.Key, StringComparer.Ordinal))
-            batch.Add(new PendingMember(KeynodeLayout.ConflictRefPrefix + id, System.Text.Encoding.ASCII.GetBytes(tip.Hex + "\n")));
-        Flush();
+        Flush(CompactedRefs());
         progress?.Report(new TransferProgress("writing", objects.Count, objects.Count));
         return objects.Count;
     }

@@ -98,7 +98,7 @@ public sealed partial class Keynode
                     // Versions of another keynode's histories are checked against its rules on every open: not remembered.
                     if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.Where(k => !_ownForeign.Contains(k)).ToList());
                     _validator?.Trust(_ownVersions.Keys);
-                    Change written = _file.WriteChange(_state.End, _state.WriteAt, members, now);
+                    Change written = _file.WriteChange(_state.End, _state.WriteAt, PackedChange.Of(members, _state), now);
                     // Bytes we just built and made durable need no hashing on the way back in.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
                     ReadNewChanges();

@@ -277,7 +277,7 @@ public sealed partial class Keynode
     {
         long max = LooseObject.MaxObjectBytes(expected ?? ObjectType.Blob);
         ObjectStream stream;
-        if (_state.TryGetObject(id, out TarMember member)) stream = ObjectStream.Open(id, _file.OpenData(member), member.Size, max);
+        if (_state.TryGetObject(id, out TarMember member)) stream = StoredObjects.Open(_file, id, member, max);
         else if (_incoming?.TryGetValue(id, out byte[]? stored) == true) stream = ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.Length, max);
         else throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
         if (expected is { } type && stream.Type != type)

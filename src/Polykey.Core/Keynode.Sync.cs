@@ -370,7 +370,7 @@ public sealed partial class Keynode
                 }
                 foreach (ObjectId objectId in MissingObjects(tip, held.Contains))
                     if (added.Add(objectId) && _state.TryGetObject(objectId, out TarMember member))
-                        objects.Add((objectId, _file.ReadData(member)));
+                        objects.Add((objectId, StoredObjects.ReadLoose(_file, objectId, member)));
                 refs.Add(new RefUpdate(id, tip, theirs));
                 if (kind is not (VersionKind.AsOf or VersionKind.Pruned)) report.Moved.Add(new SyncedHistory(path, id));
             }

@@ -77,7 +77,7 @@ public sealed partial class Keynode
                 foreach (ObjectId objectId in new[] { blob, commit.Tree }.Where(copied.Add))
                 {
                     _state.TryGetObject(objectId, out TarMember member);
-                    members.Add(new PendingMember(objectId.LoosePath, _file.ReadData(member)));
+                    members.Add(new PendingMember(objectId.LoosePath, StoredObjects.ReadLoose(_file, objectId, member)));
                 }
                 var resigned = new Commit(commit.Tree, parent, owner.Public.Fingerprint, commit.Time, new HistoryBinding(id, Id, ++sequence).Message());
                 (ObjectId newId, byte[] compressed) = LooseObject.Encode(ObjectType.Commit, resigned.Encode(CommitSignature.Sign(resigned.Payload(), owner)));

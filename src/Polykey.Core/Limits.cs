@@ -18,6 +18,18 @@ public static class Limits
     /// <summary>Members read whole into memory (header, owner key, sealed key, refs, change records).</summary>
     public const int MaxSmallMemberBytes = 64 << 10;
 
+    /// <summary>Objects in one packfile (docs/keynode-format.md §4.3); a writer with more writes several packs.</summary>
+    public const int MaxPackObjects = 1 << 21;
+
+    /// <summary>A pack's index: its fixed parts and, per object, an id, a CRC, an offset and at most one 64-bit offset.</summary>
+    public const long MaxPackIndexBytes = 8 + 1024 + 36L * MaxPackObjects + 40;
+
+    /// <summary>Entries of one packed-refs member; a writer with more keeps the rest of its refs loose.</summary>
+    public const int MaxPackedRefs = 1 << 20;
+
+    /// <summary>A packed-refs member: its header line and one line per entry, each at most 40 + 1 + 46 + 1 bytes.</summary>
+    public const int MaxPackedRefsBytes = 128 + 88 * MaxPackedRefs;
+
     /// <summary>Commits and trees: a few hundred bytes each when pk writes them.</summary>
     public const int MaxMetadataObjectBytes = 1 << 20;
 

@@ -17,7 +17,7 @@ namespace Polykey.Core;
 /// </summary>
 internal sealed class SnapshotDelta
 {
-    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-delta 1\n");
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-delta 2\n");
     private const int ChecksumBytes = 16;
     private const int NonceBytes = 12;
     private const int SealBytes = 16;
@@ -76,7 +76,7 @@ internal sealed class SnapshotDelta
             for (int i = reader.Count(32); i > 0; i--)
             {
                 var id = ObjectId.FromBytes(reader.Bytes(20));
-                delta.Objects.Add(new(id, new TarMember(id.LoosePath, reader.Int64(), reader.UInt32())));
+                delta.Objects.Add(new(id, ObjectTable.Place(id, reader.Int64(), reader.UInt32())));
             }
             if (reader.Position != clearEnd) throw new FormatException();
             delta._sealed = data[(clearEnd + ChecksumBytes)..];
@@ -115,7 +115,7 @@ internal sealed class SnapshotDelta
         IReadOnlyCollection<KeyValuePair<string, ObjectId?>> moved, IReadOnlyDictionary<string, ObjectId> conflicts,
         IReadOnlyCollection<KeyValuePair<ObjectId, TarMember>> objects, SecretIdentity reader, IEnumerable<(string Id, ObjectId Tip, IndexEntry? Entry)> names)
     {
-        if (end.Layout is null || objects.Any(o => o.Value.Size > uint.MaxValue)) return false;
+        if (end.Layout is null || objects.Any(o => ObjectTable.SizeField(o.Value) is null)) return false;
         var output = new MemoryStream();
         byte[] number = new byte[8];
         void Int64(long value)
@@ -159,7 +159,7 @@ internal sealed class SnapshotDelta
         {
             output.Write(id.ToBytes());
             Int64(member.DataOffset);
-            BinaryPrimitives.WriteUInt32LittleEndian(number, (uint)member.Size);
+            BinaryPrimitives.WriteUInt32LittleEndian(number, ObjectTable.SizeField(member)!.Value);
             output.Write(number, 0, 4);
         }
         int clearEnd = (int)output.Position;

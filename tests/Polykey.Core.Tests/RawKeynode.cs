@@ -21,7 +21,7 @@ internal static class RawKeynode
         var state = new KeynodeState();
         state.Apply(file.ReadChanges(ScanPoint.Origin), path, new List<string>());
         Assert.True(state.TryGetObject(id, out TarMember member), $"object {id} is in the file");
-        return LooseObject.Decode(id, file.ReadData(member)).Content;
+        return StoredObjects.ReadWhole(file, id, member).Content;
     }
 
     /// <summary>The keynode's id: the origin its own histories name.</summary>

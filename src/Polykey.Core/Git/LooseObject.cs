@@ -21,7 +21,11 @@ public static class LooseObject
         return (IdOf(type, content), compressed.ToArray());
     }
 
-    private static byte[] Header(ObjectType type, int length) => Encoding.ASCII.GetBytes($"{Name(type)} {length}\0");
+    private static byte[] Header(ObjectType type, int length) => HeaderOf(type, length);
+
+    /// <summary>Git's "type size\0": what an object's name hashes before its content, loose or packed.</summary>
+    internal static byte[] HeaderOf(ObjectType type, long length) =>
+        Encoding.ASCII.GetBytes($"{Name(type)} {length.ToString(System.Globalization.CultureInfo.InvariantCulture)}\0");
 
     /// <summary>An object's name alone, without compressing it.</summary>
     public static ObjectId IdOf(ObjectType type, ReadOnlySpan<byte> content)

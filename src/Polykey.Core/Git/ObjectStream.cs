@@ -54,6 +54,20 @@ internal sealed class ObjectStream : Stream
         }
     }
 
+    /// <summary>
+    /// A packed object: <paramref name="entry"/> is its pack entry (type and size header, then
+    /// zlib of the content alone), <paramref name="entryLength"/> its length in the pack. Bounded
+    /// and checked exactly as a loose object: the SHA-1 covers git's "type size\0" and the content.
+    /// </summary>
+    public static ObjectStream OpenPacked(ObjectId expected, Stream entry, long entryLength, long maxContent)
+    {
+        (ObjectType type, long size) = PackEntry.Read(entry, out string refused) ?? throw Damaged(expected, refused);
+        if (size > maxContent || size > Math.Max(MinInflateAllowance, entryLength * MaxInflateRatio))
+            throw Damaged(expected, $"it claims {size} bytes, more than an object of its kind and stored size may hold");
+        var inflate = new ZLibStream(entry, CompressionMode.Decompress);
+        return new ObjectStream(expected, inflate, LooseObject.HeaderOf(type, size), type, size);
+    }
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)

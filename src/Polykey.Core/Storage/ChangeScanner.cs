@@ -1,7 +1,17 @@
 namespace Polykey.Core.Storage;
 
-/// <summary>A tar member of a committed change: its name, type and where its data lies; small members carry their data.</summary>
-internal readonly record struct TarMember(string Name, long DataOffset, long Size, char Type = TarHeader.RegularFile, byte[]? Inline = null);
+/// <summary>
+/// A tar member of a committed change: its name, type and where its data lies; small members
+/// carry their data (so do pack indexes and packed-refs, bounded), a pack its first 12 and last
+/// 20 bytes in <paramref name="PackEnds"/>. A git object inside a pack is a place of type
+/// <see cref="PackedObject"/>: its pack entry (header and zlib stream) in the file.
+/// </summary>
+internal readonly record struct TarMember(string Name, long DataOffset, long Size, char Type = TarHeader.RegularFile, byte[]? Inline = null, byte[]? PackEnds = null)
+{
+    public const char PackedObject = 'P';
+
+    public bool IsPackedObject => Type == PackedObject;
+}
 
 /// <summary>
 /// One committed change: the members it added, in order. <paramref name="Layout"/> chains a
@@ -23,7 +33,11 @@ internal readonly record struct ScanPoint(long Offset, long Sequence, byte[] Rec
 /// good) and <see cref="Tail"/> (after the last one, until a write passes it) name bytes that
 /// belong to no change, for verify to report.
 /// </summary>
-internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, long WriteAt, IReadOnlyList<string> Warnings, IReadOnlyList<string> Gaps, string? Tail = null);
+internal sealed record ScanResult(IReadOnlyList<Change> Changes, ScanPoint End, long WriteAt, IReadOnlyList<string> Warnings, IReadOnlyList<string> Gaps, string? Tail = null)
+{
+    /// <summary>Reads the same file's changes up to a point this scan started after (what a state resumed there did not read).</summary>
+    public Func<ScanPoint, ScanResult>? Earlier { get; init; }
+}
 
 /// <summary>
 /// Reads changes from a keynode file. A change counts when its closing record chains to the
@@ -140,12 +154,36 @@ internal static class ChangeScanner
             {
                 byte[]? inline = header.Size <= Limits.MaxSmallMemberBytes && !header.Name.StartsWith("objects/", StringComparison.Ordinal)
                     ? reader.Read(dataOffset, (int)header.Size).ToArray()
-                    : null;
+                    : PackLayout.ReadWhole(header.Name) is { } bound && header.Size <= bound ? ReadLarge(reader, dataOffset, header.Size) : null;
                 if (inline is not null) layout.Append(inline);
-                members.Add(new TarMember(header.Name, dataOffset, header.Size, header.Type, inline));
+                byte[]? packEnds = PackLayout.IsPack(header.Name) && header.Size >= PackLayout.EndsBytes ? PackEnds(reader, dataOffset, header.Size) : null;
+                if (packEnds is not null) layout.Append(packEnds);
+                members.Add(new TarMember(header.Name, dataOffset, header.Size, header.Type, inline, packEnds));
             }
             pos = next;
         }
+    }
+
+    // A member read whole, a buffer at a time (a pack index or packed-refs may exceed one buffer).
+    private static byte[] ReadLarge(BlockReader reader, long offset, long size)
+    {
+        byte[] data = new byte[size];
+        for (int done = 0; done < data.Length;)
+        {
+            int n = Math.Min(BlockReader.BufferSize, data.Length - done);
+            reader.Read(offset + done, n).CopyTo(data.AsSpan(done));
+            done += n;
+        }
+        return data;
+    }
+
+    // A pack's header (count) and checksum: what pairing it with its index needs, without reading it whole.
+    private static byte[] PackEnds(BlockReader reader, long offset, long size)
+    {
+        byte[] ends = new byte[PackLayout.EndsBytes];
+        reader.Read(offset, Git.PackIndex.PackHeaderBytes).CopyTo(ends);
+        reader.Read(offset + size - Git.PackIndex.PackTrailerBytes, Git.PackIndex.PackTrailerBytes).CopyTo(ends.AsSpan(Git.PackIndex.PackHeaderBytes));
+        return ends;
     }
 
     // What a reader takes from a header: its name, size and type (mode, owner and times it ignores).

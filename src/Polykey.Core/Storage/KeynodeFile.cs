@@ -136,7 +136,11 @@ internal sealed class KeynodeFile : IDisposable
         if (TarHeader.Padded(length) < from.Offset)
             throw PolykeyException.Failed($"keynode {Path} became shorter than its last known change",
                 "another program truncated or replaced it; open it again");
-        return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo);
+        return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo) with
+        {
+            // Up to a change end known before: its record chain is trusted, as a resumed reader trusts it.
+            Earlier = upTo => ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, upTo.Offset, Path), ScanPoint.Origin, Path, upTo),
+        };
     }
 
     // The keynode id from the header member, read before anything else so caches can be found.

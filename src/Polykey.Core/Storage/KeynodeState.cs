@@ -19,6 +19,14 @@ internal sealed class KeynodeState
     private TipMap _secretRefs = new();
     // Objects up to where an open snapshot was taken, searched in place; _objects holds those read since.
     private ObjectTable? _snapshotObjects;
+    // Where refs came from (loose or packed); null after resuming from a snapshot until a packed-refs
+    // member needs it: then rebuilt from the file before _sourcesFrom, and _sourcesSince added.
+    private RefSources? _refSources = new();
+    private RefSources _sourcesSince = new();
+    private ScanPoint _sourcesFrom = ScanPoint.Origin;
+    private Func<ScanPoint, ScanResult>? _readEarlier;
+    // Packs of the change being applied that still wait for their index.
+    private readonly Dictionary<string, TarMember> _unpairedPacks = new(StringComparer.Ordinal);
 
     public string? KeynodeId { get; private set; }
     public int FormatVersion { get; private set; }
@@ -63,6 +71,8 @@ internal sealed class KeynodeState
         End = end,
         WriteAt = end.Offset,
         _snapshotObjects = objects,
+        _refSources = null,
+        _sourcesFrom = end,
     };
 
     /// <summary>Takes what a snapshot's delta recorded: the objects added up to its end, and that end.</summary>
@@ -72,6 +82,28 @@ internal sealed class KeynodeState
             if (_snapshotObjects?.Contains(id) != true) _objects.TryAdd(id, member);
         End = end;
         WriteAt = end.Offset;
+        _sourcesFrom = end;
+    }
+
+    /// <summary>
+    /// Where this file's refs came from, for a writer choosing between loose refs and packed-refs;
+    /// null when that cannot be known (a resumed state that cannot read the file before its snapshot).
+    /// </summary>
+    public RefSources? RefSources()
+    {
+        if (_refSources is not null || _readEarlier is null) return _refSources;
+        try
+        {
+            ScanResult earlier = _readEarlier(_sourcesFrom);
+            if (earlier.End.Offset != _sourcesFrom.Offset) return null;
+            _refSources = Storage.RefSources.Replay(earlier.Changes);
+            _refSources.AddLoose(_sourcesSince);
+        }
+        catch (PolykeyException)
+        {
+            return null;
+        }
+        return _refSources;
     }
 
     /// <summary>Objects read since the snapshot this state resumed from (all of them, without one).</summary>
@@ -85,24 +117,32 @@ internal sealed class KeynodeState
     public List<RefMove> Apply(ScanResult scan, string fileLabel, List<string> warnings)
     {
         var moved = new List<RefMove>();
+        _readEarlier = scan.Earlier ?? _readEarlier;
         foreach (Change change in scan.Changes)
         {
+            _unpairedPacks.Clear();
             for (int i = 0; i < change.Members.Count; i++)
             {
                 TarMember member = change.Members[i];
-                string? refused = ApplyMember(member, change.Sequence, i == 0, fileLabel, moved);
-                if (refused is null) continue;
-                string what = $"member \"{Printable(member.Name)}\" of change {change.Sequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}";
-                // The first change fixes what the keynode is: its header and owner are not up for refusal.
-                if (change.Sequence == 1) throw PolykeyException.Failed($"keynode {fileLabel} has a malformed first change: {what}", "restore the file from a backup");
-                warnings.Add("refused " + what);
+                Refuse(member, ApplyMember(member, change.Sequence, i == 0, fileLabel, moved), change.Sequence, fileLabel, warnings);
             }
+            foreach (TarMember pack in _unpairedPacks.Values)
+                Refuse(pack, "no index of this pack follows it in its change", change.Sequence, fileLabel, warnings);
             End = new ScanPoint(change.End, change.Sequence, change.RecordHash, change.Layout);
         }
         WriteAt = scan.WriteAt;
         _gaps.AddRange(scan.Gaps);
         _tail = scan.Tail;
         return moved;
+    }
+
+    private static void Refuse(TarMember member, string? refused, long changeSequence, string fileLabel, List<string> warnings)
+    {
+        if (refused is null) return;
+        string what = $"member \"{Printable(member.Name)}\" of change {changeSequence} (byte {member.DataOffset - TarHeader.BlockSize}) in {fileLabel}: {refused}";
+        // The first change fixes what the keynode is: its header and owner are not up for refusal.
+        if (changeSequence == 1) throw PolykeyException.Failed($"keynode {fileLabel} has a malformed first change: {what}", "restore the file from a backup");
+        warnings.Add("refused " + what);
     }
 
     /// <summary>Null when the member was taken or is none of a keynode's business; else why it was refused.</summary>
@@ -113,7 +153,8 @@ internal sealed class KeynodeState
         bool known = name is KeynodeLayout.HeaderMember or KeynodeLayout.OwnerPublicKeyMember or KeynodeLayout.OwnerSealedKeyMember
             || name.StartsWith("objects/", StringComparison.Ordinal) && !name.EndsWith('/')
             || name.StartsWith(KeynodeLayout.SecretRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/')
-            || name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/');
+            || name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal) && !name.EndsWith('/')
+            || name == PackLayout.PackedRefsMember;
         if (!known) return null; // HEAD, config, directories and names pk does not know carry no keynode state
         if (member.Type != TarHeader.RegularFile) return $"it is a tar member of type '{Printable(member.Type.ToString())}', not a regular file";
 
@@ -137,6 +178,8 @@ internal sealed class KeynodeState
                 return null;
         }
 
+        if (name.StartsWith(PackLayout.PackDirectory, StringComparison.Ordinal)) return ApplyPackMember(member);
+        if (name == PackLayout.PackedRefsMember) return ApplyPackedRefs(member, changeSequence, moved);
         if (name.StartsWith("objects/", StringComparison.Ordinal))
         {
             if (name.Length != 49 || name[10] != '/' || !IsLowerHex(name.AsSpan(8, 2)) || !IsLowerHex(name.AsSpan(11))
@@ -150,11 +193,57 @@ internal sealed class KeynodeState
         bool conflict = name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal);
         string secretId = name[(conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix).Length..];
         if (!KeynodeLayout.IsHistoryId(secretId)) return "a history id is 32 lower-case hex digits";
+        // Named like a ref, it is one to git once extracted, whatever its data: packed-refs may not move it after this.
+        (_refSources ?? _sourcesSince).AddLoose(name);
         if (member.Inline is not { Length: 41 } data || data[40] != (byte)'\n' || !IsLowerHex(Encoding.ASCII.GetString(data, 0, 40))
             || !ObjectId.TryParse(Encoding.ASCII.GetString(data, 0, 40), out ObjectId tip))
             return "a ref holds one commit id (40 lower-case hex digits and a newline)";
         if (!conflict) _secretRefs[secretId] = tip;
         moved.Add(new RefMove(secretId, tip, conflict, changeSequence));
+        return null;
+    }
+
+    /// <summary>A pack waits for its index; an index registers every object of the pack before it, once both add up.</summary>
+    private string? ApplyPackMember(TarMember member)
+    {
+        if (PackLayout.ChecksumOf(member.Name) is not { } checksum) return "not a pack or pack index name (objects/pack/pack- and 40 lower-case hex digits, .pack or .idx)";
+        if (PackLayout.IsPack(member.Name))
+        {
+            if (member.PackEnds is not { } ends) return "it is shorter than a pack's header and checksum";
+            if (!ends.AsSpan(0, 8).SequenceEqual("PACK\0\0\0\x02"u8)) return "not a version 2 git pack";
+            if (!Convert.ToHexStringLower(ends.AsSpan(Git.PackIndex.PackHeaderBytes)).Equals(checksum, StringComparison.Ordinal)) return "its name is not its checksum";
+            _unpairedPacks[checksum] = member;
+            return null;
+        }
+        if (!_unpairedPacks.Remove(checksum, out TarMember pack)) return "no pack of this name comes before it in its change";
+        if (member.Inline is not { } index) return "it is larger than a pack index may be";
+        if (Git.PackIndex.TryRead(index, pack.Size, out byte[] packChecksum, out string refused) is not { } places) return refused;
+        if (!Convert.ToHexStringLower(packChecksum).Equals(checksum, StringComparison.Ordinal)) return "it indexes another pack than its name says";
+        uint count = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(pack.PackEnds.AsSpan(8));
+        if (count != places.Count) return $"its pack holds {count} objects, it names {places.Count}";
+        foreach (Git.PackedPlace place in places)
+        {
+            // Named by content, as loose objects: the first place of a name stands.
+            if (_snapshotObjects?.Contains(place.Id) == true) continue;
+            _objects.TryAdd(place.Id, new TarMember(place.Id.LoosePath, pack.DataOffset + place.Offset, place.Length, TarMember.PackedObject));
+        }
+        return null;
+    }
+
+    /// <summary>A packed-refs member's entries, taken as ref moves in its order when it keeps the rule of <see cref="Storage.RefSources"/>.</summary>
+    private string? ApplyPackedRefs(TarMember member, long changeSequence, List<RefMove> moved)
+    {
+        if (member.Inline is not { } data) return "it is larger than packed-refs may be";
+        if (Git.PackedRefs.TryRead(data, out string refused) is not { } entries) return refused;
+        if (RefSources() is not { } sources) return "the refs before it cannot be read, so it cannot be checked against them";
+        if (sources.Take(entries, out refused) is not { } moves) return refused;
+        foreach ((string name, ObjectId tip) in moves)
+        {
+            bool conflict = name.StartsWith(KeynodeLayout.ConflictRefPrefix, StringComparison.Ordinal);
+            string id = name[(conflict ? KeynodeLayout.ConflictRefPrefix : KeynodeLayout.SecretRefPrefix).Length..];
+            if (!conflict) _secretRefs[id] = tip;
+            moved.Add(new RefMove(id, tip, conflict, changeSequence));
+        }
         return null;
     }
 

@@ -8,11 +8,21 @@ namespace Polykey.Core.Storage;
 /// id, data offset, size) searched in place: a reader resuming from an open snapshot finds any
 /// of 300,000 objects without building a dictionary of them. Only a hint: every object read is
 /// checked against its name (its SHA-1), so a wrong place reads as damage, never as a value.
+/// The size's top bit marks an object inside a pack (the offset is then its pack entry's).
 /// </summary>
 internal sealed class ObjectTable
 {
     public const int RecordLength = ObjectIdLength + 8 + 4;
     private const int ObjectIdLength = 20;
+    private const uint PackedFlag = 0x8000_0000;
+
+    /// <summary>A place's size field: its length, the top bit set for a packed object; null when it cannot be recorded (2 GiB or more).</summary>
+    public static uint? SizeField(TarMember member) =>
+        member.Size >= PackedFlag || member.Inline is not null ? null : (uint)member.Size | (member.IsPackedObject ? PackedFlag : 0);
+
+    /// <summary>The place a record describes.</summary>
+    public static TarMember Place(ObjectId id, long offset, uint sizeField) =>
+        new(id.LoosePath, offset, sizeField & ~PackedFlag, (sizeField & PackedFlag) != 0 ? TarMember.PackedObject : TarHeader.RegularFile);
 
     private readonly ReadOnlyMemory<byte> _records;
 
@@ -26,22 +36,22 @@ internal sealed class ObjectTable
         return SortedRecords.AreSorted(records.Span, RecordLength, ObjectIdLength) ? new ObjectTable(records) : null;
     }
 
-    /// <summary>Records for every object, sorted by id; false when one cannot be recorded (a member larger than 4 GiB).</summary>
+    /// <summary>Records for every object, sorted by id; false when one cannot be recorded (a member of 2 GiB or more).</summary>
     public static bool TryWrite(IEnumerable<KeyValuePair<ObjectId, TarMember>> objects, Stream output)
     {
-        var sorted = new List<(byte[] Id, long Offset, long Size)>();
+        var sorted = new List<(byte[] Id, long Offset, uint Size)>();
         foreach ((ObjectId id, TarMember member) in objects)
         {
-            if (member.Size > uint.MaxValue || member.Inline is not null) return false;
-            sorted.Add((id.ToBytes(), member.DataOffset, member.Size));
+            if (SizeField(member) is not { } size) return false;
+            sorted.Add((id.ToBytes(), member.DataOffset, size));
         }
         sorted.Sort((a, b) => a.Id.AsSpan().SequenceCompareTo(b.Id));
         Span<byte> record = stackalloc byte[RecordLength];
-        foreach ((byte[] id, long offset, long size) in sorted)
+        foreach ((byte[] id, long offset, uint size) in sorted)
         {
             id.CopyTo(record);
             BinaryPrimitives.WriteInt64LittleEndian(record[ObjectIdLength..], offset);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[(ObjectIdLength + 8)..], (uint)size);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[(ObjectIdLength + 8)..], size);
             output.Write(record);
         }
         return true;
@@ -74,7 +84,7 @@ internal sealed class ObjectTable
     private TarMember MemberAt(ObjectId id, int index)
     {
         ReadOnlySpan<byte> record = Record(index);
-        return new TarMember(id.LoosePath, BinaryPrimitives.ReadInt64LittleEndian(record[ObjectIdLength..]),
+        return Place(id, BinaryPrimitives.ReadInt64LittleEndian(record[ObjectIdLength..]),
             BinaryPrimitives.ReadUInt32LittleEndian(record[(ObjectIdLength + 8)..]));
     }
 

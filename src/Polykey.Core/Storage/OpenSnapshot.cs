@@ -17,7 +17,7 @@ namespace Polykey.Core.Storage;
 /// </summary>
 internal sealed class OpenSnapshot : IDisposable
 {
-    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-open 2\n");
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-open 3\n");
     private const int HistoryIdBytes = 16;
     private const int DigestBytes = 32;
     private const int ChecksumBytes = 16;

@@ -95,7 +95,7 @@ public sealed class KeynodeArchive : IHistoryTarget, IDisposable
 
     public bool Has(ObjectId id) => _state.TryGetObject(id, out _);
 
-    public byte[]? ReadStored(ObjectId id) => _state.TryGetObject(id, out TarMember member) ? _file.ReadData(member) : null;
+    public byte[]? ReadStored(ObjectId id) => _state.TryGetObject(id, out TarMember member) ? StoredObjects.ReadLoose(_file, id, member) : null;
 
     /// <summary>
     /// Appends one change under the file's exclusive lock, after reading what other writers added

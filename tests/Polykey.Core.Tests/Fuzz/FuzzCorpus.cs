@@ -72,6 +72,7 @@ internal sealed record FuzzCorpus(FuzzPeople People, List<CorpusKeynode> Keynode
             Build(directory, "small", null, BuildSmall),
             Build(directory, "full", null, (path, credential, r) => BuildFull(path, credential, r, people)),
             Build(directory, "sealed", "correct horse battery staple", BuildSmall),
+            Build(directory, "packed", null, BuildPacked),
         ]);
         File.WriteAllText(index, JsonSerializer.Serialize(corpus));
         return corpus;
@@ -140,6 +141,23 @@ internal sealed record FuzzCorpus(FuzzPeople People, List<CorpusKeynode> Keynode
         r.Set(node, "db/password", "hunter2");
         r.Set(node, "api/token", "t-1");
         r.Set(node, "db/password", "hunter3");
+    }
+
+    // An import (one pack, its index, packed-refs), a loose edit on top, and a second import:
+    // mutations of these reach the pack, index and packed-refs parsers.
+    private static void BuildPacked(string path, Credential credential, Recorder r)
+    {
+        using Keynode node = Keynode.Open(path, credential);
+        void Import(string prefix, string round)
+        {
+            var edits = Enumerable.Range(0, 24).Select(i => new SecretEdit.Set($"{prefix}/s{i:D2}", Encoding.UTF8.GetBytes($"{round}-{i}"))).ToList();
+            node.Commit([.. edits]);
+            foreach (SecretEdit.Set edit in edits) r.Wrote(edit.Path, edit.Value);
+            r.Committed();
+        }
+        Import("team", "v1");
+        r.Set(node, "team/s03", "edited");
+        Import("more", "v1");
     }
 
     // Every kind of change the API makes: values, an empty and a multi-block value, a batch, a
