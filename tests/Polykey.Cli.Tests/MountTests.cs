@@ -61,6 +61,47 @@ public sealed class MountTests : IDisposable
         Assert.Equal(["a/b/one", "a/c/two", "a/three"], Names());
     }
 
+    [Fact]
+    public void PathsLongerThanASecretName_AreNotCreated_NorFound_AndLeaveTheKeynodeAlone()
+    {
+        // Every component fits NAME_MAX; only together do they pass the 255 bytes a secret's name
+        // may have, which the kernel cannot know: the mount answers for the whole path.
+        string deep = new('d', 200);
+        Pk.Ok(_node.Set($"{deep}/fits", "1"));
+        using var mount = new TestMount(_node);
+        string overlong = $"{deep}/{new string('f', 60)}";
+        Assert.Equal(261, Encoding.UTF8.GetByteCount(overlong));
+        string before = _node.FileHash();
+
+        int created = open(mount[overlong], O_RDWR | O_CREAT | O_CLOEXEC, 0x180);
+        Assert.Equal((-1, ENAMETOOLONG), (created, Marshal.GetLastPInvokeError()));
+        Assert.Equal((-1, ENAMETOOLONG), (mkdir(mount[overlong], 0x1C0), Marshal.GetLastPInvokeError()));
+        Assert.Equal((-1, ENAMETOOLONG), (rename(mount[$"{deep}/fits"], mount[overlong]), Marshal.GetLastPInvokeError()));
+        // Looked up, such a path is simply not there: no secret can have that name.
+        Assert.Equal((-1, ENOENT), (open(mount[overlong], O_CLOEXEC), Marshal.GetLastPInvokeError()));
+        Assert.Equal((-1, ENOENT), (stat(mount[overlong], new byte[256]), Marshal.GetLastPInvokeError()));
+        Assert.Equal((-1, ENOENT), (rmdir(mount[overlong]), Marshal.GetLastPInvokeError()));
+
+        Assert.Equal(before, _node.FileHash());
+        Assert.Equal([$"{deep}/fits"], Names());
+        Assert.Equal(1, Versions($"{deep}/fits"));
+        Assert.Equal("fits\n", Pk.Ok(Sh($"ls '{mount[deep]}'")).Text);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkdir(string path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int rmdir(string path);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int rename(string from, string to);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int stat(string path, byte[] buffer);
+
+    private const int ENOENT = 2, ENAMETOOLONG = 36;
+
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int open(string path, int flags);
 
