@@ -123,6 +123,21 @@ public sealed class MountOwnershipTests : IDisposable
         }
     }
 
+    [Fact]
+    public void OwnerGivenAsAUid_BringsThatUsersGroup_OrKeepsTheMountersWhenNoUserHasIt()
+    {
+        Pk.Ok(_node.Set("s", "v"));
+        string uid = Pk.Ok(PkProcess.Run("id", ["-u", AppUser])).Text.Trim();
+        string gid = Pk.Ok(PkProcess.Run("id", ["-g", AppUser])).Text.Trim();
+        using (var mount = new TestMount(_node, "--owner", uid))
+            Assert.Equal($"{uid} {gid} 600", Pk.Ok(Sh($"stat -c '%u %g %a' '{mount["s"]}'")).Text.Trim());
+
+        const string Unknown = "54321"; // an id from another machine: no passwd entry, so no group of its own
+        Assert.NotEqual(0, PkProcess.Run("getent", ["passwd", Unknown]).ExitCode);
+        using (var mount = new TestMount(_node, "--owner", Unknown))
+            Assert.Equal($"{Unknown} 0 600", Pk.Ok(Sh($"stat -c '%u %g %a' '{mount["s"]}'")).Text.Trim());
+    }
+
     [Theory]
     [InlineData("--mode", "0999", "--mode: '0999' is not an octal mode")]
     [InlineData("--mode", "1777", "--mode: '1777' is not an octal mode")]
