@@ -4,8 +4,8 @@
 #   scripts/install.sh            build + install to /usr/local/bin (root) or ~/.local/bin
 #   PK_PREFIX=/opt/pk scripts/install.sh   install to /opt/pk/bin
 # Beside the binary: $prefix/share/man/man1/pk.1.gz and the bash, zsh and fish completions.
-# Beside pk: the mount(8) helper in PREFIX/sbin (mount.pk, mount.fuse.pk) and the systemd
-# units in PREFIX/lib/systemd/system, their ExecStart pointing at PREFIX/bin/pk.
+# Beside pk: the mount(8) helper in PREFIX/sbin (mount.pk, mount.fuse.pk), its page mount.pk(8),
+# and the systemd units in PREFIX/lib/systemd/system, their ExecStart pointing at PREFIX/bin/pk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +64,10 @@ echo "install.sh: installed pk(1) and bash, zsh and fish completions under $pref
 install -d "$prefix/sbin"
 install -m 0755 packaging/mount.pk "$prefix/sbin/mount.pk"
 ln -sfn mount.pk "$prefix/sbin/mount.fuse.pk"
-echo "install.sh: installed $prefix/sbin/mount.pk; for mount -t pk and fstab, link it where mount(8) looks:" \
+gzip -9n < packaging/mount.pk.8 > "$generated/mount.pk.8.gz"
+install -D -m 0644 "$generated/mount.pk.8.gz" "$prefix/share/man/man8/mount.pk.8.gz"
+ln -sfn mount.pk.8.gz "$prefix/share/man/man8/mount.fuse.pk.8.gz"
+echo "install.sh: installed $prefix/sbin/mount.pk and mount.pk(8); for mount -t pk and fstab, link it where mount(8) looks:" \
     "ln -s $prefix/sbin/mount.pk /sbin/mount.pk && ln -s $prefix/sbin/mount.pk /sbin/mount.fuse.pk" >&2
 
 # The units name /usr/bin/pk, where a package puts it; this install's pk is elsewhere.

@@ -52,6 +52,10 @@ if [ -f packaging/mount.pk ]; then
     # mount(8) looks for helpers in /sbin, which is /usr/sbin on a merged /usr; mount.pk runs ../bin/pk.
     install -D -m 0755 packaging/mount.pk "$root/usr/sbin/mount.pk"
     ln -s mount.pk "$root/usr/sbin/mount.fuse.pk"
+    install -d "$root/usr/share/man/man8"
+    gzip -9n < packaging/mount.pk.8 > "$root/usr/share/man/man8/mount.pk.8.gz"
+    chmod 0644 "$root/usr/share/man/man8/mount.pk.8.gz"
+    ln -s mount.pk.8.gz "$root/usr/share/man/man8/mount.fuse.pk.8.gz"
 fi
 
 install -d "$root/DEBIAN"

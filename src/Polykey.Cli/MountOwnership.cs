@@ -16,8 +16,10 @@ internal sealed record MountOwnership(uint? Uid, uint? Gid, uint? FileMode)
         uint? uid = null, gid = null;
         if (owner is not null)
         {
+            // A uid with a passwd entry brings that user's group, as a name does; one without (a
+            // container's or an NFS server's id) has no group to bring: the mounting user's stays.
             if (uint.TryParse(owner, NumberStyles.None, CultureInfo.InvariantCulture, out uint id))
-                uid = id;
+                (uid, gid) = (id, LibC.PrimaryGroupOf(id));
             else if (LibC.FindUser(owner) is { } user)
                 (uid, gid) = (user.Uid, user.Gid); // the user's own group, unless --group says otherwise
             else

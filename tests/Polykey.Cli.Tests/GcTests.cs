@@ -77,8 +77,8 @@ public sealed class GcTests : IDisposable
         Assert.Contains("ok", Pk.Ok(_node.Run("verify")).Text);
     }
 
-    [Fact]
-    public void ImportAndGc_ShowABarOnATerminal()
+    // 600 secrets in ten directories: enough work for a bar to show.
+    private string BarTree()
     {
         string tree = Path.Combine(_node.Directory, "bar-tree");
         for (int i = 0; i < 600; i++)
@@ -86,6 +86,13 @@ public sealed class GcTests : IDisposable
             Directory.CreateDirectory(Path.Combine(tree, $"d{i % 10}"));
             File.WriteAllText(Path.Combine(tree, $"d{i % 10}", $"s{i}"), $"v{i}");
         }
+        return tree;
+    }
+
+    [Fact]
+    public void ImportAndGc_ShowABarOnATerminal()
+    {
+        string tree = BarTree();
         string import = string.Join(' ', _node.Args("import", tree).Select(a => $"'{a}'"));
         string gc = string.Join(' ', _node.Args("gc").Select(a => $"'{a}'"));
         using var terminal = new TmuxSession($"sh -c \"{PkProcess.Binary} {import}; {PkProcess.Binary} {gc}; echo BARS-DONE; sleep 60\"", new Dictionary<string, string>());
@@ -95,6 +102,16 @@ public sealed class GcTests : IDisposable
         Assert.Contains("compact", screen);
         Assert.Contains("100%", screen);
         Assert.Contains("imported 600 secret(s)", screen);
+        Assert.Equal("v599", System.Text.Encoding.UTF8.GetString(_node.Get("d9/s599")));
+    }
+
+    [Fact]
+    public void ImportAndGc_DrawNothing_WhenStderrIsNotATerminal()
+    {
+        PkResult import = PipedProgress.DrawsNothing(_node.Args("import", BarTree()));
+        Assert.Contains("imported 600 secret(s)", import.Stderr);
+        PkResult gc = PipedProgress.DrawsNothing(_node.Args("gc"));
+        Assert.Contains("compacted", gc.Stderr);
         Assert.Equal("v599", System.Text.Encoding.UTF8.GetString(_node.Get("d9/s599")));
     }
 

@@ -3,7 +3,10 @@ using System.Text;
 
 namespace Polykey.Cli.Tests;
 
-/// <summary>pk(1): `pk man` prints a page groff renders without a warning, naming every command; install.sh installs it.</summary>
+/// <summary>
+/// pk(1): `pk man` prints a page groff renders without a warning, naming every command; and
+/// mount.pk(8), the helper's hand-written page. install.sh installs both.
+/// </summary>
 public sealed class ManPageTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("pk-man-").FullName;
@@ -49,6 +52,30 @@ public sealed class ManPageTests : IDisposable
         Assert.Equal(Pk.Ok(PkProcess.Pk(["completion", "bash"])).Text, File.ReadAllText(Path.Combine(prefix, "share", "bash-completion", "completions", "pk")));
         Assert.Equal(Pk.Ok(PkProcess.Pk(["completion", "zsh"])).Text, File.ReadAllText(Path.Combine(prefix, "share", "zsh", "site-functions", "_pk")));
         Assert.Equal(Pk.Ok(PkProcess.Pk(["completion", "fish"])).Text, File.ReadAllText(Path.Combine(prefix, "share", "fish", "vendor_completions.d", "pk.fish")));
+    }
+
+    [Fact]
+    public void MountHelperPage_RendersWithoutWarnings_NamesEveryOptionTheHelperKnows_AndIsInstalled()
+    {
+        string page = Installation.RepositoryFile("packaging/mount.pk.8");
+        string text = Render(page);
+        Assert.Contains("MOUNT.PK(8)", text);
+        // The helper's own list of options (its `known=` line), each named in the page.
+        string known = File.ReadLines(Installation.RepositoryFile("packaging/mount.pk")).Single(l => l.StartsWith("known=\""));
+        string[] options = known["known=\"".Length..^1].Split(", ").Select(o => o.Split('=')[0]).ToArray();
+        Assert.Contains("identity", options);
+        Assert.All(options, option => Assert.Contains(option, text));
+
+        // install.sh puts it beside pk(1), under both names the helper has, where man finds it.
+        string man8 = Path.Combine(Installation.Prefix, "share", "man", "man8");
+        using (var gzip = new GZipStream(File.OpenRead(Path.Combine(man8, "mount.pk.8.gz")), CompressionMode.Decompress))
+        using (var reader = new StreamReader(gzip, Encoding.UTF8))
+            Assert.Equal(File.ReadAllText(page), reader.ReadToEnd());
+        Assert.Equal("mount.pk.8.gz", new FileInfo(Path.Combine(man8, "mount.fuse.pk.8.gz")).LinkTarget);
+        PkResult man = PkProcess.Run("man", ["-M", Path.Combine(Installation.Prefix, "share", "man"), "8", "mount.fuse.pk"],
+            env: new Dictionary<string, string> { ["MANPAGER"] = "cat", ["MANWIDTH"] = "100" });
+        Assert.True(man.ExitCode == 0, man.ToString());
+        Assert.Contains("pin_versions", man.Text);
     }
 
     private string WritePage()

@@ -2,7 +2,8 @@ namespace Polykey.Cli.Tests;
 
 /// <summary>
 /// The real mount(8) and umount(8) with the installed mount.pk helper: `mount -t pk`, an
-/// fstab line (through `mount --fstab`), and one-line errors with mount(8)'s exit codes.
+/// fstab line (through `mount --fstab`, by its target and by `mount -a`), and one-line errors
+/// with mount(8)'s exit codes.
 /// mount(8) looks for helpers only in /sbin, so each test links the installed helper there
 /// and removes the links afterwards; that takes root, as CI runs.
 /// </summary>
@@ -69,6 +70,30 @@ public sealed class MountHelperTests : IDisposable
 
         Assert.Equal(0, PkProcess.Run("umount", [_target]).ExitCode);
         Assert.Empty(MountEntries());
+    }
+
+    [Fact]
+    public void MountAll_MountsAnFstabLineNotYetMounted_ThatReads_AndUmountEndsItsProcess()
+    {
+        string fstab = Path.Combine(_node.Directory, "fstab");
+        File.WriteAllText(fstab, $"{_node.Path} {_target} pk ro,identity={Identity},nofail 0 0\n");
+        Assert.Empty(MountEntries());
+
+        // As at boot: nothing names the target, mount -a finds the line and mounts it.
+        PkResult all = PkProcess.Run("mount", ["--fstab", fstab, "-a", "-v"]);
+        Assert.True(all.ExitCode == 0, $"mount -a: {all}");
+        Assert.Contains($"{_target}", all.Text + all.Stderr);
+        Assert.Contains("successfully mounted", all.Text + all.Stderr);
+        string[] entry = MountEntries().Single();
+        Assert.Equal([_node.Path, _target, "fuse.pk"], entry[..3]);
+        Assert.Contains("ro", entry[3].Split(','));
+        Assert.Equal("hunter2", File.ReadAllText(Path.Combine(_target, "prod/db/password")));
+        Assert.Equal(0, PkProcess.Run("pgrep", ["-f", $"mount {_target}"]).ExitCode);
+
+        PkResult unmounted = PkProcess.Run("umount", [_target]);
+        Assert.True(unmounted.ExitCode == 0, $"umount: {unmounted}");
+        Assert.Empty(MountEntries());
+        Assert.True(WaitUntil(() => PkProcess.Run("pgrep", ["-f", $"mount {_target}"]).ExitCode != 0), "pk kept serving after umount");
     }
 
     [Theory]

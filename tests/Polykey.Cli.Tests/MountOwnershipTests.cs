@@ -123,6 +123,101 @@ public sealed class MountOwnershipTests : IDisposable
         }
     }
 
+    [Fact]
+    public void OwnerGivenAsAUid_BringsThatUsersGroup_OrKeepsTheMountersWhenNoUserHasIt()
+    {
+        Pk.Ok(_node.Set("s", "v"));
+        string uid = Pk.Ok(PkProcess.Run("id", ["-u", AppUser])).Text.Trim();
+        string gid = Pk.Ok(PkProcess.Run("id", ["-g", AppUser])).Text.Trim();
+        using (var mount = new TestMount(_node, "--owner", uid))
+            Assert.Equal($"{uid} {gid} 600", Pk.Ok(Sh($"stat -c '%u %g %a' '{mount["s"]}'")).Text.Trim());
+
+        const string Unknown = "54321"; // an id from another machine: no passwd entry, so no group of its own
+        Assert.NotEqual(0, PkProcess.Run("getent", ["passwd", Unknown]).ExitCode);
+        using (var mount = new TestMount(_node, "--owner", Unknown))
+            Assert.Equal($"{Unknown} 0 600", Pk.Ok(Sh($"stat -c '%u %g %a' '{mount["s"]}'")).Text.Trim());
+    }
+
+    [Fact]
+    public void Chmod_ByANonRootMounter_ChangesItsOwnFiles_ButNotFilesShownAsAnothers()
+    {
+        // default_permissions makes the kernel check a chmod before the mount hears of it: only the
+        // file's owner or root may. So a non-root user who mounts with --owner naming someone else
+        // cannot chmod, while root can. Tried as a real non-root mounter, in a private mount
+        // namespace: there the test's own /dev/fuse (0666; the machine's is 0600) and fuse.conf
+        // (user_allow_other, which allow_other needs) stand in for the machine's, which stay as they are.
+        Pk.Ok(_node.Set("s", "v"));
+        string home = Directory.CreateDirectory(Path.Combine(_node.Directory, "mounter")).FullName;
+        foreach (string place in new[] { "dev", "own", "other" }) Directory.CreateDirectory(Path.Combine(home, place));
+        File.Copy(_node.Path, Path.Combine(home, "n.keynode"));
+        File.Copy(_node.IdentityFile!, Path.Combine(home, "key"));
+        File.WriteAllText(Path.Combine(home, "fuse.conf"), "user_allow_other\n");
+        Pk.Ok(PkProcess.Run("chown", ["-R", $"{AppUser}:", home]));
+        Pk.Ok(PkProcess.Run("chmod", ["0755", home]));
+
+        string script = $$"""
+            set -u
+            home='{{home}}'
+            mount -t tmpfs -o size=16k,mode=0755 tmpfs "$home/dev"
+            mknod -m 0666 "$home/dev/fuse" c 10 229
+            mount --bind "$home/dev/fuse" /dev/fuse
+            mount --bind "$home/fuse.conf" /etc/fuse.conf
+            export HOME="$home" XDG_CACHE_HOME="$home/cache" XDG_STATE_HOME="$home/state"
+            mounter() { runuser -u {{AppUser}} -- "$@"; }
+            pk() { mounter '{{Installation.Pk}}' -k "$home/n.keynode" --identity-file "$home/key" "$@"; }
+            trap 'pk unmount "$home/own"; pk unmount "$home/other"' EXIT
+            pk mount "$home/own" || exit 1
+            pk mount "$home/other" --owner nobody --mode 0644 || exit 1
+            echo "other options: $(grep " $home/other " /proc/self/mounts | cut -d' ' -f4)"
+            shown() { echo "$1: $(mounter stat -c '%U %a' "$2")"; } # root is not let into the mount without allow_other
+            tried() { if out=$("$@" 2>&1); then echo ok; else echo "${out##*: }"; fi; }
+            shown "own" "$home/own/s"
+            echo "own, chmod by the mounter: $(tried mounter chmod 0640 "$home/own/s")"
+            shown "own after" "$home/own/s"
+            shown "other" "$home/other/s"
+            echo "other, chmod by the mounter: $(tried mounter chmod 0600 "$home/other/s")"
+            echo "other, chmod by the owner: $(tried runuser -u nobody -- chmod 0600 "$home/other/s")"
+            shown "other after" "$home/other/s"
+            echo "other, chmod by root: $(tried chmod 0640 "$home/other/s")"
+            shown "other by root" "$home/other/s"
+            """;
+        PkResult run = PkProcess.Run("unshare", ["--mount", "--propagation", "private", "sh", "-c", script]);
+        try
+        {
+            Assert.True(run.ExitCode == 0, $"the non-root mounter's script: {run}");
+            var said = run.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(": ", 2))
+                .ToDictionary(pair => pair[0], pair => pair[1]);
+            Assert.Contains("allow_other", said["other options"].Split(','));
+            Assert.Contains($"user_id={Pk.Ok(PkProcess.Run("id", ["-u", AppUser])).Text.Trim()}", said["other options"].Split(','));
+
+            // The mounter's own files: its chmod reaches the mount and is kept.
+            Assert.Equal($"{AppUser} 600", said["own"]);
+            Assert.Equal("ok", said["own, chmod by the mounter"]);
+            Assert.Equal($"{AppUser} 640", said["own after"]);
+            // Files shown as nobody's: the kernel refuses the mounter (not the owner), the mount refuses
+            // the owner (a service user must not widen its own access), root passes.
+            Assert.Equal("nobody 644", said["other"]);
+            Assert.Equal("Operation not permitted", said["other, chmod by the mounter"]);
+            Assert.Equal("Operation not permitted", said["other, chmod by the owner"]);
+            Assert.Equal("nobody 644", said["other after"]);
+            Assert.Equal("ok", said["other, chmod by root"]);
+            Assert.Equal("nobody 640", said["other by root"]);
+        }
+        finally
+        {
+            // The trap unmounted both; a serving process left behind would be this test's: end it by its id.
+            for (int i = 0; i < 100 && Serving(home).Length > 0; i++) Thread.Sleep(50);
+            foreach (string pid in Serving(home)) PkProcess.Run("kill", [pid]);
+        }
+        Assert.Empty(Serving(home));
+        // Modes are the mount's: nothing of them reached the keynode.
+        Assert.Equal(File.ReadAllBytes(_node.Path), File.ReadAllBytes(Path.Combine(home, "n.keynode")));
+    }
+
+    // Ids of pk processes serving a mount under this directory.
+    private static string[] Serving(string directory) =>
+        PkProcess.Run("pgrep", ["-f", $"mount {directory}/"]).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     [Theory]
     [InlineData("--mode", "0999", "--mode: '0999' is not an octal mode")]
     [InlineData("--mode", "1777", "--mode: '1777' is not an octal mode")]

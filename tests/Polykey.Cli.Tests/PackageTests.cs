@@ -39,6 +39,7 @@ public sealed class PackageTests
         PkResult lint = PkProcess.Run("lintian", ["--tag-display-limit", "0", deb], timeoutSeconds: 300);
         Assert.True(lint.ExitCode is 0 or 2, $"lintian failed to run: {lint}");
         Assert.DoesNotContain("\nE: ", "\n" + lint.Text);
+        Assert.DoesNotContain("no-manual-page", lint.Text); // pk(1), and mount.pk(8) for both helper names
 
         try
         {
@@ -54,6 +55,8 @@ public sealed class PackageTests
             Assert.Contains("/usr/sbin/mount.pk", files);
             Assert.Contains("/usr/sbin/mount.fuse.pk", files);
             Assert.Contains("/usr/share/man/man1/pk.1.gz", files);
+            Assert.Contains("/usr/share/man/man8/mount.pk.8.gz", files);
+            Assert.Contains("/usr/share/man/man8/mount.fuse.pk.8.gz", files);
             Assert.Contains("/usr/share/bash-completion/completions/pk", files);
             Assert.Contains("/usr/share/zsh/vendor-completions/_pk", files);
             Assert.Contains("/usr/share/fish/vendor_completions.d/pk.fish", files);
@@ -61,6 +64,7 @@ public sealed class PackageTests
             string manual = Pk.Ok(PkProcess.Run("sh", ["-c", "MANWIDTH=80 man -l -P cat /usr/share/man/man1/pk.1.gz"])).Text;
             Assert.Contains("PK(1)", manual);
             Assert.Contains("pk mount", manual);
+            Assert.Contains("MOUNT.PK(8)", Pk.Ok(PkProcess.Run("sh", ["-c", "MANWIDTH=80 man -l -P cat /usr/share/man/man8/mount.fuse.pk.8.gz"])).Text);
 
             Pk.Ok(PkProcess.Run("apt-get", ["purge", "-y", "-q", "pk"], env: NonInteractive, timeoutSeconds: 300));
             Assert.Empty(files.Where(File.Exists));

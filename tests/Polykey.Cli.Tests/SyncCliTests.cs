@@ -96,18 +96,35 @@ public sealed class SyncCliTests : IDisposable
     public void Progress_IsABarOnATerminal_AndNothingWhenStderrIsNot()
     {
         Share();
-        PkResult piped = Pk.Ok(_server.Run("pull"));
-        Assert.DoesNotContain("\u001b", piped.Stderr);
-        Assert.DoesNotContain("%", piped.Stderr);
+        string[] asClone(string file, params string[] args) => ["-k", Path.Combine(_server.Directory, file), "--identity-file", _server.IdentityFile!, .. args];
+        string[] cloneInto(string file) => asClone(file, "clone", _admin.Path, "--fingerprint", Fingerprint(_admin));
 
-        Pk.Ok(_admin.Set("prod/db/password", "changed"));
-        string args = string.Join(' ', _server.Args("pull", "admin").Select(a => $"'{a}'"));
-        using var terminal = new TmuxSession($"sh -c \"{PkProcess.Binary} {args}; echo PULL-DONE; sleep 60\"", new Dictionary<string, string>());
-        terminal.WaitFor("PULL-DONE", seconds: 30);
-        string screen = terminal.Screen();
-        Assert.Contains("pull from admin", screen);
-        Assert.Contains("100%", screen);
-        Assert.Equal("changed", Value(_server, "prod/db/password"));
+        // Piped: pull, push and clone draw nothing, and still move the histories.
+        PipedProgress.DrawsNothing(_server.Args("pull"));
+        Assert.Equal("prod-db", Value(_server, "prod/db/password"));
+        Pk.Ok(_admin.Set("prod/db/password", "pushed"));
+        PipedProgress.DrawsNothing(_admin.Args("push", "server"));
+        Assert.Equal("pushed", Value(_server, "prod/db/password"));
+        PipedProgress.DrawsNothing(cloneInto("piped-clone.keynode"));
+        Assert.Equal("prod/api/key\nprod/db/password\n", Pk.Ok(Pk.Run(asClone("piped-clone.keynode", "ls"))).Text);
+
+        // On a terminal: a bar for each, left at 100% when done.
+        Pk.Ok(_admin.Set("prod/db/password", "pulled"));
+        string pull = TmuxSession.ScreenAfter([PkProcess.Binary, .. _server.Args("pull", "admin")]);
+        Assert.Contains("pull from admin", pull);
+        Assert.Contains("100%", pull);
+        Assert.Equal("pulled", Value(_server, "prod/db/password"));
+
+        Pk.Ok(_admin.Set("prod/api/key", "pushed on a terminal"));
+        string push = TmuxSession.ScreenAfter([PkProcess.Binary, .. _admin.Args("push", "server")]);
+        Assert.Contains("push to server", push);
+        Assert.Contains("100%", push);
+        Assert.Equal("pushed on a terminal", Value(_server, "prod/api/key"));
+
+        string clone = TmuxSession.ScreenAfter([PkProcess.Binary, .. cloneInto("clone.keynode")]);
+        Assert.Contains("clone", clone);
+        Assert.Contains("100%", clone);
+        Assert.Equal("prod/api/key\nprod/db/password\n", Pk.Ok(Pk.Run(asClone("clone.keynode", "ls"))).Text);
     }
 
     [Fact]

@@ -12,6 +12,15 @@ public sealed class TmuxSession : IDisposable
         Tmux("new-session", "-d", "-s", Name, "-x", "120", "-y", "40", $"env {exports} TERM=xterm {command}");
     }
 
+    /// <summary>Runs one command on a terminal of its own; the screen it left once it finished.</summary>
+    public static string ScreenAfter(string[] command, int seconds = 30)
+    {
+        string line = string.Join(' ', command.Select(word => $"'{word}'"));
+        using var terminal = new TmuxSession($"sh -c \"{line}; echo COMMAND-DONE; sleep 60\"", new Dictionary<string, string>());
+        terminal.WaitFor("COMMAND-DONE", seconds);
+        return terminal.Screen();
+    }
+
     public string Screen() => PkProcess.Run("tmux", ["-L", _socket, "capture-pane", "-p", "-t", Name]).Text;
 
     public void WaitFor(string text, int seconds = 15)

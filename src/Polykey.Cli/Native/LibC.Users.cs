@@ -27,6 +27,9 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial Passwd* getpwnam(string name);
 
+    [LibraryImport("libc")]
+    private static partial Passwd* getpwuid(uint uid);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial Group* getgrnam(string name);
 
@@ -41,6 +44,13 @@ internal static unsafe partial class LibC
     {
         Passwd* entry = getpwnam(name);
         return entry == null ? null : (entry->Uid, entry->Gid);
+    }
+
+    /// <summary>The primary group of the user with this id, or null when no passwd entry has that id.</summary>
+    public static uint? PrimaryGroupOf(uint uid)
+    {
+        Passwd* entry = getpwuid(uid);
+        return entry == null ? null : entry->Gid;
     }
 
     /// <summary>A group's id, or null when no such group exists.</summary>
