@@ -34,17 +34,22 @@ setup_p5() {
     P5_CACHE="$P5_DIR/cache"
     P5_COLD="$P5_DIR/cold-cache"
     mkdir -p "$P5_CACHE" "$P5_COLD"
-    note "P5: making $P5_SECRETS secrets as a keynode, a gocryptfs tree and a pass store (not timed)"
+    note "P5: making $P5_SECRETS secrets as a keynode and a pass store (each timed once), and a gocryptfs tree"
     make_secret_tree "$P5_DIR/src" "$P5_SECRETS"
     new_keynode "$P5_KEYNODE" "$P5_KEY" bench-p5
+    local start
+    start="$EPOCHREALTIME"
     XDG_CACHE_HOME="$P5_CACHE" quietly pk_on "$P5_KEYNODE" "$P5_KEY" import "$P5_DIR/src"
+    elapsed_since "$start" >"$WORK/samples/P5.import"
     note "P5: keynode made; copying the tree into gocryptfs"
     gocryptfs_init "$P5_DIR/gc-cipher"
     gocryptfs_mount "$P5_DIR/gc-cipher" "$P5_DIR/gc-plain"
     cp -r "$P5_DIR/src/." "$P5_DIR/gc-plain/"
     fuse_unmount "$P5_DIR/gc-plain"
     note "P5: encrypting the pass store"
+    start="$EPOCHREALTIME"
     p5_pass_store "$P5_DIR/src" "$P5_STORE"
+    elapsed_since "$start" >"$WORK/samples/P5.passbuild"
     # What every full read of the tree must give: its names, and its bytes in name order.
     p5_tree_digest "$P5_DIR/src" >"$P5_DIR/src.digest"
 }
@@ -239,6 +244,8 @@ p5_tree_reads() {
 }
 
 p5_sizes() {
+    # The import made the keynode the rows above read: had it failed, setup would have stopped.
+    record_budget P5 "build: pk import of $P5_SECRETS files (one change)" "pass store in bulk (gpg --multifile, git commit, gc)" 60 1 s passbuild import
     du --apparent-size -s -B1 "$P5_KEYNODE" | cut -f1 >"$WORK/samples/P5.pkbytes"
     du --apparent-size -s -B1 "$P5_STORE" | cut -f1 >"$WORK/samples/P5.passbytes"
     du -s -B1 "$P5_KEYNODE" | cut -f1 >"$WORK/samples/P5.pkdisk"
@@ -249,5 +256,5 @@ p5_sizes() {
 }
 
 notes_p5() {
-    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (left by the warm-up); no cache: pk's cache directory emptied before each of $P5_COLD_RUNS runs, each run's output checked (the peer is the same \`pass show\`: pass keeps no cache). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories; $P5_MOUNT_RUNS mounts each, alternating, pk with its cache as \`pk import\` and the runs before left it; then $P5_COLD_RUNS pk mounts with an empty cache, whose daemon's VmHWM at ready is the first RSS row (gocryptfs: the same at its ready). ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each; then the daemon's VmHWM (the second RSS row). Sizes: the keynode vs the pass store with its .git (without .git the store holds $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
+    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (left by the warm-up); no cache: pk's cache directory emptied before each of $P5_COLD_RUNS runs, each run's output checked (the peer is the same \`pass show\`: pass keeps no cache). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories; $P5_MOUNT_RUNS mounts each, alternating, pk with its cache as \`pk import\` and the runs before left it; then $P5_COLD_RUNS pk mounts with an empty cache, whose daemon's VmHWM at ready is the first RSS row (gocryptfs: the same at its ready). ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each; then the daemon's VmHWM (the second RSS row). Build: the one \`pk import\` that made the keynode (signed, encrypted versions, then its name index), once, beside the pass store made in bulk (gpg --multifile on every core, one git commit and gc; \`pass insert\` of each would take hours). Sizes: the keynode vs the pass store with its .git (without .git the store holds $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
 }

@@ -80,12 +80,14 @@ public sealed partial class Keynode
                 var members = new List<PendingMember>();
                 try
                 {
-                    for (int i = 0; i < edits.Count; i++)
-                    {
-                        // Encrypting and signing is the slow part of a large batch: say how far it got.
-                        if (i % 256 == 0) progress?.Report(new Sync.TransferProgress("encrypting", i, edits.Count));
-                        members.AddRange(Members(edits[i], signer, now));
-                    }
+                    if (edits.Count >= ParallelBatch) members.AddRange(MembersInParallel(edits, signer, now, progress));
+                    else
+                        for (int i = 0; i < edits.Count; i++)
+                        {
+                            // Encrypting and signing is the slow part of a large batch: say how far it got.
+                            if (i % 256 == 0) progress?.Report(new Sync.TransferProgress("encrypting", i, edits.Count));
+                            members.AddRange(Members(edits[i], signer, now));
+                        }
                     progress?.Report(new Sync.TransferProgress("writing", edits.Count, edits.Count));
                 }
                 finally
@@ -211,12 +213,25 @@ public sealed partial class Keynode
     private List<PendingMember> Version(string id, string origin, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind,
         SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity>? readers = null, ObjectId? merged = null)
     {
+        VersionPlan plan = PlanVersion(id, origin, parent, path, kind, signer, readers, merged);
+        (ObjectId tip, List<PendingMember> members) = plan.Build(value, signer, now);
+        NoteOwnVersion(plan, tip, value.Length);
+        return members;
+    }
+
+    /// <summary>What a version needs from the keynode, decided before it is encrypted and signed (which needs nothing of it).</summary>
+    private VersionPlan PlanVersion(string id, string origin, ObjectId? parent, string path, VersionKind kind,
+        SecretIdentity signer, IEnumerable<Identity>? readers = null, ObjectId? merged = null)
+    {
         if (readers is null) RequireWriter(origin, path, signer, kind);
         long sequence = Math.Max(parent is { } p ? SequenceOf(p) : 0, merged is { } m ? SequenceOf(m) : 0) + 1;
-        (ObjectId tip, List<PendingMember> members) = VersionBuilder.Build(id, origin, parent, sequence, path, value, kind, now, signer, readers ?? Readers(path, origin), merged);
-        // We signed it and know what it holds: reading it back need not verify or decrypt it again.
-        _ownVersions[tip] = (path, value.Length, kind);
-        if (origin != Id) _ownForeign.Add(tip);
-        return members;
+        return new VersionPlan(id, origin, parent, sequence, path, kind, (readers ?? Readers(path, origin)).ToList(), merged);
+    }
+
+    // We signed it and know what it holds: reading it back need not verify or decrypt it again.
+    private void NoteOwnVersion(VersionPlan plan, ObjectId tip, long size)
+    {
+        _ownVersions[tip] = (plan.Path, size, plan.Kind);
+        if (plan.Origin != Id) _ownForeign.Add(tip);
     }
 }
