@@ -86,6 +86,27 @@ bench_p5() {
     p5_mount_ready
     p5_tree_reads
     p5_sizes
+    p5_set
+}
+
+# `pk set` of one 64-byte value into the 100,000-secret keynode (warm caches) beside the
+# same into an empty keynode: a write costs what it writes, not what the keynode holds.
+# After the sizes: each run adds a version.
+p5_set() {
+    local empty="$P5_DIR/empty.keynode" empty_cache="$P5_DIR/empty-cache" valid=1 runs versions
+    new_keynode "$empty" "$P5_DIR/empty.key" bench-p5-empty
+    head -c 64 /dev/urandom >"$P5_DIR/set.value"
+    note "P5: set of one 64-byte value into $P5_SECRETS secrets   vs   into an empty keynode"
+    hyperfine --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/P5set.json" \
+        --command-name "pk set (100000)" "XDG_CACHE_HOME=$(q "$P5_CACHE") $(q "$PK") set team42/svc7/p5-set -k $(q "$P5_KEYNODE") --identity-file $(q "$P5_KEY") < $(q "$P5_DIR/set.value")" \
+        --command-name "pk set (empty)" "XDG_CACHE_HOME=$(q "$empty_cache") $(q "$PK") set team42/svc7/p5-set -k $(q "$empty") --identity-file $(q "$P5_DIR/empty.key") < $(q "$P5_DIR/set.value")" >&2
+    hyperfine_times "$WORK/P5set.json" 0 >"$WORK/samples/P5.set"
+    hyperfine_times "$WORK/P5set.json" 1 >"$WORK/samples/P5.setempty"
+    check_bytes P5 "pk get after pk set into $P5_SECRETS" "$P5_DIR/set.value" p5_pk get team42/svc7/p5-set || valid=0
+    runs=$((WARMUP + RUNS))
+    versions="$(p5_pk log team42/svc7/p5-set | grep -c .)"
+    [ "$versions" = "$runs" ] || { note "P5: NOT VERSIONED: $runs pk set made $versions versions"; valid=0; }
+    record_result P5 "set 64 B into $P5_SECRETS secrets, durable + versioned" "pk set into an empty keynode" 1.2 "$valid" ms setempty set
 }
 
 # p5_pk ARGS...: pk on the P5 keynode with the warm cache; for checks, not timing.
@@ -256,5 +277,5 @@ p5_sizes() {
 }
 
 notes_p5() {
-    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (left by the warm-up); no cache: pk's cache directory emptied before each of $P5_COLD_RUNS runs, each run's output checked (the peer is the same \`pass show\`: pass keeps no cache). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories; $P5_MOUNT_RUNS mounts each, alternating, pk with its cache as \`pk import\` and the runs before left it; then $P5_COLD_RUNS pk mounts with an empty cache, whose daemon's VmHWM at ready is the first RSS row (gocryptfs: the same at its ready). ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each; then the daemon's VmHWM (the second RSS row). Build: the one \`pk import\` that made the keynode (signed, encrypted versions, then its name index), once, beside the pass store made in bulk (gpg --multifile on every core, one git commit and gc; \`pass insert\` of each would take hours). Sizes: the keynode vs the pass store with its .git (without .git the store holds $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
+    echo "- P5: $P5_SECRETS secrets of 64 random bytes in team00..team99/svc0..svc9/secretNNNNNN, the same tree as a keynode (one \`pk import\`), a gocryptfs directory, and a pass store (each file encrypted to the pass key as \`pass insert\` does, then one git commit, packed by \`git gc\`). get: \`pk get\` of $P5_SAMPLE vs \`pass show\` (warm gpg-agent), $WARMUP warm-up + $RUNS runs each; warm: pk's open snapshot and name memo of the keynode exist (left by the warm-up); no cache: pk's cache directory emptied before each of $P5_COLD_RUNS runs, each run's output checked (the peer is the same \`pass show\`: pass keeps no cache). ls: \`pk ls\` (warm) vs \`pass ls\`, $P5_LS_RUNS runs after 1 warm-up; both must list every secret. Mount ready: from the start of \`pk mount\` (key from a file) or \`gocryptfs\` (password through -extpass, then its scrypt) until \`ls\` of the mountpoint shows the 100 team directories; $P5_MOUNT_RUNS mounts each, alternating, pk with its cache as \`pk import\` and the runs before left it; then $P5_COLD_RUNS pk mounts with an empty cache, whose daemon's VmHWM at ready is the first RSS row (gocryptfs: the same at its ready). ls -lR, cat: on a fresh mount of each, after one untimed full read checked against the tree (names and bytes), \`ls -lR M\` and \`find M -type f -exec cat {} +\`, $P5_TREE_RUNS runs each; then the daemon's VmHWM (the second RSS row). Set: \`pk set\` of one 64-byte value into the keynode (warm caches) vs into a new empty keynode, $WARMUP warm-up + $RUNS runs each, after the size rows; each run must have made a version. Build: the one \`pk import\` that made the keynode (signed, encrypted versions, then its name index), once, beside the pass store made in bulk (gpg --multifile on every core, one git commit and gc; \`pass insert\` of each would take hours). Sizes: the keynode vs the pass store with its .git (without .git the store holds $(in_unit "${P5_STORE_FILES_BYTES:-0}" MB) apparent)."
 }
