@@ -22,8 +22,18 @@ public sealed partial class Keynode
     /// The id of a history the format derives from names (docs/keynode-format.md §5.5): the first
     /// 16 bytes, in hex, of SHA-256("polykey " || kind || "\n" || each part || "\n").
     /// </summary>
-    private static string DerivedHistoryId(string kind, params string[] parts) =>
-        Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes($"polykey {kind}\n" + string.Concat(parts.Select(p => p + "\n")))).AsSpan(0, 16));
+    private static string DerivedHistoryId(string kind, params string[] parts)
+    {
+        string name = $"polykey {kind}\n" + string.Concat(parts.Select(p => p + "\n"));
+        if (DerivedIds.TryGetValue(name, out string? known)) return known;
+        string id = Convert.ToHexStringLower(Digests.Sha256(Encoding.ASCII.GetBytes(name)).AsSpan(0, 16));
+        // Validation asks for the same few ids once per commit it walks; names from a file are bounded in number here.
+        if (DerivedIds.Count < MaxDerivedIds) DerivedIds.TryAdd(name, id);
+        return id;
+    }
+
+    private const int MaxDerivedIds = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> DerivedIds = new(StringComparer.Ordinal);
 
     /// <summary>When the keynode <paramref name="origin"/> last said, signed, that it stood as this keynode now holds it; null when it never did.</summary>
     public DateTimeOffset? AsOf(string origin)

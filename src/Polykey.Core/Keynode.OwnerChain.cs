@@ -24,6 +24,20 @@ public sealed partial class Keynode
     // The change a ref move being checked belongs to (the next one, for a pull not landed yet),
     // and the tip it moves to.
     private long _checkingChange = long.MaxValue;
+
+    /// <summary>Runs a check of moves as the change numbered <paramref name="change"/> would land them: what an ended owner key may still do depends on it.</summary>
+    private T CheckingAs<T>(long change, Func<T> check)
+    {
+        _checkingChange = change;
+        try
+        {
+            return check();
+        }
+        finally
+        {
+            _checkingChange = long.MaxValue;
+        }
+    }
     private ObjectId? _checkingTip;
     // Set while a rotation builds its versions: the key they are signed by and encrypted to.
     private Identity? _rotatingTo;

@@ -67,16 +67,7 @@ public sealed partial class Keynode
             _incoming = objects;
             try
             {
-                _checkingChange = _state.End.Sequence + 1;
-                string? problem;
-                try
-                {
-                    problem = CheckMove(historyId, null, commit);
-                }
-                finally
-                {
-                    _checkingChange = long.MaxValue;
-                }
+                string? problem = CheckingAs(_state.End.Sequence + 1, () => CheckMove(historyId, null, commit));
                 if (problem is not null) throw PolykeyException.Failed($"{source} is not a valid revocation certificate for {Path}: {problem}");
                 Land([new RefMove(historyId, commit, false)]);
             }

@@ -41,16 +41,7 @@ public sealed partial class Keynode
                     progress?.Report(new TransferProgress("checking", done++, offered.Count));
                     ObjectId? accepted = _accepted.TryGetValue(id, out ObjectId a) ? a : null;
                     // What this pull lands is checked as the change it will be.
-                    _checkingChange = _state.End.Sequence + 1;
-                    Outcome? considered;
-                    try
-                    {
-                        considered = Consider(id, tip, accepted, filters, report);
-                    }
-                    finally
-                    {
-                        _checkingChange = long.MaxValue;
-                    }
+                    Outcome? considered = CheckingAs(_state.End.Sequence + 1, () => Consider(id, tip, accepted, filters, report));
                     if (considered is not { } outcome) continue;
                     landing.Add(new RefMove(id, tip, outcome.Conflict));
                     if (outcome.Conflict)
@@ -90,6 +81,28 @@ public sealed partial class Keynode
     /// <summary>Statements every receiver that trusts their keynode takes, readable or not: their signed facts are all they say.</summary>
     private static bool ForEveryone(VersionKind? kind) => kind is VersionKind.AsOf or VersionKind.OwnerTransition or VersionKind.OwnerRevocation;
 
+    // The order histories move in, within one transfer: owner statements first (they say which
+    // key signed the rest), then rules and pruned statements (who may write the rest, which
+    // values it may lack), then everything else.
+    private static int SyncRank(VersionKind? kind) => kind switch
+    {
+        VersionKind.OwnerTransition => 0,
+        VersionKind.OwnerRevocation => 1,
+        VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned => 2,
+        _ => 3,
+    };
+
+    // What a transfer report shows for a statement's history, which has no path of its own; null for a secret's.
+    private static string? StatementLabel(VersionKind? kind) => kind switch
+    {
+        VersionKind.Rules => "(rules)",
+        VersionKind.AsOf => "(as of)",
+        VersionKind.Pruned => "(pruned)",
+        VersionKind.OwnerTransition => "(owner transition)",
+        VersionKind.OwnerRevocation => "(owner revocation)",
+        _ => null,
+    };
+
     // The source's histories that are new here and readable by this owner, rules first (they decide who may write the rest).
     private List<(string Id, ObjectId Tip)> Offered(IHistorySource source, SyncReport report, IProgress<TransferProgress>? progress)
     {
@@ -113,15 +126,7 @@ public sealed partial class Keynode
                 if (kind == VersionKind.AccessList) continue;
                 // Not for this owner: nothing of it lands. A statement is for everyone: its signed time is all it says.
                 if (!ForEveryone(kind) && !ReadableBy(tip, Owner)) continue;
-                // Owner statements first (they say which key signed the rest), then rules and pruned
-                // statements (who may write the rest, which values it may lack).
-                offered.Add((id, tip, kind switch
-                {
-                    VersionKind.OwnerTransition => 0,
-                    VersionKind.OwnerRevocation => 1,
-                    VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned => 2,
-                    _ => 3,
-                }));
+                offered.Add((id, tip, SyncRank(kind)));
             }
             catch (PolykeyException e)
             {
@@ -171,10 +176,9 @@ public sealed partial class Keynode
                 report.Refused.Add(new SyncRefusal(PathOf(id), id, missing));
                 return null;
             }
-            if (KindOfCommit(tip) == VersionKind.AsOf) return new Outcome("(as of)", conflict, Statement: true);
-            if (KindOfCommit(tip) == VersionKind.Pruned) return new Outcome("(pruned)", conflict, Statement: true);
-            if (KindOfCommit(tip) is VersionKind.OwnerTransition or VersionKind.OwnerRevocation)
-                return new Outcome(KindOfCommit(tip) == VersionKind.OwnerTransition ? "(owner transition)" : "(owner revocation)", conflict);
+            VersionKind? kind = KindOfCommit(tip);
+            if (kind is VersionKind.AsOf or VersionKind.Pruned) return new Outcome(StatementLabel(kind)!, conflict, Statement: true);
+            if (kind is VersionKind.OwnerTransition or VersionKind.OwnerRevocation) return new Outcome(StatementLabel(kind)!, conflict);
             (string Path, long Size, VersionKind Kind)? version = TryPeekVersion(tip, ReadCommit(tip));
             if (version is not { } v) return null;
             bool rules = v.Kind is VersionKind.Rules or VersionKind.AccessList;
@@ -332,7 +336,7 @@ public sealed partial class Keynode
             var added = new HashSet<ObjectId>();
             var histories = _accepted.Where(h => h.Key != _accessHistory)
                 .Select(h => (Id: h.Key, Tip: h.Value, Kind: KindOfCommit(h.Value)))
-                .OrderBy(h => h.Kind switch { VersionKind.OwnerTransition => 0, VersionKind.OwnerRevocation => 1, VersionKind.Rules or VersionKind.AsOf or VersionKind.Pruned => 2, _ => 3 })
+                .OrderBy(h => SyncRank(h.Kind))
                 .ThenBy(h => h.Id, StringComparer.Ordinal).ToList();
             int done = 0;
             foreach ((string id, ObjectId tip, VersionKind? kind) in histories)
@@ -341,15 +345,7 @@ public sealed partial class Keynode
                 bool meta = kind is VersionKind.Rules or VersionKind.Pruned || ForEveryone(kind);
                 if (!ForEveryone(kind) && !ReadableBy(tip, targetOwner)) continue;
                 IndexEntry? entry = meta ? null : Index().ById(id);
-                string path = kind switch
-                {
-                    VersionKind.Rules => "(rules)",
-                    VersionKind.AsOf => "(as of)",
-                    VersionKind.Pruned => "(pruned)",
-                    VersionKind.OwnerTransition => "(owner transition)",
-                    VersionKind.OwnerRevocation => "(owner revocation)",
-                    _ => entry is null ? id : SecretPath.Escape(entry.Path),
-                };
+                string path = StatementLabel(kind) ?? (entry is null ? id : SecretPath.Escape(entry.Path));
                 if (!meta && filters.Length > 0 && (entry is null || !filters.Any(f => f.Matches(entry.Path)))) continue;
                 ObjectId? theirs = target.Tips.TryGetValue(id, out ObjectId t) ? t : null;
                 if (theirs == tip)

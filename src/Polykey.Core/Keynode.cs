@@ -189,16 +189,7 @@ public sealed partial class Keynode : IDisposable
         // signed in the change that names it are checked against it.
         foreach (RefMove move in _unchecked.OrderBy(m => m.Change).ThenBy(m => StatementRank(m.Tip)).ToList())
         {
-            _checkingChange = move.Change;
-            string? refusal;
-            try
-            {
-                refusal = AcceptProblem(move);
-            }
-            finally
-            {
-                _checkingChange = long.MaxValue;
-            }
+            string? refusal = CheckingAs(move.Change, () => AcceptProblem(move));
             if (refusal is not { } problem) continue;
             _refusedSomething = true;
             string warning = $"refused a change to secret history {move.Id[..8]}: {problem}";

@@ -9,6 +9,7 @@ namespace Polykey.Fs.Tests;
 public sealed class TestMount : IDisposable
 {
     private readonly string _root;
+    private readonly (int Id, string Device)? _mountId;
 
     public TestMount(MemoryTree? tree = null, FuseMountOptions? options = null, string directoryName = "mnt")
     {
@@ -28,6 +29,7 @@ public sealed class TestMount : IDisposable
         try
         {
             Mount.WaitUntilReady();
+            _mountId = HangReport.MountAt(Path);
         }
         catch
         {
@@ -53,14 +55,14 @@ public sealed class TestMount : IDisposable
     public void Dispose()
     {
         // An unmount that has to wait means something still holds the mount: say what, while it does.
-        var hangReport = new Timer(_ => Console.Error.WriteLine(HangReport.For(Path)), null, TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
+        var hangReport = new Timer(_ => Console.Error.WriteLine(HangReport.For(Path, mount: _mountId)), null, TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
         try
         {
             Mount.Dispose();
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException(e.Message + HangReport.For(Path), e);
+            throw new TimeoutException(e.Message + HangReport.For(Path, mount: _mountId), e);
         }
         finally
         {
