@@ -32,6 +32,8 @@ public sealed partial class Keynode
     private VersionKind? KindOfCommit(ObjectId id)
     {
         if (_kinds.TryGetValue(id, out VersionKind? known)) return known;
+        // A version this handle just built: its kind is known without reading it back.
+        if (_ownVersions.TryGetValue(id, out var own)) return own.Kind;
         return _kinds[id] = VersionBuilder.KindOf(Tree.Decode(ReadObject(ReadCommit(id).Tree, ObjectType.Tree)), out _);
     }
 

@@ -132,9 +132,18 @@ public sealed partial class Keynode
                 if (entry is null) index.SetUnreadable(id, tip);
                 else index.Set(entry);
             }
-            // The memo holds every history of the snapshot: only those moved since are left.
+            // The memo holds every history of the snapshot: only those moved since are left,
+            // and of those, what the moved index already read (a writer's own versions) is not read again.
             foreach ((string id, ObjectId? tip) in _accepted.Moved)
-                if (tip is { } t && id != _accessHistory && !index.Holds(id, t)) IndexHistory(index, id);
+            {
+                if (tip is not { } t || id == _accessHistory || index.Holds(id, t)) continue;
+                if (_movedIndex is not null && _movedIndex.TryKnown(id, out ObjectId movedTip, out IndexEntry? entry) && movedTip == t)
+                {
+                    if (entry is null) index.SetUnreadable(id, t);
+                    else index.Set(entry);
+                }
+                else IndexHistory(index, id);
+            }
         }
         else
         {
