@@ -133,6 +133,8 @@ internal static class SyncCommands
             keynode.AddRemote(new Remote("origin", location, source.KeynodeId) { MaxAge = age, RefuseStale = refuse }, source.Owner, parse.GetValue(paths) ?? []);
             Output.Status($"remote origin: keynode {source.KeynodeId}, owner {source.Owner.Label} {source.Owner.Fingerprint} (pinned)");
             SyncReport report = ProgressBar.Run("clone", progress => keynode.Receive(source, [], progress));
+            // A clone is a bulk load like an import: the next open without caches starts from its index.
+            if (keynode.OwnerKeyAtHand) NameIndexing.Write(keynode);
             SyncOutput.Print(report, "pulled", "origin", parse.GetValue(json));
             return SyncOutput.ExitCode(report);
         });
