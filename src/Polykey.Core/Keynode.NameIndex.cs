@@ -93,6 +93,8 @@ public sealed partial class Keynode
         string where = $"the name index at byte {found.Member.DataOffset - TarHeader.BlockSize} of {Path}";
         if (NameIndexMember.TryParse(data, keynodeId) is not { } parsed)
             return IndexRefused($"{where} is malformed");
+        // An index whose snapshot another version of pk wrote is not damage: this reader cannot take it, and reads the file.
+        if (!OpenSnapshot.IsThisVersion(parsed.Index.Snapshot.Span)) return false;
         Identity owner;
         try
         {
@@ -124,7 +126,8 @@ public sealed partial class Keynode
         }
         string memoPath = NameMemo.PathFor(_cacheDirectory, keynodeId);
         // The memo is sealed under the owner's key: another reader's would not open (its own is made as it reads).
-        if (!ReadsWithKeyOf(owner) || !PrivateFile.TryReplace(memoPath, parsed.Index.Memo.Span)) TryDelete(memoPath);
+        if (!ReadsWithKeyOf(owner) || !NameMemo.IsThisVersion(parsed.Index.Memo.Span) || !PrivateFile.TryReplace(memoPath, parsed.Index.Memo.Span))
+            TryDelete(memoPath);
         SnapshotDelta.Remove(SnapshotDelta.PathFor(_cacheDirectory, keynodeId));
         return OpenedFromNameIndex = TryResume(keynodeId, out verifiedFrom);
     }

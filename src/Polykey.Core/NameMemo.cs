@@ -23,6 +23,9 @@ namespace Polykey.Core;
 internal sealed class NameMemo : IDisposable
 {
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-names 2\n");
+
+    /// <summary>Whether <paramref name="bytes"/> start as a memo of this reader's version.</summary>
+    public static bool IsThisVersion(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
     private const int TagBytes = 16;
     private const int NonceBytes = 12;
     private const int SealBytes = 16;

@@ -74,12 +74,19 @@ public sealed class ImportTests : IDisposable
         Assert.Equal(["polykey/index", "polykey/txn"], Members()[^2..]);
         var afterGc = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(_node.Directory, "cold3") };
         Assert.Equal("changed", Pk.Ok(PkProcess.Pk(_node.Args("get", "team0/s000"), env: afterGc)).Text);
-        Assert.Contains("ok", Pk.Ok(_node.Run("verify")).Text);
+        Assert.Contains("name index: a reader without caches sees what the histories show", Pk.Ok(_node.Run("verify")).Text);
+
+        // A clone is a bulk load too: it leaves an index of its own.
+        string clone = Path.Combine(_node.Directory, "clone.keynode");
+        Pk.Ok(PkProcess.Pk(["clone", _node.Path, clone, "--identity-file", _node.IdentityFile!]));
+        Assert.Equal(["polykey/index", "polykey/txn"], Members(clone)[^2..]);
+        var cloneCold = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(_node.Directory, "cold4") };
+        Assert.Equal("value 123", Pk.Ok(PkProcess.Pk(["get", "team4/s123", "-k", clone, "--identity-file", _node.IdentityFile!], env: cloneCold)).Text);
     }
 
-    private string[] Members()
+    private string[] Members(string? file = null)
     {
-        var tar = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("tar", ["-tf", _node.Path]) { RedirectStandardOutput = true })!;
+        var tar = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("tar", ["-tf", file ?? _node.Path]) { RedirectStandardOutput = true })!;
         string output = tar.StandardOutput.ReadToEnd();
         tar.WaitForExit();
         Assert.Equal(0, tar.ExitCode);

@@ -18,6 +18,9 @@ namespace Polykey.Core.Storage;
 internal sealed class OpenSnapshot : IDisposable
 {
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("polykey-open 3\n");
+
+    /// <summary>Whether <paramref name="bytes"/> start as a snapshot of this reader's version (an older or newer one is no damage: it is not read).</summary>
+    public static bool IsThisVersion(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
     private const int HistoryIdBytes = 16;
     private const int DigestBytes = 32;
     private const int ChecksumBytes = 16;

@@ -10,8 +10,20 @@ internal static class SortedRecords
     public static bool AreSorted(ReadOnlySpan<byte> records, int recordLength, int keyLength)
     {
         if (records.Length % recordLength != 0) return false;
+        // Every open checks 400,000 keys at 100,000 secrets: the first 8 bytes, read as one
+        // big-endian number, decide nearly every pair; the rest only on a tie.
+        bool wide = keyLength >= sizeof(ulong);
         for (int at = recordLength; at < records.Length; at += recordLength)
+        {
+            if (wide)
+            {
+                ulong before = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(records.Slice(at - recordLength, sizeof(ulong)));
+                ulong after = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(records.Slice(at, sizeof(ulong)));
+                if (before < after) continue;
+                if (before > after) return false;
+            }
             if (records.Slice(at - recordLength, keyLength).SequenceCompareTo(records.Slice(at, keyLength)) >= 0) return false;
+        }
         return true;
     }
 
