@@ -49,6 +49,15 @@ public sealed class NameIndexTests : IDisposable
         return keynode;
     }
 
+    // A filled keynode whose last change is its name index; returns where that change starts.
+    private long FilledAndIndexed(int secrets)
+    {
+        using Keynode writer = Filled(secrets);
+        long indexStart = new FileInfo(KeynodePath).Length - 2 * TarHeader.BlockSize;
+        Assert.True(writer.WriteNameIndex(minimumHistories: 1));
+        return indexStart;
+    }
+
     [Fact]
     public void ColdReader_TakesTheIndex_AndSeesWhatTheWholeFileShows_IncludingChangesAfterIt()
     {
@@ -114,12 +123,7 @@ public sealed class NameIndexTests : IDisposable
     [Fact]
     public void EveryByteOfTheIndexMember_FlippedOrCut_ReadsTheWholeFile_NeverOtherNames()
     {
-        long indexStart;
-        using (Keynode writer = Filled(3))
-        {
-            indexStart = new FileInfo(KeynodePath).Length - 2 * TarHeader.BlockSize;
-            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
-        }
+        long indexStart = FilledAndIndexed(3);
         byte[] original = File.ReadAllBytes(KeynodePath);
         string expected;
         using (Keynode reader = OpenWhole()) expected = Describe(reader);
@@ -167,11 +171,18 @@ public sealed class NameIndexTests : IDisposable
         byte[] forged = NameIndexMember.Build(genuine.KeynodeId, genuine.Snapshot.ToArray(), genuine.Memo.ToArray(),
             payload => CommitSignature.Sign(payload, Stranger.Value));
         RawKeynode.Append(KeynodePath, [new PendingMember(NameIndexMember.MemberName, forged)]);
+        RefusedWithAWarning("is not signed by the keynode's owner");
+    }
+
+    // A cold reader passes the newest index over, says why, and sees what a reader of the whole file sees.
+    private void RefusedWithAWarning(string why, string? absent = null)
+    {
         string expected;
         using (Keynode reader = OpenWhole()) expected = Describe(reader);
+        if (absent is not null) Assert.DoesNotContain(absent, expected);
         using Keynode cold = OpenCold();
         Assert.False(cold.OpenedFromNameIndex);
-        Assert.Contains(cold.Warnings, w => w.Contains("is not signed by the keynode's owner", StringComparison.Ordinal));
+        Assert.Contains(cold.Warnings, w => w.Contains(why, StringComparison.Ordinal));
         Assert.Equal(expected, Describe(cold));
     }
 
@@ -187,13 +198,7 @@ public sealed class NameIndexTests : IDisposable
         (TarMember member, _) = FindIndex(KeynodePath);
         // The owner's own signature, copied to after later changes: it would hide them.
         RawKeynode.Append(KeynodePath, [new PendingMember(NameIndexMember.MemberName, ReadMember(KeynodePath, member))]);
-        string expected;
-        using (Keynode reader = OpenWhole()) expected = Describe(reader);
-        Assert.DoesNotContain("team1/s1 ", expected);
-        using Keynode cold = OpenCold();
-        Assert.False(cold.OpenedFromNameIndex);
-        Assert.Contains(cold.Warnings, w => w.Contains("does not name the change before it", StringComparison.Ordinal));
-        Assert.Equal(expected, Describe(cold));
+        RefusedWithAWarning("does not name the change before it", absent: "team1/s1 ");
     }
 
     [Fact]
@@ -221,12 +226,7 @@ public sealed class NameIndexTests : IDisposable
     [Fact]
     public void Verify_OpensAsAReaderWithoutCaches_AndReportsAnIndexThatShowsOtherNames()
     {
-        long indexStart;
-        using (Keynode writer = Filled(6))
-        {
-            indexStart = new FileInfo(KeynodePath).Length - 2 * TarHeader.BlockSize;
-            Assert.True(writer.WriteNameIndex(minimumHistories: 1));
-        }
+        long indexStart = FilledAndIndexed(6);
         using (Keynode whole = OpenWhole())
         {
             VerifyReport report = whole.Verify();
