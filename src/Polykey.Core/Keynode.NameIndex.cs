@@ -56,16 +56,16 @@ public sealed partial class Keynode
     };
 
     private bool IndexableNow(SecretIdentity signer, int minimumHistories) =>
-        signer.Public.Fingerprint == FirstOwner.Fingerprint && !OwnerKeyMoved(_accepted)
+        signer.Public.Fingerprint == FirstOwner.Fingerprint && !OwnerChainIds(Id, FirstOwner.Fingerprint).Any(_accepted.ContainsKey)
         && _accepted.Count >= minimumHistories
         && !_refusedSomething && Warnings.Count == _cacheWarnings && _state.Unaccounted.Count == 0 && _unchecked.Count == 0
         // The index's change must follow the one it names, end to end: a reader finds it walking back from record to record.
         && _state.WriteAt == _state.End.Offset && _state.End.Layout is not null;
 
-    // Whether an owner history or the first key's revocation stands among these tips: the index
-    // is signed by the first owner, whose word stops counting once either exists.
-    private bool OwnerKeyMoved(IReadOnlyDictionary<string, Git.ObjectId> tips) =>
-        tips.ContainsKey(OwnerHistoryId(Id)) || tips.ContainsKey(RevocationHistoryId(Id, FirstOwner.Fingerprint));
+    // The histories whose tip means the first owner key moved (its owner history, its revocation):
+    // the index is signed by that key, whose word stops counting once either exists.
+    private static string[] OwnerChainIds(string keynodeId, string firstOwner) =>
+        [OwnerHistoryId(keynodeId), RevocationHistoryId(keynodeId, firstOwner)];
 
     /// <summary>
     /// For a reader with no snapshot: takes the newest name index of the file as its snapshot and
@@ -109,27 +109,25 @@ public sealed partial class Keynode
 
         string snapshotPath = OpenSnapshot.PathFor(_cacheDirectory, keynodeId);
         if (!PrivateFile.TryReplace(snapshotPath, parsed.Index.Snapshot.Span)) return false;
-        using (OpenSnapshot? snapshot = OpenSnapshot.Load(snapshotPath, keynodeId, out _))
+        OpenSnapshot? snapshot = OpenSnapshot.Load(snapshotPath, keynodeId, out _);
+        string? problem = snapshot is null ? "holds no snapshot a reader can take"
+            : !SamePoint(snapshot.End, found.Before) ? "does not name the change before it"
+            : snapshot.OwnerPublicKey.DataOffset != ownerKey.Value.DataOffset || !snapshot.OwnerPublicKey.Inline!.AsSpan().SequenceEqual(ownerKey.Value.Inline)
+                ? "names another owner key than the file's"
+            : OwnerChainIds(keynodeId, owner.Fingerprint).Any(id => snapshot.Accepted.TryGet(id, out _)) ? "stands where the owner key has moved"
+            : null;
+        if (problem is not null)
         {
-            string? problem = snapshot is null ? "holds no snapshot a reader can take"
-                : !SamePoint(snapshot.End, found.Before) ? "does not name the change before it"
-                : snapshot.OwnerPublicKey.DataOffset != ownerKey.Value.DataOffset || !snapshot.OwnerPublicKey.Inline!.AsSpan().SequenceEqual(ownerKey.Value.Inline)
-                    ? "names another owner key than the file's"
-                : snapshot.Accepted.TryGet(OwnerHistoryId(keynodeId), out _) || snapshot.Accepted.TryGet(RevocationHistoryId(keynodeId, owner.Fingerprint), out _)
-                    ? "stands where the owner key has moved"
-                : null;
-            if (problem is not null)
-            {
-                TryDelete(snapshotPath);
-                return IndexRefused($"{where} {problem}");
-            }
+            snapshot?.Dispose();
+            TryDelete(snapshotPath);
+            return IndexRefused($"{where} {problem}");
         }
         string memoPath = NameMemo.PathFor(_cacheDirectory, keynodeId);
         // The memo is sealed under the owner's key: another reader's would not open (its own is made as it reads).
         if (!ReadsWithKeyOf(owner) || !NameMemo.IsThisVersion(parsed.Index.Memo.Span) || !PrivateFile.TryReplace(memoPath, parsed.Index.Memo.Span))
             TryDelete(memoPath);
         SnapshotDelta.Remove(SnapshotDelta.PathFor(_cacheDirectory, keynodeId));
-        return OpenedFromNameIndex = TryResume(keynodeId, out verifiedFrom);
+        return OpenedFromNameIndex = ResumeFrom(keynodeId, snapshot!, out verifiedFrom);
     }
 
     /// <summary>Whether this open took its state from the file's name index (for tests and `pk verify`'s report).</summary>

@@ -50,7 +50,13 @@ public sealed partial class Keynode
         string path = OpenSnapshot.PathFor(_cacheDirectory, keynodeId);
         OpenSnapshot? loaded = OpenSnapshot.Load(path, keynodeId, out bool damaged);
         if (damaged) CacheWarning($"the open snapshot {path} is damaged; {Path} was read from its start instead (the snapshot is written again)");
-        if (loaded is not { } snapshot) return false;
+        return loaded is { } snapshot && ResumeFrom(keynodeId, snapshot, out verifiedFrom);
+    }
+
+    /// <summary>Takes <paramref name="snapshot"/>'s state (and its delta), if it still describes the start of this file; disposes it if not.</summary>
+    private bool ResumeFrom(string keynodeId, OpenSnapshot snapshot, out long verifiedFrom)
+    {
+        verifiedFrom = 0;
         // The record there names the whole chain before it (each record hashes its predecessor):
         // the same record means the same file up to there, appended to since at most.
         if (!_file.EndsWithRecord(snapshot.End))
