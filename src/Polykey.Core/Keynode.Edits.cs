@@ -146,11 +146,7 @@ public sealed partial class Keynode
         switch (edit)
         {
             case SecretEdit.Set set:
-            {
-                IndexEntry? entry = Lookup(set.Path);
-                string origin = entry is null ? NewHistoryOrigin(set.Path) : OriginOfHistory(entry.Id);
-                return Version(entry?.Id ?? VersionBuilder.NewSecretId(), origin, entry?.Tip, set.Path, set.Value, VersionKind.Value, signer, now);
-            }
+                return Built(PlanSet(set, signer), set.Value, signer, now);
             case SecretEdit.Remove remove:
             {
                 IndexEntry entry = Live(remove.Path);
@@ -213,10 +209,22 @@ public sealed partial class Keynode
     private List<PendingMember> Version(string id, string origin, ObjectId? parent, string path, ReadOnlySpan<byte> value, VersionKind kind,
         SecretIdentity signer, DateTimeOffset now, IEnumerable<Identity>? readers = null, ObjectId? merged = null)
     {
-        VersionPlan plan = PlanVersion(id, origin, parent, path, kind, signer, readers, merged);
+        return Built(PlanVersion(id, origin, parent, path, kind, signer, readers, merged), value, signer, now);
+    }
+
+    private List<PendingMember> Built(VersionPlan plan, ReadOnlySpan<byte> value, SecretIdentity signer, DateTimeOffset now)
+    {
         (ObjectId tip, List<PendingMember> members) = plan.Build(value, signer, now);
         NoteOwnVersion(plan, tip, value.Length);
         return members;
+    }
+
+    /// <summary>A new value's version: a new history when the name is new, else the next version of the one it names.</summary>
+    private VersionPlan PlanSet(SecretEdit.Set set, SecretIdentity signer)
+    {
+        IndexEntry? entry = Lookup(set.Path);
+        string origin = entry is null ? NewHistoryOrigin(set.Path) : OriginOfHistory(entry.Id);
+        return PlanVersion(entry?.Id ?? VersionBuilder.NewSecretId(), origin, entry?.Tip, set.Path, VersionKind.Value, signer);
     }
 
     /// <summary>What a version needs from the keynode, decided before it is encrypted and signed (which needs nothing of it).</summary>

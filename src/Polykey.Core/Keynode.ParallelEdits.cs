@@ -30,12 +30,7 @@ public sealed partial class Keynode
         for (int i = 0; i < edits.Count; i++)
         {
             // Only new values go wide; every other edit reads versions or the index as it is built, in order.
-            if (edits[i] is SecretEdit.Set set)
-            {
-                IndexEntry? entry = Lookup(set.Path);
-                string origin = entry is null ? NewHistoryOrigin(set.Path) : OriginOfHistory(entry.Id);
-                plans[i] = PlanVersion(entry?.Id ?? VersionBuilder.NewSecretId(), origin, entry?.Tip, set.Path, VersionKind.Value, signer);
-            }
+            if (edits[i] is SecretEdit.Set set) plans[i] = PlanSet(set, signer);
             else built[i] = Members(edits[i], signer, now);
         }
         var tips = new ObjectId[edits.Count];
