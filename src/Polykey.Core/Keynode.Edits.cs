@@ -7,19 +7,35 @@ namespace Polykey.Core;
 /// <summary>Writing: every change is one atomic, durable append of signed versions.</summary>
 public sealed partial class Keynode
 {
-    /// <summary>Writes a new version; returns its number.</summary>
+    /// <summary>Writes a new version; returns its number (counted along the history: see <see cref="Write"/>).</summary>
     public int Set(string path, ReadOnlySpan<byte> value)
+    {
+        Write(path, value);
+        return CurrentVersionNumber(path);
+    }
+
+    /// <summary>
+    /// Writes a new version without numbering it. A number is counted by walking the history
+    /// back to its first version, so a write that reports it costs what the secret's history
+    /// holds; this one costs what it writes.
+    /// </summary>
+    public void Write(string path, ReadOnlySpan<byte> value)
     {
         byte[] copy = value.ToArray();
         try
         {
             Commit([new SecretEdit.Set(path, copy)]);
-            lock (_gate) return VersionNumber(LookupLive(path)!.Tip);
         }
         finally
         {
             Array.Clear(copy);
         }
+    }
+
+    /// <summary>The number of a live secret's current version (1 for its first).</summary>
+    public int CurrentVersionNumber(string path)
+    {
+        lock (_gate) return VersionNumber(Live(path).Tip);
     }
 
     public int Restore(string path, int version)

@@ -37,6 +37,12 @@ public sealed class AdminBasicsTests : IDisposable
         Pk.Ok(_node.Run("restore", "prod/db/password", "--version", "1"));
         Assert.Equal("hunter2"u8.ToArray(), _node.Get("prod/db/password"));
         Assert.Equal(3, Json(_node.Run("log", "prod/db/password", "--json")).GetArrayLength());
+        Assert.Equal("", Pk.Ok(_node.Set("prod/db/password", "fourth")).Text); // a plain set prints nothing
+        JsonElement set = Json(Pk.Run(_node.Args("set", "prod/db/password", "--json"), "fifth"u8.ToArray()));
+        Assert.Equal("prod/db/password", set.GetProperty("path").GetString());
+        Assert.Equal(5, set.GetProperty("version").GetInt32());
+        Pk.Ok(_node.Run("restore", "prod/db/password", "--version", "1"));
+        Assert.Equal("hunter2"u8.ToArray(), _node.Get("prod/db/password"));
 
         Pk.Ok(_node.Run("rm", "prod/motd"));
         Assert.DoesNotContain("prod/motd", Pk.Ok(_node.Run("ls")).Text);

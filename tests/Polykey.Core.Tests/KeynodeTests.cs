@@ -22,6 +22,21 @@ public sealed class KeynodeTests : IDisposable
     }
 
     [Fact]
+    public void Write_MakesVersions_NumberedWhenAsked()
+    {
+        using (Keynode node = _files.Create())
+        {
+            for (int i = 1; i <= 5; i++) node.Write("a/b", Encoding.ASCII.GetBytes($"v{i}"));
+            Assert.Equal(5, node.CurrentVersionNumber("a/b"));
+        }
+        using Keynode reopened = Keynode.Open(_files.PathOf("node.keynode"), TestFiles.OwnerCredential);
+        Assert.Equal(5, reopened.CurrentVersionNumber("a/b"));
+        Assert.Equal(6, reopened.Set("a/b", "v6"u8));
+        using (SecretBytes value = reopened.Get("a/b")) Assert.Equal("v6"u8.ToArray(), value.Span.ToArray());
+        Assert.Equal(FailureKind.NotFound, Assert.Throws<PolykeyException>(() => reopened.CurrentVersionNumber("a/missing")).Kind);
+    }
+
+    [Fact]
     public void GetVersion_ReadsAReplacedVersion_OnlyForItsOwnPath()
     {
         using Keynode node = _files.Create();

@@ -28,9 +28,12 @@ internal static class SetCommand
             try
             {
                 using Keynode keynode = new Session(parse, options).Open();
-                int version = keynode.Set(secretPath, value);
+                keynode.Write(secretPath, value);
                 if (parse.GetValue(json))
+                {
+                    int version = keynode.CurrentVersionNumber(secretPath);
                     Output.Json(w => { w.WriteStartObject(); w.WriteString("path", secretPath); w.WriteNumber("version", version); w.WriteEndObject(); });
+                }
                 return ExitCodes.Success;
             }
             finally
