@@ -279,7 +279,7 @@ public sealed partial class Keynode
         ObjectStream stream;
         if (_state.TryGetObject(id, out TarMember member)) stream = StoredObjects.Open(_file, id, member, max);
         else if (_incoming?.TryGetValue(id, out byte[]? stored) == true) stream = ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.Length, max);
-        else throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
+        else throw new MisplacedObjectException($"keynode {Path} lacks git object {id}");
         if (expected is { } type && stream.Type != type)
         {
             stream.Dispose();
@@ -298,8 +298,11 @@ public sealed partial class Keynode
     });
 
     /// <summary>
-    /// A damaged object in changes this handle took on the scan cache's word is reported as a
-    /// reader without the cache reports it: as the file's corruption, when hashing finds it.
+    /// An object that does not read back whole, in changes this handle took on the scan cache's
+    /// word, is reported as a reader without the cache reports it: as the file's corruption, when
+    /// hashing finds it. When the file is whole, the object's place (or the lack of one) came from
+    /// this reader's open snapshot, damaged in a way its checks could not see (as behind a
+    /// receipt, §8.2): the snapshot is removed, and the next open reads the file.
     /// </summary>
     private T ReportingDamage<T>(Func<T> read)
     {
@@ -307,9 +310,14 @@ public sealed partial class Keynode
         {
             return read();
         }
-        catch (DamagedObjectException) when (_scannedOnTrust && WholeFileProblem() is { } corruption)
+        catch (PolykeyException e) when (e is DamagedObjectException or MisplacedObjectException && _scannedOnTrust)
         {
-            throw PolykeyException.Failed(corruption, "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
+            if (WholeFileProblem() is { } corruption)
+                throw PolykeyException.Failed(corruption, "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
+            if (_snapshot is null || _cacheDirectory is null) throw;
+            ForgetSnapshot();
+            throw PolykeyException.Failed($"pk's cache of where objects lie in {Path} gave a wrong place ({e.Message}); the keynode itself is whole and the cache was removed",
+                "run the command again: it reads the keynode without that cache");
         }
     }
 

@@ -193,5 +193,91 @@ public sealed class OpenSnapshotTests : IDisposable
         }
     }
 
+    // A snapshot left alone for a moment gets a receipt (§8.2), and opens of the same unchanged
+    // file skip its checksum and order check; a write in place, even of the same size, voids it.
+    [Fact]
+    public void CheckedSnapshot_IsTrustedWhileUnchanged_AndCheckedAgainAfterAnyWrite()
+    {
+        string[] removed = ["team0/s0"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string snapshot = CacheFile(".open"), receipt = Storage.CheckReceipt.PathFor(snapshot);
+        using (Keynode early = OpenCached()) Assert.Equal(whole, Describe(early, removed));
+        Assert.False(File.Exists(receipt)); // written just now: a write in the same clock tick would not show in its stamp
+
+        Thread.Sleep(Storage.FileStamp.Settling + TimeSpan.FromMilliseconds(100));
+        using (Keynode settled = OpenCached()) Assert.Equal(whole, Describe(settled, removed));
+        string written = File.ReadAllText(receipt);
+        using (Keynode trusting = OpenCached())
+        {
+            Assert.Equal(whole, Describe(trusting, removed));
+            Assert.Empty(trusting.Warnings);
+        }
+        Assert.Equal(written, File.ReadAllText(receipt));
+
+        // One byte of the last object place, flipped in place: same file, same size, new times.
+        byte[] bytes = File.ReadAllBytes(snapshot);
+        bytes[^20] ^= 0x41;
+        using (var stream = new FileStream(snapshot, FileMode.Open, FileAccess.Write)) stream.Write(bytes);
+        using (Keynode damaged = OpenCached())
+        {
+            Assert.Equal(whole, Describe(damaged, removed));
+            Assert.Contains(damaged.Warnings, w => w.Contains("open snapshot") && w.Contains("damaged"));
+        }
+    }
+
+    // Damage the file system cannot see (a receipt that matches a changed file, as a disk that
+    // changed bytes by itself would leave): every object read is checked, so never a wrong value.
+    [Fact]
+    public void SnapshotDamagedBehindItsReceipt_NeverGivesAWrongValue()
+    {
+        string[] removed = ["team0/s0"];
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string snapshot = CacheFile(".open");
+        byte[] good = File.ReadAllBytes(snapshot);
+        Thread.Sleep(Storage.FileStamp.Settling + TimeSpan.FromMilliseconds(100));
+        // Every byte of the object places (ids, offsets, sizes), one at a time.
+        int tableEnd = good.Length - 16, tableStart = tableEnd - ObjectPlaces(good) * Storage.ObjectTable.RecordLength;
+        int trusted = 0;
+        for (int at = tableStart; at < tableEnd; at += 3)
+        {
+            byte[] bad = (byte[])good.Clone();
+            bad[at] ^= 0x41;
+            File.WriteAllBytes(snapshot, bad);
+            using (var handle = File.OpenHandle(snapshot))
+                Storage.CheckReceipt.Record(snapshot, Storage.FileStamp.Of(handle)!.Value, bad.AsSpan(tableEnd));
+            string seen;
+            try
+            {
+                using Keynode resumed = OpenCached();
+                seen = Describe(resumed, removed);
+                if (!resumed.Warnings.Any(w => w.Contains("open snapshot"))) trusted++;
+            }
+            catch (PolykeyException e)
+            {
+                // Reported as the cache's damage, and the cache is gone: the next open reads the file.
+                Assert.Contains("the keynode itself is whole and the cache was removed", e.Message);
+                Assert.False(File.Exists(snapshot));
+                using Keynode again = OpenCached();
+                Assert.Equal(whole, Describe(again, removed));
+                continue;
+            }
+            Assert.True(seen == whole, $"object table byte {at - tableStart} flipped behind a receipt: {seen}");
+        }
+        Assert.True(trusted > 0, "the forged receipts were never trusted: this test saw only the checksum at work");
+    }
+
+    // How many object places a snapshot holds: the count stands right before them, and they end at the checksum.
+    private static int ObjectPlaces(byte[] snapshot)
+    {
+        int tableEnd = snapshot.Length - 16;
+        for (int count = 1; count * Storage.ObjectTable.RecordLength + 4 <= tableEnd; count++)
+            if (BitConverter.ToInt32(snapshot, tableEnd - count * Storage.ObjectTable.RecordLength - 4) == count) return count;
+        throw new InvalidOperationException("no object table found");
+    }
+
     public void Dispose() => _files.Dispose();
 }

@@ -167,3 +167,6 @@ internal sealed class ObjectStream : Stream
 /// <summary>An object that is not what its name says: damage, or bytes altered after they were written.</summary>
 internal sealed class DamagedObjectException(ObjectId id, string why)
     : PolykeyException(FailureKind.Failure, $"git object {id} in the keynode is damaged: {why}", "run 'pk verify' for a full report");
+
+/// <summary>An object not where this handle was told it lies: absent, or its bytes running past the end of the file.</summary>
+internal sealed class MisplacedObjectException(string message) : PolykeyException(FailureKind.Failure, message, "run 'pk verify' for a full report");

@@ -66,7 +66,10 @@ internal static partial class LibC
     public const int AT_FDCWD = -100;
     public const int AT_EMPTY_PATH = 0x1000;
     public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MTIME = 0x40;
+    public const uint STATX_CTIME = 0x80;
     public const uint STATX_INO = 0x100;
+    public const uint STATX_SIZE = 0x200;
 
     public const int S_IFMT = 0xF000;
     public const int S_IFIFO = 0x1000;
@@ -83,6 +86,11 @@ internal static partial class LibC
         [FieldOffset(0)] public uint Mask;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;
+        [FieldOffset(40)] public ulong Size;
+        [FieldOffset(96)] public long ChangedSeconds;
+        [FieldOffset(104)] public uint ChangedNanoseconds;
+        [FieldOffset(112)] public long ModifiedSeconds;
+        [FieldOffset(120)] public uint ModifiedNanoseconds;
         [FieldOffset(136)] public uint DeviceMajor;
         [FieldOffset(140)] public uint DeviceMinor;
     }

@@ -16,11 +16,12 @@ internal sealed unsafe class MappedFile : MemoryManager<byte>
     private readonly byte* _start;
     private readonly int _length;
 
-    private MappedFile(MemoryMappedFile map, MemoryMappedViewAccessor view, int length)
+    private MappedFile(MemoryMappedFile map, MemoryMappedViewAccessor view, int length, FileStamp? stamp)
     {
         _map = map;
         _view = view;
         _length = length;
+        Stamp = stamp;
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         _start = pointer + view.PointerOffset;
@@ -34,8 +35,9 @@ internal sealed unsafe class MappedFile : MemoryManager<byte>
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             long length = stream.Length;
             if (length == 0 || length > int.MaxValue) return null;
+            FileStamp? stamp = FileStamp.Of(stream.SafeFileHandle);
             var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            return new MappedFile(map, map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read), (int)length);
+            return new MappedFile(map, map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read), (int)length, stamp);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -44,6 +46,9 @@ internal sealed unsafe class MappedFile : MemoryManager<byte>
     }
 
     public int Length => _length;
+
+    /// <summary>The mapped file's stamp, taken when it was opened; null where none can be taken.</summary>
+    public FileStamp? Stamp { get; }
 
     public ReadOnlySpan<byte> Span => new(_start, _length);
 

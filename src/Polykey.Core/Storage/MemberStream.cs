@@ -20,7 +20,7 @@ internal sealed class MemberStream(SafeFileHandle handle, long offset, long leng
         int want = (int)Math.Min(buffer.Length, length - _position);
         if (want <= 0) return 0;
         int n = RandomAccess.Read(handle, buffer[..want], offset + _position);
-        if (n == 0) throw PolykeyException.Failed("the keynode ended early while a member was read");
+        if (n == 0) throw new Git.MisplacedObjectException("the keynode ended early while a member was read");
         _position += n;
         return n;
     }

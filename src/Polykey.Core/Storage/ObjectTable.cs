@@ -30,10 +30,14 @@ internal sealed class ObjectTable
 
     public int Count => _records.Length / RecordLength;
 
-    /// <summary>A table over <paramref name="records"/>; null when its records are not sorted and distinct.</summary>
-    public static ObjectTable? Over(ReadOnlyMemory<byte> records)
+    /// <summary>
+    /// A table over <paramref name="records"/>; null when its records are not sorted and distinct
+    /// (not checked when <paramref name="checkOrder"/> is false: records this reader already found in order).
+    /// </summary>
+    public static ObjectTable? Over(ReadOnlyMemory<byte> records, bool checkOrder = true)
     {
-        return SortedRecords.AreSorted(records.Span, RecordLength, ObjectIdLength) ? new ObjectTable(records) : null;
+        if (records.Length % RecordLength != 0) return null;
+        return !checkOrder || SortedRecords.AreSorted(records.Span, RecordLength, ObjectIdLength) ? new ObjectTable(records) : null;
     }
 
     /// <summary>Records for every object, sorted by id; false when one cannot be recorded (a member of 2 GiB or more).</summary>

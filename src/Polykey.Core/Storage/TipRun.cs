@@ -20,10 +20,14 @@ internal sealed class TipRun
 
     public int Count => _records.Length / RecordLength;
 
-    /// <summary>A run over <paramref name="records"/>; null when its records are not sorted and distinct.</summary>
-    public static TipRun? Over(ReadOnlyMemory<byte> records)
+    /// <summary>
+    /// A run over <paramref name="records"/>; null when its records are not sorted and distinct
+    /// (not checked when <paramref name="checkOrder"/> is false: records this reader already found in order).
+    /// </summary>
+    public static TipRun? Over(ReadOnlyMemory<byte> records, bool checkOrder = true)
     {
-        return SortedRecords.AreSorted(records.Span, RecordLength, HistoryIdLength) ? new TipRun(records) : null;
+        if (records.Length % RecordLength != 0) return null;
+        return !checkOrder || SortedRecords.AreSorted(records.Span, RecordLength, HistoryIdLength) ? new TipRun(records) : null;
     }
 
     public static void Write(IEnumerable<KeyValuePair<string, ObjectId>> tips, Stream output)
