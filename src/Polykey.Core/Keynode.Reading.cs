@@ -279,7 +279,7 @@ public sealed partial class Keynode
         ObjectStream stream;
         if (_state.TryGetObject(id, out TarMember member)) stream = StoredObjects.Open(_file, id, member, max);
         else if (_incoming?.TryGetValue(id, out byte[]? stored) == true) stream = ObjectStream.Open(id, new MemoryStream(stored, writable: false), stored.Length, max);
-        else throw new MisplacedObjectException($"keynode {Path} lacks git object {id}");
+        else throw PolykeyException.Failed($"keynode {Path} lacks git object {id}", "run 'pk verify' for a full report");
         if (expected is { } type && stream.Type != type)
         {
             stream.Dispose();
@@ -300,9 +300,10 @@ public sealed partial class Keynode
     /// <summary>
     /// An object that does not read back whole, in changes this handle took on the scan cache's
     /// word, is reported as a reader without the cache reports it: as the file's corruption, when
-    /// hashing finds it. When the file is whole, the object's place (or the lack of one) came from
-    /// this reader's open snapshot, damaged in a way its checks could not see (as behind a
-    /// receipt, §8.2): the snapshot is removed, and the next open reads the file.
+    /// hashing finds it. When the file is whole, the object's place came from this reader's open
+    /// snapshot, damaged in a way its checks could not see (as behind a receipt, §8.2): the
+    /// snapshot is removed, and the next open reads the file. (An object with no place at all
+    /// is reported as the file's lack: a value can be missing for real.)
     /// </summary>
     private T ReportingDamage<T>(Func<T> read)
     {

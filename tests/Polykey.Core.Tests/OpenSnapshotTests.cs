@@ -256,9 +256,13 @@ public sealed class OpenSnapshotTests : IDisposable
                 seen = Describe(resumed, removed);
                 if (!resumed.Warnings.Any(w => w.Contains("open snapshot"))) trusted++;
             }
+            catch (PolykeyException e) when (e.Message.Contains("lacks git object"))
+            {
+                continue; // an id no longer found: reported as missing (a value can be missing for real)
+            }
             catch (PolykeyException e)
             {
-                // Reported as the cache's damage, and the cache is gone: the next open reads the file.
+                // A wrong place: reported as the cache's damage, and the cache is gone, so the next open reads the file.
                 Assert.Contains("the keynode itself is whole and the cache was removed", e.Message);
                 Assert.False(File.Exists(snapshot));
                 using Keynode again = OpenCached();

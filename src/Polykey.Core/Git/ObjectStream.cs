@@ -168,5 +168,5 @@ internal sealed class ObjectStream : Stream
 internal sealed class DamagedObjectException(ObjectId id, string why)
     : PolykeyException(FailureKind.Failure, $"git object {id} in the keynode is damaged: {why}", "run 'pk verify' for a full report");
 
-/// <summary>An object not where this handle was told it lies: absent, or its bytes running past the end of the file.</summary>
+/// <summary>An object not where this handle was told it lies: its bytes run past the end of the file.</summary>
 internal sealed class MisplacedObjectException(string message) : PolykeyException(FailureKind.Failure, message, "run 'pk verify' for a full report");
