@@ -141,6 +141,26 @@ public sealed class OpenSnapshotTests : IDisposable
         using (Keynode resumed = OpenCached()) Assert.Equal(Lines(whole), DescribeByLookup(resumed, paths, ["team0/s0"]));
     }
 
+    // A delta is read by every open: past about the square root of the snapshot's objects (at
+    // least 512), the snapshot is written again whole instead, so no open reads a large delta.
+    [Fact]
+    public void ABulkChange_RewritesTheSnapshot_InsteadOfGrowingTheDelta()
+    {
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 5);
+        byte[] before = File.ReadAllBytes(CacheFile(".open"));
+        using (Keynode writer = OpenCached()) writer.Set("small/one", "v"u8);
+        Assert.Equal(before, File.ReadAllBytes(CacheFile(".open")));
+        Assert.True(File.Exists(CacheFile(".delta")));
+
+        using (Keynode writer = OpenCached())
+            writer.Commit(Enumerable.Range(0, 200).Select(i => (SecretEdit)new SecretEdit.Set($"bulk/{i}", Encoding.ASCII.GetBytes($"b{i}"))).ToList());
+        Assert.NotEqual(before, File.ReadAllBytes(CacheFile(".open")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(Cache, "polykey"), "*.delta"));
+        string whole;
+        using (Keynode reader = OpenWhole()) whole = Describe(reader, ["team0/s0"]);
+        using (Keynode resumed = OpenCached()) Assert.Equal(whole, Describe(resumed, ["team0/s0"]));
+    }
+
     // Every byte of the name memo and the delta; of the larger snapshot (mostly a table of object
     // places, each checked against its object anyway), its header whole and every fourth byte after.
     [Theory]

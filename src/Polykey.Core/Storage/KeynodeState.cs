@@ -82,6 +82,7 @@ internal sealed class KeynodeState
     {
         // Not looked up in the snapshot's table first: a delta holds only objects added after
         // it, and 10,000 binary searches of a 13 MB table would cost more than the rest of an open.
+        if (objects.TryGetNonEnumeratedCount(out int count)) _objects.EnsureCapacity(_objects.Count + count);
         foreach ((ObjectId id, TarMember member) in objects) _objects.TryAdd(id, member);
         End = end;
         WriteAt = end.Offset;
