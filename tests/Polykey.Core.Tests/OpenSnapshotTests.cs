@@ -56,6 +56,14 @@ public sealed class OpenSnapshotTests : IDisposable
         keynode.Set("team1/s1", "second version"u8);
     }
 
+    // A new keynode of `secrets` (see Fill), its caches written; what a whole-file reader shows of it.
+    private string CreateFilled(int secrets, string[] removed)
+    {
+        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, secrets);
+        using Keynode reader = OpenWhole();
+        return Describe(reader, removed);
+    }
+
     [Fact]
     public void WholeFileReader_ThatDropsTheCommitsItDecoded_StillShowsAndChangesEverything()
     {
@@ -197,8 +205,8 @@ public sealed class OpenSnapshotTests : IDisposable
                     using Keynode resumed = OpenCached();
                     string seen = at % 2 == 0 ? Describe(resumed, removed) : DescribeByLookup(resumed, paths, removed);
                     Assert.True(seen == (at % 2 == 0 ? whole : Lines(whole)), $"{extension} {(cut ? "cut at" : "flipped at")} byte {at}");
-                    // Past the parts that name whose cache it is, damage is named (a cut empty file is no cache at all).
-                    // Past the parts that name whose cache it is (and, for a delta, which snapshot it follows), damage is named.
+                    // Past the parts that name whose cache it is (and, for a delta, which snapshot it follows), damage
+                    // is named (a cut empty file is no cache at all).
                     bool named = extension switch
                     {
                         ".open" => cut ? at > 0 : at >= 15,
@@ -219,9 +227,7 @@ public sealed class OpenSnapshotTests : IDisposable
     public void CheckedSnapshot_IsTrustedWhileUnchanged_AndCheckedAgainAfterAnyWrite()
     {
         string[] removed = ["team0/s0"];
-        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
-        string whole;
-        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string whole = CreateFilled(4, removed);
         string snapshot = CacheFile(".open"), receipt = Storage.CheckReceipt.PathFor(snapshot);
         using (Keynode early = OpenCached()) Assert.Equal(whole, Describe(early, removed));
         Assert.False(File.Exists(receipt)); // written just now: a write in the same clock tick would not show in its stamp
@@ -253,9 +259,7 @@ public sealed class OpenSnapshotTests : IDisposable
     public void SnapshotDamagedBehindItsReceipt_NeverGivesAWrongValue()
     {
         string[] removed = ["team0/s0"];
-        using (Keynode created = Keynode.Create(KeynodePath, "t", TestFiles.OwnerCredential, Cache)) Fill(created, 4);
-        string whole;
-        using (Keynode reader = OpenWhole()) whole = Describe(reader, removed);
+        string whole = CreateFilled(4, removed);
         string snapshot = CacheFile(".open");
         byte[] good = File.ReadAllBytes(snapshot);
         Thread.Sleep(Storage.FileStamp.Settling + TimeSpan.FromMilliseconds(100));
