@@ -300,10 +300,9 @@ public sealed partial class Keynode
     /// <summary>
     /// An object that does not read back whole, in changes this handle took on the scan cache's
     /// word, is reported as a reader without the cache reports it: as the file's corruption, when
-    /// hashing finds it. When the file is whole, the object's place came from this reader's open
-    /// snapshot, damaged in a way its checks could not see (as behind a receipt, §8.2): the
-    /// snapshot is removed, and the next open reads the file. (An object with no place at all
-    /// is reported as the file's lack: a value can be missing for real.)
+    /// hashing finds it. When the file hashes whole, a reader resumed from its open snapshot cannot
+    /// tell a bad object from a wrong place in its own snapshot (damage behind a receipt, §8.2):
+    /// the error says how to tell, and nothing is removed on a guess.
     /// </summary>
     private T ReportingDamage<T>(Func<T> read)
     {
@@ -316,9 +315,8 @@ public sealed partial class Keynode
             if (WholeFileProblem() is { } corruption)
                 throw PolykeyException.Failed(corruption, "restore the file from a backup, or pull the secrets from another keynode; nothing was changed");
             if (_snapshot is null || _cacheDirectory is null) throw;
-            ForgetSnapshot();
-            throw PolykeyException.Failed($"pk's cache of where objects lie in {Path} gave a wrong place ({e.Message}); the keynode itself is whole and the cache was removed",
-                "run the command again: it reads the keynode without that cache");
+            throw PolykeyException.Failed(e.Message,
+                $"run 'pk verify' for a full report; if it finds {Path} whole, the damage is in pk's cache of it: remove {OpenSnapshot.PathFor(_cacheDirectory, Id)}");
         }
     }
 

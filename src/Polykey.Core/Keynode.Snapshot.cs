@@ -25,7 +25,6 @@ public sealed partial class Keynode
     private int MovesPerSnapshot => ObjectsPerSnapshot / 4;
 
     private OpenSnapshot? _snapshot;
-    private bool _snapshotDistrusted;
     private SnapshotDelta? _delta;
     // Id -> what the delta noted for it (tip and entry; no entry: unreadable here), once the key is at hand.
     private Dictionary<string, (ObjectId Tip, IndexEntry? Entry)>? _deltaNames;
@@ -46,24 +45,6 @@ public sealed partial class Keynode
         if (Warnings.Contains(warning)) return;
         Warnings.Add(warning);
         _cacheWarnings++;
-    }
-
-    /// <summary>Removes this reader's snapshot, its receipt and delta, and saves none from this handle (whose state came from them).</summary>
-    private void ForgetSnapshot()
-    {
-        _snapshotDistrusted = true;
-        string path = OpenSnapshot.PathFor(_cacheDirectory!, Id);
-        foreach (string file in new[] { path, CheckReceipt.PathFor(path), SnapshotDelta.PathFor(_cacheDirectory!, Id) })
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Left in place, it fails the same way next time: the message says so each time.
-            }
-        }
     }
 
     /// <summary>Takes the state this reader's snapshot recorded, if it still describes the start of this file.</summary>
@@ -242,7 +223,7 @@ public sealed partial class Keynode
     /// </summary>
     private void SaveSnapshotIfDue()
     {
-        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > _cacheWarnings || _refusedSomething || _snapshotDistrusted
+        if (_cacheDirectory is null || !_loaded || _identity is null || Warnings.Count > _cacheWarnings || _refusedSomething
             || _state.Unaccounted.Count > 0 || _unchecked.Count > 0 || _incoming is not null)
             return;
         if (_state.End.Offset == _savedEnd && !_memoMissing || !_file.EndsWithRecord(_state.End)) return;

@@ -150,7 +150,8 @@ public sealed class OpenSnapshotTests : IDisposable
     }
 
     // A delta is read by every open: past about the square root of the snapshot's objects (at
-    // least 512), the snapshot is written again whole instead, so no open reads a large delta.
+    // least 512) or a quarter of that in moved histories (here: 200 histories), the snapshot is
+    // written again whole instead, so no open reads a large delta.
     [Fact]
     public void ABulkChange_RewritesTheSnapshot_InsteadOfGrowingTheDelta()
     {
@@ -229,8 +230,10 @@ public sealed class OpenSnapshotTests : IDisposable
         string[] removed = ["team0/s0"];
         string whole = CreateFilled(4, removed);
         string snapshot = CacheFile(".open"), receipt = Storage.CheckReceipt.PathFor(snapshot);
+        bool fresh = DateTime.UtcNow - File.GetLastWriteTimeUtc(snapshot) < TimeSpan.FromSeconds(1);
         using (Keynode early = OpenCached()) Assert.Equal(whole, Describe(early, removed));
-        Assert.False(File.Exists(receipt)); // written just now: a write in the same clock tick would not show in its stamp
+        // Written just now: a write in the same clock tick would not show in its stamp (unless a slow machine took 2 s to get here).
+        if (fresh) Assert.False(File.Exists(receipt));
 
         Thread.Sleep(Storage.FileStamp.Settling + TimeSpan.FromMilliseconds(100));
         using (Keynode settled = OpenCached()) Assert.Equal(whole, Describe(settled, removed));
@@ -286,9 +289,10 @@ public sealed class OpenSnapshotTests : IDisposable
             }
             catch (PolykeyException e)
             {
-                // A wrong place: reported as the cache's damage, and the cache is gone, so the next open reads the file.
-                Assert.Contains("the keynode itself is whole and the cache was removed", e.Message);
-                Assert.False(File.Exists(snapshot));
+                // A wrong place: the file hashes whole, so the error names the cache to remove, and
+                // once it is removed the next open reads the file.
+                Assert.Contains($"the damage is in pk's cache of it: remove {snapshot}", e.Hint);
+                File.Delete(snapshot);
                 using Keynode again = OpenCached();
                 Assert.Equal(whole, Describe(again, removed));
                 continue;

@@ -9,8 +9,9 @@ namespace Polykey.Core.Storage;
 /// warm open costs what it looks up. Any write to the file, or another file renamed over it,
 /// changes the stamp and the check is made again; a file changed in the last seconds gets no
 /// receipt (see <see cref="FileStamp.Settling"/>). Damage the file system cannot see (the disk
-/// changing a byte by itself) is then caught where it matters: every object read is checked
-/// against its SHA-1.
+/// changing a byte by itself) is then met only where it is used: every object read is still
+/// checked against its SHA-1, and never gives a wrong value, but the errors it causes last until
+/// the snapshot is removed (format spec §8.2, §8.4).
 /// </summary>
 internal static class CheckReceipt
 {
