@@ -175,8 +175,7 @@ public sealed partial class Keynode
         // Noted in the snapshot's delta while this tip stood: no need to read it again.
         if (_deltaNames?.TryGetValue(id, out var noted) == true && noted.Tip == tip)
         {
-            if (noted.Entry is null) index.SetUnreadable(id, tip);
-            else index.Set(noted.Entry);
+            index.Set(id, tip, noted.Entry);
             return;
         }
         Commit commit = ReadCommit(tip);

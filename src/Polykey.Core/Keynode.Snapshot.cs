@@ -13,10 +13,11 @@ namespace Polykey.Core;
 public sealed partial class Keynode
 {
     // Below these, what changed since the snapshot is written as its delta, which every open then
-    // reads (measured: ~5 us an object at open); past them, the snapshot and memo are written
-    // again whole (~1 us an object of the keynode). Rewriting after about the square root of the
-    // keynode's objects keeps the sum of both, per write, near its least: at 100,000 secrets
-    // (300,000 objects) a rewrite every ~1,100 objects, and no open reading more than that.
+    // reads (~5 us an object here: after importing 3,000 secrets, 78 ms a get against 31 ms);
+    // past them, the snapshot and memo are written again whole, a cost in proportion to the
+    // keynode (23 MB at 100,000 secrets). With one cost growing with the delta and the other with
+    // the keynode, rewriting after about the square root of the keynode's objects keeps their sum
+    // per write low: at 100,000 secrets (300,000 objects) a rewrite every ~1,100 objects.
     private const int MinObjectsPerSnapshot = 512;
     private const long BytesPerSnapshot = 64L << 20;
 
@@ -140,8 +141,7 @@ public sealed partial class Keynode
             {
                 // The memo was written with the snapshot, from the tips it holds: only moves since can differ.
                 if (id == _accessHistory || _accepted.HasMoved(id)) continue;
-                if (entry is null) index.SetUnreadable(id, tip);
-                else index.Set(entry);
+                index.Set(id, tip, entry);
             }
             // The memo holds every history of the snapshot: only those moved since are left,
             // and of those, what the moved index already read (a writer's own versions) is not read again.
@@ -149,10 +149,7 @@ public sealed partial class Keynode
             {
                 if (tip is not { } t || id == _accessHistory || index.Holds(id, t)) continue;
                 if (_movedIndex is not null && _movedIndex.TryKnown(id, out ObjectId movedTip, out IndexEntry? entry) && movedTip == t)
-                {
-                    if (entry is null) index.SetUnreadable(id, t);
-                    else index.Set(entry);
-                }
+                    index.Set(id, t, entry);
                 else IndexHistory(index, id);
             }
         }

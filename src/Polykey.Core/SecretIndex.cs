@@ -51,6 +51,13 @@ internal sealed class SecretIndex
         _unlisted[id] = (tip, null);
     }
 
+    /// <summary>What a cache noted of a history at <paramref name="tip"/>: its entry, or (none) that this reader cannot decrypt it.</summary>
+    public void Set(string id, ObjectId tip, IndexEntry? entry)
+    {
+        if (entry is null) SetUnreadable(id, tip);
+        else Set(entry);
+    }
+
     public void Forget(string id)
     {
         _unlisted.Remove(id);
