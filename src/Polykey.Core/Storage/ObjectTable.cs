@@ -30,15 +30,9 @@ internal sealed class ObjectTable
 
     public int Count => _records.Length / RecordLength;
 
-    /// <summary>
-    /// A table over <paramref name="records"/>; null when its records are not sorted and distinct
-    /// (not checked when <paramref name="checkOrder"/> is false: records this reader already found in order).
-    /// </summary>
-    public static ObjectTable? Over(ReadOnlyMemory<byte> records, bool checkOrder = true)
-    {
-        if (records.Length % RecordLength != 0) return null;
-        return !checkOrder || SortedRecords.AreSorted(records.Span, RecordLength, ObjectIdLength) ? new ObjectTable(records) : null;
-    }
+    /// <summary>A table over <paramref name="records"/>; null when they are not one (see <see cref="SortedRecords.IsRun"/>).</summary>
+    public static ObjectTable? Over(ReadOnlyMemory<byte> records, bool checkOrder = true) =>
+        SortedRecords.IsRun(records.Span, RecordLength, ObjectIdLength, checkOrder) ? new ObjectTable(records) : null;
 
     /// <summary>Records for every object, sorted by id; false when one cannot be recorded (a member of 2 GiB or more).</summary>
     public static bool TryWrite(IEnumerable<KeyValuePair<ObjectId, TarMember>> objects, Stream output)

@@ -6,6 +6,14 @@ namespace Polykey.Core.Storage;
 /// </summary>
 internal static class SortedRecords
 {
+    /// <summary>
+    /// Whether <paramref name="records"/> is a whole run of records whose keys rise strictly; the
+    /// order is not checked when <paramref name="checkOrder"/> is false (records this reader
+    /// already found in order).
+    /// </summary>
+    public static bool IsRun(ReadOnlySpan<byte> records, int recordLength, int keyLength, bool checkOrder) =>
+        records.Length % recordLength == 0 && (!checkOrder || AreSorted(records, recordLength, keyLength));
+
     /// <summary>Whether the keys (the first <paramref name="keyLength"/> bytes of each record) rise strictly.</summary>
     public static bool AreSorted(ReadOnlySpan<byte> records, int recordLength, int keyLength)
     {

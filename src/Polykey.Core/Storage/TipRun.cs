@@ -20,15 +20,9 @@ internal sealed class TipRun
 
     public int Count => _records.Length / RecordLength;
 
-    /// <summary>
-    /// A run over <paramref name="records"/>; null when its records are not sorted and distinct
-    /// (not checked when <paramref name="checkOrder"/> is false: records this reader already found in order).
-    /// </summary>
-    public static TipRun? Over(ReadOnlyMemory<byte> records, bool checkOrder = true)
-    {
-        if (records.Length % RecordLength != 0) return null;
-        return !checkOrder || SortedRecords.AreSorted(records.Span, RecordLength, HistoryIdLength) ? new TipRun(records) : null;
-    }
+    /// <summary>A run over <paramref name="records"/>; null when they are not one (see <see cref="SortedRecords.IsRun"/>).</summary>
+    public static TipRun? Over(ReadOnlyMemory<byte> records, bool checkOrder = true) =>
+        SortedRecords.IsRun(records.Span, RecordLength, HistoryIdLength, checkOrder) ? new TipRun(records) : null;
 
     public static void Write(IEnumerable<KeyValuePair<string, ObjectId>> tips, Stream output)
     {
