@@ -122,6 +122,16 @@ public sealed partial class SecretTree
         return retired;
     }
 
+    /// <summary>
+    /// A new file whose first write-back failed: its old node shows what was saved of it, nothing,
+    /// so the kernel's closing touch of its times and an fstat still answer.
+    /// </summary>
+    private void RetireUnsavedNewFile(ulong node, string path)
+    {
+        if (!_nodes.Knows(node) || _retired.ContainsKey(node)) return;
+        _retired[node] = new RetiredVersion(path, tip: "", size: 0, DateTimeOffset.UtcNow) { Content = SecretContent.Copy([]) };
+    }
+
     private void ForgetRetired(ulong node)
     {
         _discarded.Remove(node);

@@ -42,9 +42,9 @@ public sealed partial class SecretTree
                     buffer.Modified = DateTimeOffset.UtcNow;
                 }
             }
-            catch (FsException)
+            catch (FsException e)
             {
-                DiscardUnsaved(buffer, node);
+                DiscardUnsaved(buffer, node, e);
                 throw;
             }
             long end = offset + data.Length;
@@ -118,9 +118,9 @@ public sealed partial class SecretTree
         {
             SaveWrittenBack(buffer);
         }
-        catch (FsException)
+        catch (FsException e)
         {
-            DiscardUnsaved(buffer, node);
+            DiscardUnsaved(buffer, node, e);
             throw;
         }
     }
@@ -132,12 +132,15 @@ public sealed partial class SecretTree
     /// saved version to whoever has it open, and refuses further writes: the rest of a
     /// failed write-back must not land on top of the saved version.
     /// </summary>
-    private void DiscardUnsaved(WriteBuffer buffer, ulong node)
+    private void DiscardUnsaved(WriteBuffer buffer, ulong node, FsException failure)
     {
         string path = buffer.Path;
         if (buffer.Handles > 0) return; // its last close tries again and reports
         SecretInfo? saved = _secretByPath.GetValueOrDefault(path);
-        if (saved is null && !_masked.Contains(path))
+        bool isNew = saved is null && !_masked.Contains(path);
+        // The kernel turns most errors of a write-back into EIO at close: the line says which.
+        SaveFailed?.Invoke($"{path}: written bytes not saved: {failure.Message}; {(isNew ? "the new file stays, empty" : "it keeps its last saved version")}");
+        if (isNew)
         {
             // A new file whose first write-back failed: it was created all the same, so it stays,
             // empty, as a local filesystem keeps a file whose write failed (saved as `touch` would).
@@ -152,6 +155,7 @@ public sealed partial class SecretTree
         }
         _nodes.Detach(path);
         if (saved is not null) Retire(node, saved);
+        else if (isNew) RetireUnsavedNewFile(node, path);
         if (_nodes.Knows(node)) _discarded.Add(node);
         Changed?.Invoke(new TreeChange(node));
         RaiseInvalidations([path]);
@@ -220,10 +224,14 @@ public sealed partial class SecretTree
             try
             {
                 SaveWrittenBack(buffer);
+                buffer.SaveFailureReported = false;
             }
-            catch (FsException)
+            catch (FsException e)
             {
                 saved = false;
+                if (!buffer.SaveFailureReported)
+                    SaveFailed?.Invoke($"{buffer.Path}: written bytes not saved yet: {e.Message}; kept in memory and tried again every second");
+                buffer.SaveFailureReported = true;
             }
         }
         return saved;

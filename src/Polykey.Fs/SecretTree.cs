@@ -74,6 +74,13 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     /// <summary>Secret paths that changed because of another process (not through this tree).</summary>
     public event Action<IReadOnlyList<string>>? SecretsChanged;
 
+    /// <summary>
+    /// One line for each save of written bytes that failed where no caller waits to hear it (a
+    /// write-back the kernel reports only as EIO at close, a quiet-time save): what and why,
+    /// never a value. The mount process prints it, so under systemd it reaches the journal.
+    /// </summary>
+    public event Action<string>? SaveFailed;
+
     public NodeInfo Lookup(ulong parent, string name)
     {
         lock (_gate)

@@ -39,6 +39,9 @@ internal sealed class WriteBuffer
     /// <summary>When its save was first put off for a quiet time (a write-back in parts); null once saved.</summary>
     public DateTimeOffset? DeferredSince { get; set; }
 
+    /// <summary>A quiet-time save of it failed and was reported; the next failure is not reported again.</summary>
+    public bool SaveFailureReported { get; set; }
+
     public int Handles { get; set; }
     public int Length { get; private set; }
     public DateTimeOffset Modified { get; set; }

@@ -47,6 +47,25 @@ public sealed class MountLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Foreground_SaysWhichWriteBackItCouldNotSave_WithoutItsBytes()
+    {
+        using Process process = StartForeground();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        // Past the 64 MiB a secret holds: the kernel's write-back fails, and close can only say EIO.
+        PkResult write = PkProcess.Run("sh", ["-c", $"printf planted-bytes-7f3a | dd of='{Path.Combine(_target, "a")}' bs=1 seek={70 << 20} conv=notrunc status=none"]);
+        Assert.NotEqual(0, write.ExitCode);
+        Assert.Contains("Input/output error", write.Stderr);
+        Assert.Equal("value-a", File.ReadAllText(Path.Combine(_target, "a")));
+
+        Assert.Equal(0, PkProcess.Run("kill", ["-TERM", process.Id.ToString()]).ExitCode);
+        Assert.True(process.WaitForExit(10_000), "the mount process did not exit");
+        string log = stderr.Result;
+        Assert.Contains("pk mount: a: written bytes not saved: a secret may hold at most 64 MiB; it keeps its last saved version", log);
+        Assert.DoesNotContain("planted-bytes", log);
+        Assert.Equal("value-a"u8.ToArray(), _node.Get("a"));
+    }
+
+    [Fact]
     public void KilledMountProcess_LeavesNoDeadMountPoint()
     {
         using Process process = StartForeground();

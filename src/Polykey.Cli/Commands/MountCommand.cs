@@ -70,6 +70,8 @@ internal static class MountCommand
         using var hook = settings.OnChange is null ? null : new OnChangeHook(settings.OnChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
         string serving = $"serving {keynode.Path} on {target}{(tree.IsReadOnly ? " (read-only)" : "")}";
+        // Printed, so a --foreground mount's journal says why a close failed (the daemon's stderr goes nowhere).
+        tree.SaveFailed += line => Console.Error.WriteLine($"pk mount: {line}");
         tree.SecretsChanged += paths => systemd.Status($"{serving}; {paths.Count} secret(s) changed behind the mount at {Output.Time(DateTimeOffset.UtcNow)}");
 
         // Signals are taken before mounting, so one that arrives early still unmounts cleanly.
@@ -95,6 +97,7 @@ internal static class MountCommand
                 OwnerId = settings.Ownership.Uid,
                 GroupId = settings.Ownership.Gid,
                 FsName = Path.GetFullPath(keynode.Path),
+                UnexpectedError = e => Console.Error.WriteLine($"pk mount: unexpected {e.GetType().Name}: {e.Message}"),
             });
             mount.WaitUntilReady();
         }
