@@ -44,8 +44,11 @@ END {
         printf "<text x=\"%d\" y=\"%d\" fill=\"#555\">vs %s</text>\n", 10, y + 33, esc(peer[i])
         a = x(ratio[i]); b = x(1)
         printf "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>\n", a < b ? a : b, y + 8, a < b ? b - a : (a - b > 1 ? a - b : 1), colour
-        printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1565c0\" stroke-width=\"3\"/>\n", x(target[i]), y + 4, x(target[i]), y + 36
-        at = max3(a, x(target[i]), b)   # clear of the bar, the target mark and the parity line
+        if (target[i] <= 0) at = max3(a, a, b)   # a row shown for context: no target to mark
+        else {
+            printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1565c0\" stroke-width=\"3\"/>\n", x(target[i]), y + 4, x(target[i]), y + 36
+            at = max3(a, x(target[i]), b)   # clear of the bar, the target mark and the parity line
+        }
         printf "<text x=\"%.1f\" y=\"%d\" fill=\"#000\">%s %s</text>\n", at + 6, y + 25, esc(shown[i]), esc(mark[i])
     }
     printf "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n", left, head - 6, left, bottom

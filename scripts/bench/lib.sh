@@ -386,6 +386,14 @@ record_result() {
     record_row "$id" "$label" "$peer" "$pk_s" "$peer_s" "$unit" "<= $target" "$target" "$valid" "$mark"
 }
 
+# record_shown ID LABEL PEER VALID [UNIT [PEER_KEY [PK_KEY]]]: a row for context that
+# PERFORMANCE.md sets no target for; marked "shown", never PASS or FAIL.
+record_shown() {
+    local id="$1" label="$2" peer="$3" valid="$4" unit="${5:-ms}" key="${6:-peer}" pk_key="${7:-pk}"
+    record_row "$id" "$label" "$peer" "$(median "$WORK/samples/$id.$pk_key")" "$(median "$WORK/samples/$id.$key")" \
+        "$unit" "none" "-" "$valid" shown
+}
+
 # record_budget ID LABEL PEER BUDGET VALID UNIT [PEER_KEY [PK_KEY]]: as record_result,
 # for a target that is an absolute limit on pk (BUDGET, in the samples' unit: seconds
 # or bytes) rather than a ratio; the peer is shown for comparison. On the chart the

@@ -58,15 +58,15 @@ bench_p4() {
         time_pass_batch "$batch" >>"$WORK/samples/P4.pass" || ok[pass]=0
     done
     check_p4_pass || ok[pass]=0
+    # PERFORMANCE.md: at least 50x faster than pass, within 1.1x of gocryptfs with an fsync
+    # per file (the same durability as pk's close). gocryptfs without fsync is context.
     record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
-        "pass insert (git), $((PASS_BATCHES * PASS_BATCH)) timed, scaled to $P4_FILES" 0.05 \
+        "pass insert (git), $((PASS_BATCHES * PASS_BATCH)) timed, scaled to $P4_FILES" 0.02 \
         "$((ok[pk] & ok[pass]))" "s/$P4_FILES files" pass
     record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
-        "gocryptfs (not versioned)" 2 "$((ok[pk] & ok[gocryptfs]))" "s/$P4_FILES files" gocryptfs
-    # Not a design target: the same guarantee of durability on both sides (gocryptfs
-    # fsyncs each file), to show what the row above compares.
-    record_result P4 "write $P4_FILES files of 1 KiB, each durable" \
-        "gocryptfs + fsync per file (durable, not versioned)" 2 "$((ok[pk] & ok[gcsync]))" "s/$P4_FILES files" gcsync
+        "gocryptfs + fsync per file (durable, not versioned)" 1.1 "$((ok[pk] & ok[gcsync]))" "s/$P4_FILES files" gcsync
+    record_shown P4 "write $P4_FILES files of 1 KiB, each durable" \
+        "gocryptfs without fsync (neither durable nor versioned)" "$((ok[pk] & ok[gocryptfs]))" "s/$P4_FILES files" gocryptfs
     # The same writes into the big keynode, against pk's own into the empty one.
     record_result P4 "write $P4_FILES files of 1 KiB into a keynode of $P4_BIG_SECRETS" \
         "pk, the same into an empty keynode" 1.2 "$((ok[pk] & ok[big]))" "s/$P4_FILES files" pk big
@@ -139,5 +139,5 @@ check_p4_pass() {
 }
 
 notes_p4() {
-    echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run, and then into a fresh copy of a keynode of $P4_BIG_SECRETS secrets of 64 bytes (made by one \`pk import\`, its caches kept as the import left them), the last row comparing the two; each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the last row: the same durability as pk, not a design target). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes."
+    echo "- P4: $P4_FILES new 1 KiB files (create, write, close) in a fresh directory, in one process, timed by $LOOP_KIND; median over $P4_RUNS runs after $P4_WARMUP warm-up. Each pk run writes into a fresh copy of an empty keynode, mounted for that run, and then into a fresh copy of a keynode of $P4_BIG_SECRETS secrets of 64 bytes (made by one \`pk import\`, its caches kept as the import left them), the last row comparing the two; each close returns after a durable, signed version (checked after each run: \`pk ls\` lists the $P4_FILES secrets, a sample has one version and reads back right through \`pk get\` and the mount). gocryptfs writes the same files into a fresh directory per run, without versions or fsync, and again with an fsync per file (the same durability as pk: the design's target; the row without fsync is shown for context). pass: \`pass insert -m\` with git, one process per secret as pass is used; $PASS_BATCHES batches of $PASS_BATCH inserts timed ($((PASS_BATCHES * PASS_BATCH)) in all) and scaled to $P4_FILES, median over the batches: $P4_FILES inserts would take minutes."
 }

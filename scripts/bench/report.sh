@@ -48,7 +48,8 @@ generated_section() {
     echo
     echo "Ratio = pk median / peer median, both measured side by side in this run. A result"
     echo "counts when ratio <= target, or, for a target in ms, s or MB, when pk's median is"
-    echo "within it (the peer is then shown for comparison). INVALID means a command's output"
+    echo "within it (the peer is then shown for comparison); \"shown\" rows give context that"
+    echo "PERFORMANCE.md sets no target for. INVALID means a command's output"
     echo "was wrong, so its time does not count. What each row times:"
     echo
     method_notes
