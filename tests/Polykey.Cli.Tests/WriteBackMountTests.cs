@@ -159,44 +159,6 @@ public sealed class WriteBackMountTests : IDisposable
         }
     }
 
-    [Fact]
-    public void FullDisk_AQuietTimeSaveIsReportedOnce_KeptAndSavedWhenThereIsRoom()
-    {
-        Pk.Ok(_node.Set("k", "saved-value"));
-        using SmallDisk? disk = SmallDisk.TryCreate(_node.Directory, _node.Path, sizeKiB: 6144, free: 64 * 1024);
-        if (disk is null) return;
-        string mountPoint = Directory.CreateDirectory(Path.Combine(_node.Directory, "mnt-full")).FullName;
-        var start = new System.Diagnostics.ProcessStartInfo(PkProcess.Binary) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string arg in new[] { "-k", disk.Keynode, "--identity-file", _node.IdentityFile!, "mount", mountPoint, "--foreground" }) start.ArgumentList.Add(arg);
-        using var mount = System.Diagnostics.Process.Start(start)!;
-        Task<string> log = mount.StandardError.ReadToEndAsync();
-        try
-        {
-            Assert.True(Eventually(() => TestMount.IsMounted(mountPoint)), "the foreground mount never appeared");
-            // 2 MiB is written back in parts and saved after a quiet second, after close returned:
-            // that save finds the disk full, and only the mount's own line says so.
-            byte[] value = RandomNumberGenerator.GetBytes(2 << 20);
-            File.WriteAllBytes(Path.Combine(mountPoint, "k"), value);
-            Thread.Sleep(3500); // a few retries
-            Assert.Equal("saved-value"u8.ToArray(), Pk.Ok(PkProcess.Pk(["-k", disk.Keynode, "--identity-file", _node.IdentityFile!, "get", "k"])).Stdout);
-            Assert.Equal(value, File.ReadAllBytes(Path.Combine(mountPoint, "k"))); // kept in memory meanwhile
-
-            File.Delete(disk.Filler);
-            Assert.True(Eventually(() => Pk.Ok(PkProcess.Pk(["-k", disk.Keynode, "--identity-file", _node.IdentityFile!, "get", "k"])).Stdout.AsSpan().SequenceEqual(value)),
-                "the kept bytes were not saved once there was room");
-        }
-        finally
-        {
-            PkProcess.Run("kill", ["-TERM", mount.Id.ToString()]);
-            if (!mount.WaitForExit(10_000)) mount.Kill();
-            if (TestMount.IsMounted(mountPoint)) PkProcess.Run("fusermount3", ["-u", "-z", mountPoint]);
-        }
-        string[] lines = log.Result.Split('\n').Where(l => l.Contains("not saved")).ToArray();
-        Assert.Equal("pk mount: k: written bytes not saved yet: ", Assert.Single(lines)[..42]);
-        Assert.Contains("no space", lines[0]);
-        Assert.EndsWith("; kept in memory and tried again every second", lines[0]);
-    }
-
     private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     private int Versions(string path) => Pk.Ok(_node.Run("log", path)).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;

@@ -89,9 +89,13 @@ public sealed class SecretTreeWriteBackTests : SecretTreeTestBase
     public void AFailedWriteBack_DropsItsBytes_AndTheNodeTakesNoMore()
     {
         const int maxSize = 64 << 20;
+        var reported = new List<string>();
+        _tree.SaveFailed += reported.Add;
         ulong config = Node("app/config");
         _tree.WriteNode(config, 0, new byte[1 << 20], mayContinue: true); // the first part of a file too large to keep
         Assert.Equal(FsError.TooBig, Assert.Throws<FsException>(() => _tree.WriteNode(config, maxSize, "x"u8, mayContinue: true)).Error);
+        // The kernel can tell the writer only EIO at close: the mount's line says which file, and why.
+        Assert.Equal(["app/config: written bytes not saved: a secret may hold at most 64 MiB; it keeps its last saved version"], reported);
         Assert.Equal(FsError.IoError, Assert.Throws<FsException>(() => _tree.WriteNode(config, 1 << 20, new byte[10], mayContinue: true)).Error);
         Thread.Sleep(1500); // past the quiet time: nothing of the failed write-back is saved
         Assert.Equal("color=red\n", Value("app/config"));
