@@ -272,6 +272,22 @@ public sealed partial class Keynode : IDisposable
         foreach (string warning in refused.Where(w => !Warnings.Contains(w))) Warnings.Add(warning);
         if (refused.Count > 0) _refusedSomething = true;
         AcceptMovedHistories();
+        Volatile.Write(ref _readLength, _state.End.Offset + ChangeWriter.EndOfArchiveLength);
+    }
+
+    // The file's length when it holds nothing but what this handle has read; -1 until known.
+    private long _readLength = -1;
+
+    /// <summary>
+    /// Whether a keynode file of <paramref name="length"/> bytes may hold changes this handle has
+    /// not read: false when that is the length it read, or the length its own append makes.
+    /// Takes no lock, so a watcher can ask while a change is being written (and hear of it).
+    /// A file renamed over this one is <see cref="Refresh"/>'s to find.
+    /// </summary>
+    public bool MayHoldNewChanges(long length)
+    {
+        KeynodeFile file = _file;
+        return length != Volatile.Read(ref _readLength) && length != file.AppendingTo;
     }
 
     private bool LooksLikeKeynode()

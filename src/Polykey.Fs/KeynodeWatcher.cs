@@ -29,8 +29,8 @@ public sealed class KeynodeWatcher : IDisposable
                 NotifyFilter = NotifyFilters.Size | NotifyFilters.LastWrite | NotifyFilters.FileName,
             };
             _watcher.Changed += (_, _) => _wake.Set();
-            _watcher.Created += (_, _) => _wake.Set();
-            _watcher.Renamed += (_, _) => _wake.Set();
+            _watcher.Created += (_, _) => Replaced();
+            _watcher.Renamed += (_, _) => Replaced();
             _watcher.EnableRaisingEvents = true;
         }
         catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
@@ -48,11 +48,13 @@ public sealed class KeynodeWatcher : IDisposable
             _wake.WaitOne(PollInterval);
             if (_stop.IsCancellationRequested) return;
             var now = Stat();
-            if (now == _seen) continue;
+            bool replaced = Interlocked.Exchange(ref _replaced, 0) == 1;
+            if (now == _seen && !replaced) continue;
             _seen = now;
             try
             {
-                _tree.Refresh();
+                // Most changes a mount hears of are its own saves: those it knows without the tree's lock.
+                if (replaced || _watcher is null || now.Length < 0 || _tree.MayHaveNews(now.Length)) _tree.Refresh();
             }
             catch (Exception e)
             {
@@ -61,7 +63,16 @@ public sealed class KeynodeWatcher : IDisposable
         }
     }
 
-    private (long, DateTime) Stat()
+    private int _replaced;
+
+    // A file renamed over the keynode's name (a compaction) may have any length: always read.
+    private void Replaced()
+    {
+        Interlocked.Exchange(ref _replaced, 1);
+        _wake.Set();
+    }
+
+    private (long Length, DateTime Modified) Stat()
     {
         var info = new FileInfo(_path);
         return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, default);

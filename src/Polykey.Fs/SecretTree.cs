@@ -408,6 +408,9 @@ public sealed partial class SecretTree : IFileTree, IDisposable
     }
 
     /// <summary>Reads changes other processes made to the keynode; raises the change events.</summary>
+    /// <summary>Lock-free first question of a watcher: could a keynode file of this length hold news?</summary>
+    public bool MayHaveNews(long keynodeLength) => _keynode.MayHoldNewChanges(keynodeLength);
+
     public void Refresh()
     {
         lock (_gate)

@@ -107,6 +107,14 @@ internal sealed class KeynodeFile : IDisposable
     /// Whether another file was renamed over this one's path since it was opened (as `pk gc`
     /// does): a writer must then append to the new file, or its change would be lost with the old.
     /// </summary>
+    private long _appendingTo = -1;
+
+    /// <summary>
+    /// The length the file has once the last append this handle made (or is making) is
+    /// written; read without a lock, by a watcher asking whether a change it heard of is ours.
+    /// </summary>
+    public long AppendingTo => Volatile.Read(ref _appendingTo);
+
     public bool Replaced
     {
         get
@@ -201,6 +209,7 @@ internal sealed class KeynodeFile : IDisposable
             throw PolykeyException.Failed($"cannot write to {Path}: {_readOnlyReason}; the change was not saved");
         if (writeAt < at.Offset) throw new ArgumentOutOfRangeException(nameof(writeAt));
         (byte[] bytes, Change change) = ChangeWriter.Build(at, writeAt, members, time);
+        Volatile.Write(ref _appendingTo, writeAt + bytes.Length);
         try
         {
             RandomAccess.Write(_stream.SafeFileHandle, bytes, writeAt);
