@@ -262,7 +262,11 @@ public sealed partial class Keynode
     {
         try
         {
-            lock (_gate) SaveSnapshotIfDue();
+            lock (_gate)
+            {
+                _verifiedCache?.Flush();
+                SaveSnapshotIfDue();
+            }
         }
         catch (PolykeyException)
         {

@@ -49,11 +49,47 @@ internal sealed class VerifiedCommitCache(string? path)
     public void SaveScanPoint(Storage.ScanPoint point)
     {
         if (ScanPath is null) return;
+        _unwrittenScanPoint = point;
+        WriteIfDue();
+    }
+
+    // A long-lived handle (a mount) changes the keynode many times a second: what this cache
+    // learns is written at most once per interval, and at Flush (the keynode's Dispose). Lost
+    // in a crash, it costs the next open some hashing and signature checks, nothing more.
+    private static readonly long WriteIntervalMs = 1000;
+    private long _lastWrite = long.MinValue;
+    private Storage.ScanPoint? _unwrittenScanPoint;
+    private readonly List<ObjectId> _unwrittenIds = new();
+
+    private void WriteIfDue()
+    {
+        if (Environment.TickCount64 - _lastWrite >= WriteIntervalMs) Flush();
+    }
+
+    /// <summary>Writes whatever was learnt since the last write.</summary>
+    public void Flush()
+    {
+        _lastWrite = Environment.TickCount64;
+        if (_unwrittenIds.Count > 0)
+        {
+            WriteIds(_unwrittenIds);
+            _unwrittenIds.Clear();
+        }
+        if (_unwrittenScanPoint is { } point)
+        {
+            WriteScanPoint(point);
+            _unwrittenScanPoint = null;
+        }
+    }
+
+    private void WriteScanPoint(Storage.ScanPoint point)
+    {
+        if (ScanPath is null) return;
         try
         {
             MakeDirectory();
             // Overwritten in place at one fixed length, never truncated: a truncate-and-rewrite
-            // makes ext4 write the file back at close, and a mount saves this after every change.
+            // makes ext4 write the file back at close.
             if (point.Layout is null) return;
             string line = $"{point.Offset} {point.Sequence} {Convert.ToHexStringLower(point.RecordHash)} {Convert.ToHexStringLower(point.Layout)}".PadRight(ScanRecordLength - 1) + "\n";
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write };
@@ -72,6 +108,7 @@ internal sealed class VerifiedCommitCache(string? path)
     {
         get
         {
+            Flush(); // a snapshot that records this length reflects everything learnt before it
             try
             {
                 return path is not null && File.Exists(path) ? new FileInfo(path).Length : 0;
@@ -104,9 +141,16 @@ internal sealed class VerifiedCommitCache(string? path)
         return ids;
     }
 
+    /// <summary>Adds commits found signed by the owner; they reach the file with the next scan point or at <see cref="Flush"/>.</summary>
     public void Append(IReadOnlyCollection<ObjectId> ids)
     {
         if (path is null || ids.Count == 0) return;
+        _unwrittenIds.AddRange(ids); // written with the next scan point, or at Flush
+    }
+
+    private void WriteIds(IReadOnlyCollection<ObjectId> ids)
+    {
+        if (path is null) return;
         try
         {
             MakeDirectory();

@@ -181,25 +181,34 @@ public sealed class ScanPointCacheTests : IDisposable
     }
 
     [Fact]
-    public void ScanPoint_IsOneFixedLengthRecord_RewrittenAtEachCommit()
+    public void ScanPoint_IsOneFixedLengthRecord_WrittenAtMostOnceASecond_AndAtClose()
     {
         string cache = _files.PathOf("cache"), path = _files.PathOf("n.keynode");
-        using Keynode node = Keynode.Create(path, "t", TestFiles.OwnerCredential, cache);
+        var node = Keynode.Create(path, "t", TestFiles.OwnerCredential, cache);
         string scan = Path.Combine(cache, "polykey", node.Id + ".scan");
-        var offsets = new List<long>();
-        foreach (string name in new[] { "a", "b" })
+        long Recorded()
         {
-            node.Set(name, "value"u8);
             byte[] record = File.ReadAllBytes(scan);
             Assert.Equal(256, record.Length);
             Assert.Equal((byte)'\n', record[^1]);
             string[] fields = System.Text.Encoding.ASCII.GetString(record).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(64, fields[2].Trim().Length);
-            offsets.Add(long.Parse(fields[0]));
-            // The change ends where the archive's two closing blocks begin.
-            Assert.Equal(new FileInfo(path).Length - 1024, offsets[^1]);
+            return long.Parse(fields[0]);
         }
-        Assert.True(offsets[1] > offsets[0]);
+        // The change ends where the archive's two closing blocks begin.
+        long End() => new FileInfo(path).Length - 1024;
+
+        node.Set("a", "value"u8);
+        long first = Recorded();
+        Thread.Sleep(1100);
+        node.Set("b", "value"u8); // a second after the last write: written at once
+        Assert.Equal(End(), Recorded());
+        Assert.True(Recorded() > first);
+        long afterB = Recorded();
+        node.Set("c", "value"u8); // within the second: kept in memory (a mount commits many times a second)
+        Assert.Equal(afterB, Recorded());
+        node.Dispose();
+        Assert.Equal(End(), Recorded());
     }
 
     public void Dispose() => _files.Dispose();
