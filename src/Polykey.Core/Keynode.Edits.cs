@@ -117,8 +117,10 @@ public sealed partial class Keynode
                     if (signer.Public.Fingerprint == Owner.Fingerprint) _validator?.TrustSignedByOwner(_ownVersions.Keys.Where(k => !_ownForeign.Contains(k)).ToList());
                     _validator?.Trust(_ownVersions.Keys);
                     Change written = _file.WriteChange(_state.End, _state.WriteAt, PackedChange.Of(members, _state), now);
-                    // Bytes we just built and made durable need no hashing on the way back in.
+                    // Bytes we just built and made durable need no hashing on the way back in,
+                    // and the commits and trees the check of the new tips reads need no inflating.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
+                    _justBuilt = members.Select(m => m.Built).OfType<(ObjectId Id, ObjectType Type, byte[] Content)>().ToDictionary(b => b.Id, b => (b.Type, b.Content));
                     ReadNewChanges();
                     // What we just wrote is known without decrypting: note it before _ownVersions is cleared.
                     if (_index is null && Memo() is not null) MovedIndex();
@@ -129,6 +131,7 @@ public sealed partial class Keynode
                 {
                     _ownVersions.Clear();
                     _ownForeign.Clear();
+                    _justBuilt = null;
                 }
             }
         }

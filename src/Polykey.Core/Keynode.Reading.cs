@@ -287,8 +287,12 @@ public sealed partial class Keynode
         return stream;
     }
 
+    // Commits and trees of the change this handle is writing, while it reads that change back.
+    private Dictionary<ObjectId, (ObjectType Type, byte[] Content)>? _justBuilt;
+
     private byte[] ReadObject(ObjectId id, ObjectType expected) => ReportingDamage(() =>
     {
+        if (_justBuilt is not null && _justBuilt.TryGetValue(id, out var built) && built.Type == expected) return (byte[])built.Content.Clone();
         using ObjectStream stream = OpenObject(id, expected);
         byte[] content = new byte[stream.ContentLength];
         stream.ReadExactly(content);

@@ -90,7 +90,8 @@ internal static class VersionBuilder
     private static ObjectId Add(List<PendingMember> members, ObjectType type, byte[] content)
     {
         (ObjectId id, byte[] compressed) = LooseObject.Encode(type, content);
-        members.Add(new PendingMember(id.LoosePath, compressed));
+        // A blob is what a reader decrypts, never what a check of the history reads.
+        members.Add(new PendingMember(id.LoosePath, compressed) { Built = type == ObjectType.Blob ? null : (id, type, content) });
         return id;
     }
 }

@@ -6,6 +6,9 @@ namespace Polykey.Core.Storage;
 internal sealed record PendingMember(string Name, byte[]? Data)
 {
     public static PendingMember Directory(string name) => new(name, null);
+
+    /// <summary>For a loose commit or tree built here: its id and content, so reading back the change just written needs no inflating.</summary>
+    public (Git.ObjectId Id, Git.ObjectType Type, byte[] Content)? Built { get; init; }
 }
 
 /// <summary>
