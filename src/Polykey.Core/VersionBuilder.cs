@@ -60,7 +60,8 @@ internal static class VersionBuilder
     {
         var members = new List<PendingMember>(4);
         byte[] message = SecretMessage.Encrypt(path, value, time, readers);
-        ObjectId blob = Add(members, ObjectType.Blob, message);
+        (ObjectId blob, byte[] stored) = LooseObject.EncodeStored(ObjectType.Blob, message); // ciphertext: nothing to deflate
+        members.Add(new PendingMember(blob.LoosePath, stored));
         ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
         var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, origin, sequence).Message(), merged);
         string signature = CommitSignature.Sign(commit.Payload(), signer);

@@ -27,6 +27,52 @@ public sealed class GitObjectTests
         Assert.ThrowsAny<PolykeyException>(() => LooseObject.Decode(other, LooseObject.Encode(ObjectType.Blob, "y"u8).Compressed));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(65_535 - 9)] // header and content fill one stored block exactly
+    [InlineData(65_535 - 8)]
+    [InlineData(200_000)]
+    public void StoredLooseObject_IsWhatGitReads_AndDecodesLikeADeflatedOne(int size)
+    {
+        byte[] value = RandomNumberGenerator.GetBytes(size);
+        (ObjectId id, byte[] stored) = LooseObject.EncodeStored(ObjectType.Blob, value);
+        Assert.Equal(LooseObject.Encode(ObjectType.Blob, value).Id, id);
+        (ObjectType type, byte[] content) = LooseObject.Decode(id, stored);
+        Assert.Equal(ObjectType.Blob, type);
+        Assert.Equal(value, content);
+
+        // Real git reads it from a repository's object store, and names it the same.
+        string repo = Directory.CreateTempSubdirectory("pk-stored-").FullName;
+        try
+        {
+            Assert.Equal(0, Git("init", "-q", repo).Exit);
+            string file = Path.Combine(repo, ".git", "objects", id.Hex[..2], id.Hex[2..]);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, stored);
+            Assert.Equal(("blob", 0), (Git("-C", repo, "cat-file", "-t", id.Hex).Output.Trim(), Git("-C", repo, "fsck", "--strict").Exit));
+            Assert.Equal(size.ToString(), Git("-C", repo, "cat-file", "-s", id.Hex).Output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(repo, recursive: true);
+        }
+
+        stored[^1] ^= 1; // the Adler-32 checksum
+        Assert.ThrowsAny<PolykeyException>(() => LooseObject.Decode(id, stored));
+    }
+
+    private static (int Exit, string Output) Git(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        using var git = System.Diagnostics.Process.Start(start)!;
+        string output = git.StandardOutput.ReadToEnd();
+        git.StandardError.ReadToEnd();
+        git.WaitForExit();
+        return (git.ExitCode, output);
+    }
+
     [Fact]
     public void Tree_RoundTrips()
     {

@@ -21,6 +21,10 @@ public static class LooseObject
         return (IdOf(type, content), compressed.ToArray());
     }
 
+    /// <summary>As <see cref="Encode"/>, for content that cannot shrink (a value's ciphertext): stored, not deflated.</summary>
+    public static (ObjectId Id, byte[] Stored) EncodeStored(ObjectType type, ReadOnlySpan<byte> content) =>
+        (IdOf(type, content), StoredZlib.Wrap(Header(type, content.Length), content));
+
     private static byte[] Header(ObjectType type, int length) => HeaderOf(type, length);
 
     /// <summary>Git's "type size\0": what an object's name hashes before its content, loose or packed.</summary>

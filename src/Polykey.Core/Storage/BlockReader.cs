@@ -18,6 +18,21 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
     private byte[] _buffer = [];
     private long _bufferStart = -1;
     private int _bufferLength;
+    private bool _borrowed;
+
+    /// <summary>
+    /// Serves [<paramref name="offset"/>, + bytes) from <paramref name="bytes"/>: what this process
+    /// just wrote there and holds the lock on, so the file cannot say otherwise.
+    /// </summary>
+    public BlockReader WithWritten(long offset, byte[] bytes)
+    {
+        if (offset < 0 || offset + bytes.Length > length || offset % TarHeader.BlockSize != 0) return this;
+        _buffer = bytes;
+        _bufferStart = offset;
+        _bufferLength = bytes.Length;
+        _borrowed = true;
+        return this;
+    }
 
     /// <summary>The file length when the scan began, rounded up to a whole block (a lock keeps it from changing underneath).</summary>
     public long Length => length;
@@ -35,7 +50,8 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
     private void Fill(long offset)
     {
         int want = (int)Math.Min(BufferSize, length - offset);
-        if (_buffer.Length < want) _buffer = new byte[want];
+        if (_buffer.Length < want || _borrowed) _buffer = new byte[want];
+        _borrowed = false;
         int present = (int)Math.Clamp(fileLength - offset, 0, want);
         _buffer.AsSpan(present, want - present).Clear();
         int done = 0;

@@ -109,6 +109,9 @@ internal sealed class KeynodeFile : IDisposable
     /// </summary>
     private long _appendingTo = -1;
 
+    // The last change this handle wrote, for the scan that reads it back next; taken once.
+    private (long Offset, byte[] Bytes)? _justWritten;
+
     /// <summary>
     /// The length the file has once the last append this handle made (or is making) is
     /// written; read without a lock, by a watcher asking whether a change it heard of is ours.
@@ -144,7 +147,12 @@ internal sealed class KeynodeFile : IDisposable
         if (TarHeader.Padded(length) < from.Offset)
             throw PolykeyException.Failed($"keynode {Path} became shorter than its last known change",
                 "another program truncated or replaced it; open it again");
-        return ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, length, Path), from, Path, checkedUpTo) with
+        var reader = new BlockReader(_stream.SafeFileHandle, length, Path);
+        // Reading back the change this handle just wrote (under the lock it still holds): from memory.
+        (long Offset, byte[] Bytes)? written = _justWritten;
+        _justWritten = null;
+        if (written is { } w && w.Offset == from.Offset && w.Offset + w.Bytes.Length == length) reader.WithWritten(w.Offset, w.Bytes);
+        return ChangeScanner.Scan(reader, from, Path, checkedUpTo) with
         {
             // Up to a change end known before: its record chain is trusted, as a resumed reader trusts it.
             Earlier = upTo => ChangeScanner.Scan(new BlockReader(_stream.SafeFileHandle, upTo.Offset, Path), ScanPoint.Origin, Path, upTo),
@@ -217,6 +225,7 @@ internal sealed class KeynodeFile : IDisposable
             // Only zeros lie past writeAt (the scan saw to that): the old end-of-archive blocks.
             if (RandomAccess.GetLength(_stream.SafeFileHandle) > end) _stream.SetLength(end);
             _stream.Flush(flushToDisk: true);
+            _justWritten = (writeAt, bytes);
         }
         catch (IOException e)
         {
