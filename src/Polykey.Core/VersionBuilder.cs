@@ -90,7 +90,8 @@ internal static class VersionBuilder
 
     private static ObjectId Add(List<PendingMember> members, ObjectType type, byte[] content)
     {
-        (ObjectId id, byte[] compressed) = LooseObject.Encode(type, content);
+        // A tree of one entry (~50 bytes) only grows when deflated: stored, it skips the compressor's set-up.
+        (ObjectId id, byte[] compressed) = type == ObjectType.Tree ? LooseObject.EncodeStored(type, content) : LooseObject.Encode(type, content);
         // A blob is what a reader decrypts, never what a check of the history reads.
         members.Add(new PendingMember(id.LoosePath, compressed) { Built = type == ObjectType.Blob ? null : (id, type, content) });
         return id;
