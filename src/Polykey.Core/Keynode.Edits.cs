@@ -120,7 +120,8 @@ public sealed partial class Keynode
                     // Bytes we just built and made durable need no hashing on the way back in,
                     // and the commits and trees the check of the new tips reads need no inflating.
                     _checkedUpTo = new ScanPoint(written.End, written.Sequence, written.RecordHash);
-                    _justBuilt = members.Select(m => m.Built).OfType<(ObjectId Id, ObjectType Type, byte[] Content)>().ToDictionary(b => b.Id, b => (b.Type, b.Content));
+                    _justBuilt = new();
+                    foreach (var (id, type, content) in members.Select(m => m.Built).OfType<(ObjectId, ObjectType, byte[])>()) _justBuilt.TryAdd(id, (type, content));
                     ReadNewChanges();
                     // What we just wrote is known without decrypting: note it before _ownVersions is cleared.
                     if (_index is null && Memo() is not null) MovedIndex();

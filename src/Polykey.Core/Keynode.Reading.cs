@@ -292,7 +292,8 @@ public sealed partial class Keynode
 
     private byte[] ReadObject(ObjectId id, ObjectType expected) => ReportingDamage(() =>
     {
-        if (_justBuilt is not null && _justBuilt.TryGetValue(id, out var built) && built.Type == expected) return (byte[])built.Content.Clone();
+        if (_justBuilt is not null && _justBuilt.TryGetValue(id, out var built) && built.Type == expected && _state.TryGetObject(id, out _))
+            return (byte[])built.Content.Clone();
         using ObjectStream stream = OpenObject(id, expected);
         byte[] content = new byte[stream.ContentLength];
         stream.ReadExactly(content);

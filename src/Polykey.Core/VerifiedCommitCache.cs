@@ -56,8 +56,8 @@ internal sealed class VerifiedCommitCache(string? path)
     // A long-lived handle (a mount) changes the keynode many times a second: what this cache
     // learns is written at most once per interval, and at Flush (the keynode's Dispose). Lost
     // in a crash, it costs the next open some hashing and signature checks, nothing more.
-    private static readonly long WriteIntervalMs = 1000;
-    private long _lastWrite = long.MinValue;
+    private const long WriteIntervalMs = 1000;
+    private long _lastWrite = -WriteIntervalMs; // due at once: TickCount64 counts from boot
     private Storage.ScanPoint? _unwrittenScanPoint;
     private readonly List<ObjectId> _unwrittenIds = new();
 

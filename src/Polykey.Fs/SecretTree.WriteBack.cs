@@ -138,8 +138,6 @@ public sealed partial class SecretTree
         if (buffer.Handles > 0) return; // its last close tries again and reports
         SecretInfo? saved = _secretByPath.GetValueOrDefault(path);
         bool isNew = saved is null && !_masked.Contains(path);
-        // The kernel turns most errors of a write-back into EIO at close: the line says which.
-        SaveFailed?.Invoke($"{path}: written bytes not saved: {failure.Message}; {(isNew ? "the new file stays, empty" : "it keeps its last saved version")}");
         if (isNew)
         {
             // A new file whose first write-back failed: it was created all the same, so it stays,
@@ -159,6 +157,20 @@ public sealed partial class SecretTree
         if (_nodes.Knows(node)) _discarded.Add(node);
         Changed?.Invoke(new TreeChange(node));
         RaiseInvalidations([path]);
+        // The kernel turns most errors of a write-back into EIO at close: the line says which.
+        ReportSaveFailure($"{path}: written bytes not saved: {failure.Message}; {(isNew ? "the new file stays, empty" : "it keeps its last saved version")}");
+    }
+
+    private void ReportSaveFailure(string line)
+    {
+        try
+        {
+            SaveFailed?.Invoke(line);
+        }
+        catch (Exception)
+        {
+            // A reporter that fails (a closed stderr) must not take saving down with it.
+        }
     }
 
     private void RefuseDiscarded(ulong node)
@@ -211,12 +223,12 @@ public sealed partial class SecretTree
         {
             if (_quietSaveTimer is null) return; // disposed meanwhile
             // A failed one stays in memory, still shown by the mount, and is tried again later.
-            if (!SaveAllPending()) SaveWhenQuiet();
+            if (!SaveAllPending(stopping: false)) SaveWhenQuiet();
         }
     }
 
-    /// <summary>False when some pending buffer could not be saved (it is kept).</summary>
-    private bool SaveAllPending()
+    /// <summary>False when some pending buffer could not be saved (it is kept, unless the mount is stopping).</summary>
+    private bool SaveAllPending(bool stopping)
     {
         bool saved = true;
         foreach (WriteBuffer buffer in _buffers.Values.Where(b => b.Handles == 0 && b.Dirty && !b.Scratch && !b.Detached).ToList())
@@ -229,8 +241,10 @@ public sealed partial class SecretTree
             catch (FsException e)
             {
                 saved = false;
-                if (!buffer.SaveFailureReported)
-                    SaveFailed?.Invoke($"{buffer.Path}: written bytes not saved yet: {e.Message}; kept in memory and tried again every second");
+                if (stopping)
+                    ReportSaveFailure($"{buffer.Path}: written bytes not saved: {e.Message}; the mount is stopping, so they are lost");
+                else if (!buffer.SaveFailureReported)
+                    ReportSaveFailure($"{buffer.Path}: written bytes not saved yet: {e.Message}; kept in memory and tried again every second");
                 buffer.SaveFailureReported = true;
             }
         }
@@ -251,6 +265,6 @@ public sealed partial class SecretTree
     {
         _quietSaveTimer?.Dispose();
         _quietSaveTimer = null;
-        SaveAllPending();
+        SaveAllPending(stopping: true);
     }
 }

@@ -407,14 +407,18 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         }
     }
 
-    /// <summary>Reads changes other processes made to the keynode; raises the change events.</summary>
-    /// <summary>Lock-free first question of a watcher: could a keynode file of this length hold news?</summary>
-    public bool MayHaveNews(long keynodeLength) => _keynode.MayHoldNewChanges(keynodeLength);
+    // Set when a commit failed after the keynode may have read others' changes the tree has not loaded.
+    private volatile bool _mayBeBehind;
 
+    /// <summary>Lock-free first question of a watcher: could a keynode file of this length hold news?</summary>
+    public bool MayHaveNews(long keynodeLength) => _mayBeBehind || _keynode.MayHoldNewChanges(keynodeLength);
+
+    /// <summary>Reads changes other processes made to the keynode; raises the change events.</summary>
     public void Refresh()
     {
         lock (_gate)
         {
+            _mayBeBehind = false;
             // The mount's own saves are read back as they are made: nothing new means nothing to redo.
             _keynode.Refresh();
             if (_keynode.ChangeCount == _loadedChangeCount) return;

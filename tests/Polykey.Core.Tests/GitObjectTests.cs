@@ -30,8 +30,9 @@ public sealed class GitObjectTests
     [Theory]
     [InlineData(0)]
     [InlineData(100)]
-    [InlineData(65_535 - 9)] // header and content fill one stored block exactly
-    [InlineData(65_535 - 8)]
+    [InlineData(65_524)] // with its header "blob 65524\0" (11 bytes): one stored block, exactly full
+    [InlineData(65_525)] // one byte into a second block
+    [InlineData(2 * 65_535 - 11)] // two blocks, exactly full
     [InlineData(200_000)]
     public void StoredLooseObject_IsWhatGitReads_AndDecodesLikeADeflatedOne(int size)
     {

@@ -209,6 +209,12 @@ public sealed class ScanPointCacheTests : IDisposable
         Assert.Equal(afterB, Recorded());
         node.Dispose();
         Assert.Equal(End(), Recorded());
+
+        // A handle that opens a keynode its cache already knows writes its first change's record at once.
+        Thread.Sleep(1100);
+        using Keynode again = Keynode.Open(path, TestFiles.OwnerCredential, cache);
+        again.Set("d", "value"u8);
+        Assert.Equal(End(), Recorded());
     }
 
     public void Dispose() => _files.Dispose();

@@ -49,6 +49,12 @@ public sealed class SecretTreeFullDiskTests : IDisposable
             Assert.Equal("color=red\n"u8.ToArray(), keynode.Get("app/config").Span.ToArray());
             var shown = new byte[value.Length + 1];
             Assert.Equal(value, shown.AsSpan(0, tree.ReadNode(config, 0, shown)).ToArray()); // the mount still shows them
+            // The failed append's length is nobody's: a watcher must not take another writer's change of that length for it.
+            tree.Refresh();
+            long length = new FileInfo(keynode.Path).Length;
+            for (long other = length + 512; other <= length + value.Length + 16_384; other += 512)
+                Assert.True(tree.MayHaveNews(other), $"a keynode of {other} bytes taken for the mount's own");
+            Assert.False(tree.MayHaveNews(length));
 
             File.Delete(filler);
             Assert.True(Eventually(() => { keynode.Refresh(); return keynode.Get("app/config").Span.SequenceEqual(value); }), "never saved once there was room");

@@ -229,6 +229,7 @@ internal sealed class KeynodeFile : IDisposable
         }
         catch (IOException e)
         {
+            Volatile.Write(ref _appendingTo, -1); // that length may yet be another writer's
             RollBack(writeAt);
             throw PolykeyException.Failed($"cannot write to {Path}: {Describe(e)}; the change was not saved",
                 "the keynode still holds every earlier change; free space and try again");
