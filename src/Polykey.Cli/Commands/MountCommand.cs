@@ -66,12 +66,13 @@ internal static class MountCommand
         systemd.Status($"opening {session.KeynodePath}");
         using Keynode keynode = session.Open();
         bool canWrite = keynode.Unlock().CanSign;
+        using var log = new MountLog(); // disposed after the tree, whose last saves at unmount may report
         using var tree = new SecretTree(keynode, settings.ReadOnly || !canWrite, settings.Ownership.FileMode ?? SecretTree.DefaultFileMode);
         using var hook = settings.OnChange is null ? null : new OnChangeHook(settings.OnChange, target, keynode.Path);
         if (hook is not null) tree.SecretsChanged += hook.Enqueue;
         string serving = $"serving {keynode.Path} on {target}{(tree.IsReadOnly ? " (read-only)" : "")}";
         // Printed, so a --foreground mount's journal says why a close failed (the daemon's stderr goes nowhere).
-        tree.SaveFailed += line => Console.Error.WriteLine($"pk mount: {line}");
+        tree.SaveFailed += log.Write;
         tree.SecretsChanged += paths => systemd.Status($"{serving}; {paths.Count} secret(s) changed behind the mount at {Output.Time(DateTimeOffset.UtcNow)}");
 
         // Signals are taken before mounting, so one that arrives early still unmounts cleanly.
@@ -97,7 +98,7 @@ internal static class MountCommand
                 OwnerId = settings.Ownership.Uid,
                 GroupId = settings.Ownership.Gid,
                 FsName = Path.GetFullPath(keynode.Path),
-                UnexpectedError = e => Console.Error.WriteLine($"pk mount: unexpected {e.GetType().Name}: {e.Message}"),
+                UnexpectedError = e => log.Write($"unexpected {e.GetType().Name}: {e.Message}"),
             });
             mount.WaitUntilReady();
         }
