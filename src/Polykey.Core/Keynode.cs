@@ -157,6 +157,7 @@ public sealed partial class Keynode : IDisposable
         // Commits below the snapshot's tips are never walked again: only what was listed since is of use.
         _validator.Trust(_verifiedCache.Load(verifiedFrom));
         AcceptMovedHistories();
+        PublishWhatWasRead();
         if (_scannedOnTrust && _refusedSomething) throw new RescanNeeded();
         PinAccessList(atOpen: true);
         _loaded = true;
@@ -272,22 +273,33 @@ public sealed partial class Keynode : IDisposable
         foreach (string warning in refused.Where(w => !Warnings.Contains(w))) Warnings.Add(warning);
         if (refused.Count > 0) _refusedSomething = true;
         AcceptMovedHistories();
+        PublishWhatWasRead();
+    }
+
+    // What this handle has read, for lock-free questions: how many changes, and the file's length
+    // when it holds nothing else (-1 until known).
+    private long _readCount = -1;
+    private long _readLength = -1;
+
+    private void PublishWhatWasRead()
+    {
+        Volatile.Write(ref _readCount, _state.End.Sequence);
         Volatile.Write(ref _readLength, _state.End.Offset + ChangeWriter.EndOfArchiveLength);
     }
 
-    // The file's length when it holds nothing but what this handle has read; -1 until known.
-    private long _readLength = -1;
-
     /// <summary>
-    /// Whether a keynode file of <paramref name="length"/> bytes may hold changes this handle has
-    /// not read: false when that is the length it read, or the length its own append makes.
-    /// Takes no lock, so a watcher can ask while a change is being written (and hear of it).
-    /// A file renamed over this one is <see cref="Refresh"/>'s to find.
+    /// Whether someone who has taken in <paramref name="changesSeen"/> of the changes this handle
+    /// read (see <see cref="ChangeCount"/>) may find news in a keynode file of
+    /// <paramref name="length"/> bytes: false only when they have taken in all this handle read,
+    /// and the length is what it read or what its own append makes. Takes no lock, so a watcher
+    /// can ask while a change is being written (and hear of it). A file renamed over this one is
+    /// <see cref="Refresh"/>'s to find.
     /// </summary>
-    public bool MayHoldNewChanges(long length)
+    public bool MayHoldNewChanges(long length, long changesSeen)
     {
         KeynodeFile file = _file;
-        return length != Volatile.Read(ref _readLength) && length != file.AppendingTo;
+        return changesSeen != Volatile.Read(ref _readCount)
+            || length != Volatile.Read(ref _readLength) && length != file.AppendingTo;
     }
 
     private bool LooksLikeKeynode()

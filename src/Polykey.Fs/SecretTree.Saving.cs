@@ -108,8 +108,6 @@ public sealed partial class SecretTree
             }
             catch (PolykeyException e)
             {
-                // The keynode may have read others' changes before it failed: the watcher must not skip them.
-                _mayBeBehind = true;
                 throw new FsException(e.Kind switch
                 {
                     FailureKind.AccessDenied => FsError.ReadOnly,

@@ -407,18 +407,18 @@ public sealed partial class SecretTree : IFileTree, IDisposable
         }
     }
 
-    // Set when a commit failed after the keynode may have read others' changes the tree has not loaded.
-    private volatile bool _mayBeBehind;
-
-    /// <summary>Lock-free first question of a watcher: could a keynode file of this length hold news?</summary>
-    public bool MayHaveNews(long keynodeLength) => _mayBeBehind || _keynode.MayHoldNewChanges(keynodeLength);
+    /// <summary>
+    /// Lock-free first question of a watcher: could a keynode file of this length hold news for
+    /// this tree? (Also when the keynode read changes this tree has not loaded, as a commit that
+    /// failed after reading others' changes leaves it.)
+    /// </summary>
+    public bool MayHaveNews(long keynodeLength) => _keynode.MayHoldNewChanges(keynodeLength, Volatile.Read(ref _loadedChangeCount));
 
     /// <summary>Reads changes other processes made to the keynode; raises the change events.</summary>
     public void Refresh()
     {
         lock (_gate)
         {
-            _mayBeBehind = false;
             // The mount's own saves are read back as they are made: nothing new means nothing to redo.
             _keynode.Refresh();
             if (_keynode.ChangeCount == _loadedChangeCount) return;

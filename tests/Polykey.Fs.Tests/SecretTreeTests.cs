@@ -253,4 +253,21 @@ public sealed class SecretTreeTests : SecretTreeTestBase
     [InlineData("sedative", false)]
     [InlineData("password", false)]
     public void ScratchNames_MatchEditorTempFilesOnly(string name, bool scratch) => Assert.Equal(scratch, ScratchNames.IsScratch(name));
+
+    [Fact]
+    public void ACommitThatFailsOnAnotherWritersChange_LeavesNewsForTheWatcher()
+    {
+        long Length() => new FileInfo(_keynode.Path).Length;
+        _tree.Refresh();
+        Assert.False(_tree.MayHaveNews(Length()));
+        using (Keynode other = Keynode.Open(_keynode.Path, new Credential.KeyFile(Owner.Value, "test")))
+            other.Remove("app/config");
+        // The tree still shows app/config; the keynode reads the removal while committing the rename, and refuses it.
+        Assert.ThrowsAny<FsException>(() => _tree.Rename(Dir("app"), "config", Dir("app"), "renamed", noReplace: false));
+        // The file's length is now what the keynode read, yet the tree has not loaded the removal.
+        Assert.True(_tree.MayHaveNews(Length()), "the watcher would skip a change the tree never loaded");
+        _tree.Refresh();
+        Assert.False(_tree.MayHaveNews(Length()));
+        Assert.Throws<FsException>(() => _tree.Lookup(Dir("app"), "config"));
+    }
 }
