@@ -20,6 +20,14 @@ internal sealed class VerifiedCommitCache(string? path)
 
     private bool _directoryMade;
 
+    // A long-lived handle (a mount) changes the keynode many times a second: what this cache
+    // learns is written at most once per interval, and at Flush (the keynode's Dispose). Lost
+    // in a crash, it costs the next open some hashing and signature checks, nothing more.
+    private const long WriteIntervalMs = 1000;
+    private long _lastWrite = -WriteIntervalMs; // due at once: TickCount64 counts from boot
+    private Storage.ScanPoint? _unwrittenScanPoint;
+    private readonly List<ObjectId> _unwrittenIds = new();
+
     private string? ScanPath => path is null ? null : Path.ChangeExtension(path, ".scan");
 
     private void MakeDirectory()
@@ -52,14 +60,6 @@ internal sealed class VerifiedCommitCache(string? path)
         _unwrittenScanPoint = point;
         WriteIfDue();
     }
-
-    // A long-lived handle (a mount) changes the keynode many times a second: what this cache
-    // learns is written at most once per interval, and at Flush (the keynode's Dispose). Lost
-    // in a crash, it costs the next open some hashing and signature checks, nothing more.
-    private const long WriteIntervalMs = 1000;
-    private long _lastWrite = -WriteIntervalMs; // due at once: TickCount64 counts from boot
-    private Storage.ScanPoint? _unwrittenScanPoint;
-    private readonly List<ObjectId> _unwrittenIds = new();
 
     private void WriteIfDue()
     {

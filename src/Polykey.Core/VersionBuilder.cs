@@ -60,8 +60,7 @@ internal static class VersionBuilder
     {
         var members = new List<PendingMember>(4);
         byte[] message = SecretMessage.Encrypt(path, value, time, readers);
-        (ObjectId blob, byte[] stored) = LooseObject.EncodeStored(ObjectType.Blob, message); // ciphertext: nothing to deflate
-        members.Add(new PendingMember(blob.LoosePath, stored));
+        ObjectId blob = Add(members, ObjectType.Blob, message, ciphertext: true);
         ObjectId tree = Add(members, ObjectType.Tree, Tree.Encode([(EntryName(kind), blob)]));
         var commit = new Commit(tree, parent, signer.Public.Fingerprint, time, new HistoryBinding(secretId, origin, sequence).Message(), merged);
         string signature = CommitSignature.Sign(commit.Payload(), signer);
@@ -88,10 +87,12 @@ internal static class VersionBuilder
 
     public static string NewSecretId() => Convert.ToHexStringLower(Crypto.RandomBytes.Get(16));
 
-    private static ObjectId Add(List<PendingMember> members, ObjectType type, byte[] content)
+    private static ObjectId Add(List<PendingMember> members, ObjectType type, byte[] content, bool ciphertext = false)
     {
-        // A tree of one entry (~50 bytes) only grows when deflated: stored, it skips the compressor's set-up.
-        (ObjectId id, byte[] compressed) = type == ObjectType.Tree ? LooseObject.EncodeStored(type, content) : LooseObject.Encode(type, content);
+        // Ciphertext, and a tree of one entry (~50 bytes), only grow when deflated: stored, they
+        // skip the compressor's set-up. A commit, or a statement in clear, shrinks.
+        bool store = ciphertext || type == ObjectType.Tree;
+        (ObjectId id, byte[] compressed) = store ? LooseObject.EncodeStored(type, content) : LooseObject.Encode(type, content);
         // A blob is what a reader decrypts, never what a check of the history reads.
         members.Add(new PendingMember(id.LoosePath, compressed) { Built = type == ObjectType.Blob ? null : (id, type, content) });
         return id;

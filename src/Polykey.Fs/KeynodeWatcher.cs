@@ -16,6 +16,7 @@ public sealed class KeynodeWatcher : IDisposable
     private readonly AutoResetEvent _wake = new(false);
     private readonly CancellationTokenSource _stop = new();
     private (long Length, DateTime Modified) _seen;
+    private int _replaced; // 1 once a file was renamed over the keynode's name, until the watcher reads it
 
     public KeynodeWatcher(SecretTree tree, string keynodePath, Action<Exception>? onError = null)
     {
@@ -62,8 +63,6 @@ public sealed class KeynodeWatcher : IDisposable
             }
         }
     }
-
-    private int _replaced;
 
     // A file renamed over the keynode's name (a compaction) may have any length: always read.
     private void Replaced()

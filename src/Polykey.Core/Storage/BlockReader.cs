@@ -24,14 +24,13 @@ internal sealed class BlockReader(SafeFileHandle handle, long fileLength, string
     /// Serves [<paramref name="offset"/>, + bytes) from <paramref name="bytes"/>: what this process
     /// just wrote there and holds the lock on, so the file cannot say otherwise.
     /// </summary>
-    public BlockReader WithWritten(long offset, byte[] bytes)
+    public void WithWritten(long offset, byte[] bytes)
     {
-        if (offset < 0 || offset + bytes.Length > length || offset % TarHeader.BlockSize != 0) return this;
+        if (offset < 0 || offset + bytes.Length > length || offset % TarHeader.BlockSize != 0) return;
         _buffer = bytes;
         _bufferStart = offset;
         _bufferLength = bytes.Length;
         _borrowed = true;
-        return this;
     }
 
     /// <summary>The file length when the scan began, rounded up to a whole block (a lock keeps it from changing underneath).</summary>

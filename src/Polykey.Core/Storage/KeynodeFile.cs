@@ -103,10 +103,6 @@ internal sealed class KeynodeFile : IDisposable
         }
     }
 
-    /// <summary>
-    /// Whether another file was renamed over this one's path since it was opened (as `pk gc`
-    /// does): a writer must then append to the new file, or its change would be lost with the old.
-    /// </summary>
     private long _appendingTo = -1;
 
     // The last change this handle wrote, for the scan that reads it back next; taken once.
@@ -118,6 +114,10 @@ internal sealed class KeynodeFile : IDisposable
     /// </summary>
     public long AppendingTo => Volatile.Read(ref _appendingTo);
 
+    /// <summary>
+    /// Whether another file was renamed over this one's path since it was opened (as `pk gc`
+    /// does): a writer must then append to the new file, or its change would be lost with the old.
+    /// </summary>
     public bool Replaced
     {
         get
